@@ -1,0 +1,56 @@
+/**
+ * What an operator, a source reader and a sink see of the runtime. Operators are
+ * instantiated inside the actor that runs them, on its own thread.
+ */
+import type { Clock } from '../runtime/clock.js';
+import type { KeyedStateBackend } from '../backends/state.js';
+import type { ControlFromActor } from '../runtime/protocol.js';
+
+/** Receives the records an operator emits. */
+export interface Collector<T = unknown> {
+  collect(record: T): void;
+}
+
+/** The runtime facilities available to an operator subtask. */
+export interface OperatorContext {
+  /** Display name of the operator, used in errors and statistics. */
+  operatorName: string;
+  /** Zero-based index of this subtask. */
+  subtask: number;
+  parallelism: number;
+  maxParallelism: number;
+  clock: Clock;
+  /** Sends a message to the job coordinator (the collect sink uses it). */
+  toCoordinator(msg: ControlFromActor): void;
+  /** Keyed state of this subtask; present for operators after keyBy. */
+  keyedState?: KeyedStateBackend;
+  /** Counters and figures reported in the actor's statistics. */
+  metrics: Record<string, unknown>;
+}
+
+/** One operator of a chain: map, filter, a keyed process function, a sink… */
+export interface StreamOperator {
+  open(ctx: OperatorContext): void | Promise<void>;
+  /** Processes one record; the hot path, so it stays synchronous. */
+  process(record: unknown, out: Collector): void;
+  /** A promise while the operator cannot accept more input (e.g. a slow disk write). */
+  blocked?(): Promise<void> | null;
+  /** Called once after the last record: emit what is left, flush buffers. */
+  finish?(out: Collector): void | Promise<void>;
+  /** Releases resources; called on success and on failure. */
+  close?(): void | Promise<void>;
+}
+
+/** Reads a source split for one source subtask. */
+export interface SourceReader {
+  open(ctx: OperatorContext): void | Promise<void>;
+  /**
+   * Emits at most `max` records into `out`. Resolves to false once the source is exhausted.
+   * Records must be emitted synchronously within the call so that position() afterwards
+   * describes exactly what has been emitted.
+   */
+  poll(max: number, out: Collector): boolean | Promise<boolean>;
+  /** Where reading would resume after the records emitted so far (stored in checkpoints). */
+  position(): unknown;
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,150 @@
+/**
+ * Operators after keyBy. Each sets the current key on the subtask's state backend
+ * before calling the user function, so state handles refer to that record's key.
+ */
+import { UserFunctionError, type ErrorOrigin } from '../runtime/errors.js';
+import { invalidKeyReason, keyGroupOf } from '../runtime/keygroups.js';
+import type { KeySelector } from '../runtime/graph.js';
+import type { KeyedStateBackend, ListState, MapState, ReducingState, StateKey, ValueState } from '../backends/state.js';
+import type { Collector, OperatorContext, StreamOperator } from './api.js';
+import { originOf } from './basic.js';
+
+/** What a keyed process function sees for the current record. */
+export interface KeyedContext<R> {
+  /** Key of the record being processed. */
+  readonly key: StateKey;
+  emit(record: R): void;
+  valueState<T>(name: string): ValueState<T>;
+  mapState<K extends StateKey, V>(name: string): MapState<K, V>;
+  listState<T>(name: string): ListState<T>;
+  reducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T>;
+}
+
+/** A function called once per record with keyed state and an emitter. */
+export type KeyedProcessFunction<T, R> = (record: T, ctx: KeyedContext<R>) => void;
+
+/** A running aggregate: one accumulator per key, result emitted after every record. */
+export interface AggregateFunction<T, A, R> {
+  createAccumulator(): A;
+  add(value: T, accumulator: A): A;
+  getResult(accumulator: A): R;
+}
+
+/** Shared key handling: select, validate, assign key group, set current key. */
+abstract class KeyedOperator implements StreamOperator {
+  protected origin: ErrorOrigin = {};
+  protected state!: KeyedStateBackend;
+  private maxParallelism = 128;
+
+  constructor(private readonly keySelector: KeySelector) {}
+
+  open(ctx: OperatorContext): void {
+    this.origin = originOf(ctx);
+    if (!ctx.keyedState) throw new Error('keyed operator opened without a keyed state backend');
+    this.state = ctx.keyedState;
+    this.maxParallelism = ctx.maxParallelism;
+  }
+
+  /** Sets the record's key as current; throws a UserFunctionError naming the record on a bad key. */
+  protected enterKey(record: unknown): StateKey {
+    let key: StateKey;
+    try {
+      key = this.keySelector(record);
+    } catch (err) {
+      throw new UserFunctionError(this.origin, record, err);
+    }
+    const bad = invalidKeyReason(key);
+    if (bad) throw new UserFunctionError(this.origin, record, new Error(`key selector: ${bad}`));
+    this.state.setCurrentKey(key, keyGroupOf(key, this.maxParallelism));
+    return key;
+  }
+
+  abstract process(record: unknown, out: Collector): void;
+}
+
+/** Runs a KeyedProcessFunction. */
+export class KeyedProcessOperator<T, R> extends KeyedOperator {
+  private out!: Collector;
+  private key: StateKey = '';
+  private readonly ctx: KeyedContext<R>;
+
+  constructor(keySelector: KeySelector, private readonly fn: KeyedProcessFunction<T, R>) {
+    super(keySelector);
+    const self = this;
+    this.ctx = {
+      get key() {
+        return self.key;
+      },
+      emit: (r) => self.out.collect(r),
+      valueState: (name) => self.state.valueState(name),
+      mapState: (name) => self.state.mapState(name),
+      listState: (name) => self.state.listState(name),
+      reducingState: (name, reduce) => self.state.reducingState(name, reduce),
+    };
+  }
+
+  process(record: unknown, out: Collector): void {
+    this.key = this.enterKey(record);
+    this.out = out;
+    try {
+      this.fn(record as T, this.ctx);
+    } catch (err) {
+      if (err instanceof UserFunctionError) throw err;
+      throw new UserFunctionError(this.origin, record, err);
+    }
+  }
+}
+
+/** Folds records per key with a reduce function, emitting the running result. */
+export class ReduceOperator<T> extends KeyedOperator {
+  private handle!: ValueState<T>;
+
+  constructor(keySelector: KeySelector, private readonly fn: (a: T, b: T) => T) {
+    super(keySelector);
+  }
+
+  override open(ctx: OperatorContext): void {
+    super.open(ctx);
+    this.handle = this.state.valueState<T>('reduce');
+  }
+
+  process(record: unknown, out: Collector): void {
+    this.enterKey(record);
+    const prev = this.handle.value();
+    let next: T;
+    try {
+      next = prev === undefined ? (record as T) : this.fn(prev, record as T);
+    } catch (err) {
+      throw new UserFunctionError(this.origin, record, err);
+    }
+    this.handle.update(next);
+    out.collect(next);
+  }
+}
+
+/** Maintains an accumulator per key, emitting getResult after every record. */
+export class AggregateOperator<T, A, R> extends KeyedOperator {
+  private handle!: ValueState<A>;
+
+  constructor(keySelector: KeySelector, private readonly fn: AggregateFunction<T, A, R>) {
+    super(keySelector);
+  }
+
+  override open(ctx: OperatorContext): void {
+    super.open(ctx);
+    this.handle = this.state.valueState<A>('aggregate');
+  }
+
+  process(record: unknown, out: Collector): void {
+    this.enterKey(record);
+    let result: R;
+    try {
+      const acc = this.fn.add(record as T, this.handle.value() ?? this.fn.createAccumulator());
+      this.handle.update(acc);
+      result = this.fn.getResult(acc);
+    } catch (err) {
+      throw new UserFunctionError(this.origin, record, err);
+    }
+    out.collect(result);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What a worker thread receives for one actor (ports included, transferred), and how
+ * it turns that into a running actor: load the job module, rebuild the plan, check it
+ * matches the coordinator's, wrap the ports as channels.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { runActor } from './actor.js';
+import type { ChannelSettings } from './channel.js';
+import { PortInputChannel, PortOutputChannel } from './channel-port.js';
+import { portEndpoint, type ControlEndpoint } from './control.js';
+import { ConfigError, serializeError } from './errors.js';
+import { buildJob, loadJob, planFingerprint, type JobOverrides } from './job.js';
+import { actorName } from './plan.js';
+import type { ControlFromActor, ControlToActor } from './protocol.js';
+
+/** One actor's task, as sent to a worker. */
+export interface ActorTask {
+  jobModule: string;
+  params: unknown;
+  overrides: JobOverrides;
+  fingerprint: string;
+  chain: number;
+  subtask: number;
+  settings: ChannelSettings;
+  inputs: MessagePort[];
+  outputs: MessagePort[][];
+  control: MessagePort;
+}
+
+/** Runs an actor task on the current thread; resolves true when the actor finished. */
+export async function runActorTask(task: ActorTask): Promise<boolean> {
+  const control = portEndpoint<ControlToActor, ControlFromActor>(task.control) as ControlEndpoint;
+  let built;
+  try {
+    built = buildJob(await loadJob(task.jobModule), task.params, task.overrides);
+    if (planFingerprint(built.plan) !== task.fingerprint) {
+      throw new ConfigError('job', 'the job module built a different dataflow on a worker thread; its build function must be deterministic');
+    }
+  } catch (err) {
+    control.send({ kind: 'failed', error: serializeError(err, { operator: `chain ${task.chain}`, subtask: task.subtask }) });
+    return false;
+  }
+  const { plan } = built;
+  const origin = (chain: number, subtask: number) => ({ operator: actorName(plan, chain, subtask) });
+  const window = task.settings.credits;
+  return runActor({
+    ...built, chain: task.chain, subtask: task.subtask, control, settings: task.settings,
+    inputs: task.inputs.map((p) => new PortInputChannel(p, window)),
+    outputs: task.outputs.map((list) => list.map((p) => new PortOutputChannel(p, window, origin(task.chain, task.subtask)))),
+  });
+}

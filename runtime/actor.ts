@@ -1,0 +1,276 @@
+/**
+ * An actor runs one subtask of one chain: it owns the chain's operators, reads its
+ * input channels (or polls its source), and writes to its output channels. It never
+ * touches another actor's objects; everything goes through channels and the control
+ * link. The same code runs on a worker thread and, in tests, on the main thread.
+ */
+import type { Collector, OperatorContext, SourceReader, StreamOperator } from '../operators/api.js';
+import { HeapKeyedStateBackend } from '../backends/heap.js';
+import type { KeyedStateBackend } from '../backends/state.js';
+import { systemClock, type Clock } from './clock.js';
+import type { ChannelSettings, InputChannel, OutputChannel } from './channel.js';
+import type { ControlEndpoint } from './control.js';
+import { CancelledError, ChannelError, serializeError, type ErrorOrigin } from './errors.js';
+import type { JobGraph } from './graph.js';
+import { OutputRouter } from './output.js';
+import { makePartitioner } from './partitioners.js';
+import type { PhysicalPlan } from './plan.js';
+import type { ActorStats, DataMessage } from './protocol.js';
+
+/** Everything an actor needs; channels are already connected. */
+export interface ActorSetup {
+  graph: JobGraph;
+  plan: PhysicalPlan;
+  chain: number;
+  subtask: number;
+  inputs: InputChannel[];
+  /** Per outgoing chain edge (in plan order), its channels by consumer subtask. */
+  outputs: OutputChannel[][];
+  control: ControlEndpoint;
+  settings: ChannelSettings;
+  clock?: Clock;
+}
+
+interface InputState {
+  channel: InputChannel;
+  queue: DataMessage[];
+  ended: boolean;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+class Actor {
+  private readonly clock: Clock;
+  private readonly origin: ErrorOrigin;
+  private readonly ops: StreamOperator[] = [];
+  private readonly collectors: Collector[] = [];
+  private reader: SourceReader | null = null;
+  private keyed: KeyedStateBackend | null = null;
+  private readonly router: OutputRouter;
+  private readonly inputs: InputState[];
+  private readonly metrics: Record<string, unknown> = {};
+  private recordsIn = 0;
+  private batchesIn = 0;
+  private paused = false;
+  private draining = false;
+  private failure: unknown = null;
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+  private readonly done: Promise<void>;
+
+  constructor(private readonly s: ActorSetup) {
+    this.clock = s.clock ?? systemClock;
+    const chain = s.plan.chains[s.chain];
+    this.origin = { operator: chain.name, subtask: s.subtask, parallelism: chain.parallelism };
+    this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.done.catch(() => {});
+    const edges = s.plan.edges.filter((e) => e.from === s.chain);
+    const lastNode = s.graph.nodes[chain.nodeIds[chain.nodeIds.length - 1]];
+    const outOrigin = { operator: lastNode.name, subtask: s.subtask, parallelism: chain.parallelism };
+    this.router = new OutputRouter(
+      edges.map((e, i) => ({
+        channels: s.outputs[i],
+        partitioner: makePartitioner({
+          partitioning: e.partitioning, channels: s.outputs[i].length, subtask: s.subtask,
+          maxParallelism: s.plan.maxParallelism, keySelector: e.keySelector, origin: outOrigin,
+        }),
+      })),
+      s.settings.batchSize, s.settings.lingerMs, this.clock,
+    );
+    this.inputs = s.inputs.map((channel) => ({ channel, queue: [], ended: false }));
+    s.control.onMessage((msg) => {
+      if (msg.kind === 'cancel') this.fail(new CancelledError(msg.reason, this.origin));
+    });
+  }
+
+  private contextFor(name: string, keyed: boolean): OperatorContext {
+    const chain = this.s.plan.chains[this.s.chain];
+    return {
+      operatorName: name, subtask: this.s.subtask, parallelism: chain.parallelism,
+      maxParallelism: this.s.plan.maxParallelism, clock: this.clock, metrics: this.metrics,
+      toCoordinator: (msg) => this.s.control.send(msg),
+      keyedState: keyed ? (this.keyed ??= new HeapKeyedStateBackend()) : undefined,
+    };
+  }
+
+  private async open(): Promise<void> {
+    const chain = this.s.plan.chains[this.s.chain];
+    for (const id of chain.nodeIds) {
+      const node = this.s.graph.nodes[id];
+      if (node.spec.kind === 'source') {
+        this.reader = node.spec.createReader(this.s.subtask, chain.parallelism);
+        await this.reader.open(this.contextFor(node.name, false));
+      } else {
+        const op = node.spec.createOperator();
+        await op.open(this.contextFor(node.name, node.spec.keySelector !== undefined));
+        this.ops.push(op);
+      }
+    }
+    this.ops.forEach((_, i) => {
+      const next = this.ops[i + 1];
+      const after = this.collectors;
+      this.collectors.push(next ? { collect: (r) => next.process(r, after[i + 1]) } : this.router);
+    });
+    if (this.ops.length === 0) this.collectors.push(this.router);
+    const first = this.ops[0];
+    this.head = first ? { collect: (r) => first.process(r, this.collectors[0]) } : this.router;
+  }
+
+  /** Where records enter the chain: its first operator, or straight to the outputs. */
+  private head: Collector = { collect: () => {} };
+
+  private fail(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    this.settle.reject(err);
+  }
+
+  /** A promise if the outputs or an operator cannot take more now. */
+  private backpressure(): Promise<unknown> | null {
+    const waits: Promise<unknown>[] = [];
+    if (this.router.isBlocked()) waits.push(this.router.whenUnblocked());
+    for (const op of this.ops) {
+      const p = op.blocked?.();
+      if (p) waits.push(p);
+    }
+    return waits.length ? Promise.all(waits) : null;
+  }
+
+  private async runSource(reader: SourceReader): Promise<void> {
+    const head = this.head;
+    let count = 0;
+    const counting: Collector = { collect: (r) => (count++, head.collect(r)) };
+    for (;;) {
+      if (this.failure !== null) return;
+      const wait = this.backpressure();
+      if (wait) await wait;
+      const polled = reader.poll(this.s.settings.batchSize, counting);
+      const more = typeof polled === 'boolean' ? polled : await polled;
+      this.recordsIn = count;
+      if (!more) return;
+      await yieldToEventLoop();
+    }
+  }
+
+  private runInputs(): Promise<void> {
+    if (this.inputs.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.inputsDone = resolve;
+      this.inputs.forEach((inp) => {
+        inp.channel.onMessage((msg) => {
+          inp.queue.push(msg);
+          this.drain();
+        });
+        inp.channel.onClose(() => this.fail(new ChannelError(this.origin, 'an upstream actor closed its channel without end of input')));
+      });
+    });
+  }
+
+  private inputsDone: () => void = () => {};
+
+  private drain(): void {
+    if (this.draining || this.paused || this.failure !== null) return;
+    this.draining = true;
+    try {
+      let progressed = true;
+      while (progressed && !this.paused) {
+        progressed = false;
+        for (const inp of this.inputs) {
+          if (inp.queue.length === 0) continue;
+          progressed = true;
+          this.handle(inp, inp.queue.shift()!);
+          if (this.paused || this.failure !== null) break;
+        }
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private handle(inp: InputState, msg: DataMessage): void {
+    switch (msg.kind) {
+      case 'batch': {
+        const head = this.head;
+        const records = msg.records;
+        for (let i = 0; i < records.length; i++) head.collect(records[i]);
+        this.recordsIn += records.length;
+        this.batchesIn++;
+        inp.channel.release();
+        const wait = this.backpressure();
+        if (wait) {
+          this.paused = true;
+          wait.then(() => {
+            this.paused = false;
+            this.drain();
+          }, (err) => this.fail(err));
+        }
+        return;
+      }
+      case 'end':
+        inp.ended = true;
+        inp.channel.close();
+        if (this.inputs.every((i) => i.ended)) this.inputsDone();
+        return;
+      case 'barrier':
+        throw new ChannelError(this.origin, `checkpoint barrier ${msg.id} received but checkpointing is not enabled`);
+    }
+  }
+
+  private async finish(): Promise<void> {
+    for (let i = 0; i < this.ops.length; i++) await this.ops[i].finish?.(this.collectors[i]);
+    this.router.broadcastEvent({ kind: 'end' });
+    for (;;) {
+      const wait = this.backpressure();
+      if (!wait) break;
+      await wait;
+    }
+  }
+
+  private stats(): ActorStats {
+    const o = this.router.stats;
+    if (this.keyed) this.metrics.stateEntries = this.keyed.entryCount();
+    return {
+      operator: this.origin.operator!, subtask: this.s.subtask, recordsIn: this.recordsIn, recordsOut: o.recordsOut,
+      batchesIn: this.batchesIn, batchesOut: o.batchesOut, backpressuredMs: o.backpressuredMs, maxInFlight: o.maxInFlight, metrics: this.metrics,
+    };
+  }
+
+  private async cleanup(): Promise<void> {
+    for (const op of this.ops) {
+      try {
+        await op.close?.();
+      } catch {
+        /* a failure during close after a failure must not hide the first one */
+      }
+    }
+    await this.reader?.close?.();
+    await this.keyed?.dispose();
+    for (const inp of this.inputs) inp.channel.close();
+    this.router.close();
+  }
+
+  async run(): Promise<boolean> {
+    try {
+      await this.open();
+      const work = this.reader ? this.runSource(this.reader) : this.runInputs();
+      await Promise.race([work, this.done]);
+      if (this.failure !== null) throw this.failure;
+      await Promise.race([this.finish(), this.done]);
+      if (this.failure !== null) throw this.failure;
+      this.s.control.send({ kind: 'finished', stats: this.stats() });
+      await this.cleanup();
+      return true;
+    } catch (err) {
+      this.failure ??= err;
+      this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin) });
+      await this.cleanup().catch(() => {});
+      return false;
+    }
+  }
+}
+
+/** Runs one actor to completion; the outcome is reported on its control link. Resolves true on success. */
+export function runActor(setup: ActorSetup): Promise<boolean> {
+  return new Actor(setup).run();
+}

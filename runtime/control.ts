@@ -1,0 +1,49 @@
+/** The control link between the coordinator and one actor, over a port or in memory. */
+import type { MessagePort } from 'node:worker_threads';
+import type { ControlFromActor, ControlToActor } from './protocol.js';
+
+/** The actor's end of its control link. */
+export interface ControlEndpoint {
+  send(msg: ControlFromActor): void;
+  onMessage(fn: (msg: ControlToActor) => void): void;
+  close(): void;
+}
+
+/** The coordinator's end of an actor's control link. */
+export interface CoordinatorEndpoint {
+  send(msg: ControlToActor): void;
+  onMessage(fn: (msg: ControlFromActor) => void): void;
+  /** Called if the actor's end goes away (its thread died). */
+  onClose(fn: () => void): void;
+  close(): void;
+}
+
+/** Wraps a MessagePort as either end of a control link. */
+export function portEndpoint<In, Out>(port: MessagePort) {
+  return {
+    send: (msg: Out) => port.postMessage(msg),
+    onMessage: (fn: (msg: In) => void) => void port.on('message', fn),
+    onClose: (fn: () => void) => void port.on('close', fn),
+    close: () => port.close(),
+  };
+}
+
+/** A connected pair of in-memory control ends; messages arrive on a later turn, in order. */
+export function memoryControl(): { actor: ControlEndpoint; coordinator: CoordinatorEndpoint } {
+  let toCoord: (msg: ControlFromActor) => void = () => {};
+  let toActor: (msg: ControlToActor) => void = () => {};
+  let closed = false;
+  return {
+    actor: {
+      send: (msg) => void setImmediate(() => !closed && toCoord(msg)),
+      onMessage: (fn) => void (toActor = fn),
+      close: () => {},
+    },
+    coordinator: {
+      send: (msg) => void setImmediate(() => toActor(msg)),
+      onMessage: (fn) => void (toCoord = fn),
+      onClose: () => {},
+      close: () => void (closed = true),
+    },
+  };
+}

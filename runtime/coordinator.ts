@@ -1,0 +1,117 @@
+/**
+ * The job coordinator on the main thread: launches the actors through a host, gathers
+ * collected records and statistics, and ends the job. On the first failure it cancels
+ * every actor, waits briefly for them to stop, tears the host down (terminating stuck
+ * threads) and reports the root cause rather than the knock-on channel errors.
+ */
+import type { CoordinatorEndpoint } from './control.js';
+import { CancelledError, deserializeError, WorkerExitError, type SnapflowError } from './errors.js';
+import { actorName, type PhysicalPlan } from './plan.js';
+import type { ActorStats } from './protocol.js';
+
+/** A started actor as the coordinator sees it. */
+export interface LaunchedActor {
+  chain: number;
+  subtask: number;
+  control: CoordinatorEndpoint;
+  /** Settles when the actor's task ends; rejects if its thread died. */
+  exited: Promise<void>;
+}
+
+/** Starts actors somewhere (this thread, a worker pool) and tears them down. */
+export interface ActorHost {
+  launch(): LaunchedActor[];
+  shutdown(): Promise<void>;
+}
+
+/** Figures of a finished job. */
+export interface JobStats {
+  durationMs: number;
+  /** Records emitted by all sources. */
+  sourceRecords: number;
+  recordsPerSec: number;
+  actors: ActorStats[];
+}
+
+/** What execute() returns. */
+export interface JobResult {
+  /** Records of each collect sink, by sink name. */
+  results: Record<string, unknown[]>;
+  stats: JobStats;
+}
+
+/** Options of a coordinated run. */
+export interface CoordinateOptions {
+  signal?: AbortSignal;
+  /** How long cancelled actors get to stop before their threads are terminated. */
+  cancelGraceMs?: number;
+}
+
+function primaryFailure(failures: SnapflowError[]): SnapflowError {
+  const rank = (e: SnapflowError) => (e.name === 'CancelledError' ? 2 : e.name === 'ChannelError' ? 1 : 0);
+  return failures.reduce((best, e) => (rank(e) < rank(best) ? e : best));
+}
+
+/** Runs the plan's actors on the host until all finish or one fails. */
+export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: CoordinateOptions = {}): Promise<JobResult> {
+  const started = performance.now();
+  const results: Record<string, unknown[]> = {};
+  const stats: ActorStats[] = [];
+  const failures: SnapflowError[] = [];
+  const actors = host.launch();
+  const open = new Set(actors.map((_, i) => i));
+  let cancelling = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  let finishedAt = 0;
+
+  await new Promise<void>((resolve) => {
+    const settle = (i: number) => {
+      if (!open.delete(i) || open.size > 0) return;
+      finishedAt = performance.now();
+      resolve();
+    };
+    const cancelAll = (reason: string) => {
+      if (cancelling) return;
+      cancelling = true;
+      for (const i of open) actors[i].control.send({ kind: 'cancel', reason });
+      graceTimer = setTimeout(() => {
+        finishedAt = performance.now();
+        resolve();
+      }, opts.cancelGraceMs ?? 2000);
+    };
+    const fail = (i: number, err: SnapflowError) => {
+      if (!open.has(i)) return;
+      failures.push(err);
+      cancelAll(err.message);
+      settle(i);
+    };
+    const onAbort = () => {
+      failures.unshift(new CancelledError('the job was interrupted'));
+      cancelAll('the job was interrupted');
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    actors.forEach((a, i) => {
+      const origin = { operator: actorName(plan, a.chain, a.subtask) };
+      a.control.onMessage((msg) => {
+        if (msg.kind === 'collect') {
+          const list = (results[msg.sink] ??= []);
+          for (const r of msg.records) list.push(r);
+        } else if (msg.kind === 'finished') {
+          stats.push(msg.stats);
+          settle(i);
+        } else if (msg.kind === 'failed') fail(i, deserializeError(msg.error));
+      });
+      a.control.onClose(() => fail(i, new WorkerExitError(origin, 'its control link closed')));
+      a.exited.catch((err: unknown) => fail(i, new WorkerExitError(origin, err)));
+    });
+  });
+  clearTimeout(graceTimer);
+  for (const a of actors) a.control.close();
+  await host.shutdown();
+  if (failures.length > 0) throw primaryFailure(failures);
+  const durationMs = finishedAt - started;
+  const sourceRecords = stats.filter((s) => plan.chains.find((c) => c.name === s.operator)?.isSource).reduce((n, s) => n + s.recordsIn, 0);
+  stats.sort((a, b) => (a.operator === b.operator ? a.subtask - b.subtask : a.operator < b.operator ? -1 : 1));
+  return { results, stats: { durationMs, sourceRecords, recordsPerSec: Math.round((sourceRecords / durationMs) * 1000), actors: stats } };
+}

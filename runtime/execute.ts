@@ -1,0 +1,66 @@
+/** Running a job from TypeScript: execute(jobModuleOrDefinition, options). */
+import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from './channel.js';
+import type { Clock } from './clock.js';
+import { coordinate, type JobResult } from './coordinator.js';
+import { ConfigError } from './errors.js';
+import { checkParallelism } from './environment.js';
+import { LocalHost } from './host-local.js';
+import { ThreadHost } from './host-threads.js';
+import { buildJob, loadJob, moduleUrl, type JobDefinition, type JobOverrides } from './job.js';
+
+/** Options of execute(). */
+export interface ExecuteOptions {
+  /** Default parallelism (a job's own setParallelism calls take precedence, as in Flink). */
+  parallelism?: number;
+  maxParallelism?: number;
+  /** Fuse forward-connected operators into one actor (default true). */
+  chaining?: boolean;
+  /** Passed to the job's build function. */
+  params?: Record<string, unknown>;
+  /** Run every actor on the calling thread with in-memory channels (default: only for job objects). */
+  local?: boolean;
+  /** Batching and credit settings of the channels. */
+  channels?: Partial<ChannelSettings>;
+  /** Heap limit per worker thread, in MiB. */
+  workerMemoryMb?: number;
+  /** Cancels the job when aborted. */
+  signal?: AbortSignal;
+  /** Clock for single-thread runs (tests inject a manual one). */
+  clock?: Clock;
+}
+
+/** Validates channel settings, naming the offending option. */
+export function resolveChannelSettings(partial: Partial<ChannelSettings> = {}): ChannelSettings {
+  const s = { ...DEFAULT_CHANNEL_SETTINGS, ...partial };
+  checkParallelism('credits', s.credits);
+  checkParallelism('batchSize', s.batchSize);
+  if (!(s.lingerMs >= 0 && Number.isFinite(s.lingerMs))) throw new ConfigError('lingerMs', `must be a non-negative number, got ${s.lingerMs}`);
+  return s;
+}
+
+function overridesOf(opts: ExecuteOptions): JobOverrides {
+  const o: JobOverrides = {};
+  if (opts.parallelism !== undefined) o.parallelism = checkParallelism('parallelism', opts.parallelism);
+  if (opts.maxParallelism !== undefined) o.maxParallelism = checkParallelism('maxParallelism', opts.maxParallelism);
+  if (opts.chaining !== undefined) o.chaining = opts.chaining;
+  return o;
+}
+
+/**
+ * Runs a job to completion and returns collected records and statistics. A module path
+ * runs on worker threads; a JobDefinition object can only run on the calling thread.
+ */
+export async function execute(job: string | URL | JobDefinition<any>, opts: ExecuteOptions = {}): Promise<JobResult> {
+  const isModule = typeof job === 'string' || job instanceof URL;
+  const def = isModule ? await loadJob(job) : job;
+  const local = opts.local ?? !isModule;
+  if (!local && !isModule) throw new ConfigError('local', 'a job given as an object runs on one thread only; pass its module path to use worker threads');
+  const overrides = overridesOf(opts);
+  const params = opts.params ?? {};
+  const channels = resolveChannelSettings(opts.channels);
+  const built = buildJob(def, params, overrides);
+  const host = local
+    ? new LocalHost(built, { settings: channels, clock: opts.clock })
+    : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb });
+  return coordinate(built.plan, host, { signal: opts.signal });
+}

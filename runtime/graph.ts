@@ -1,0 +1,78 @@
+/**
+ * The logical dataflow a job module builds: operator nodes and the edges between them.
+ * It holds functions, so it never crosses threads; every worker rebuilds it from the
+ * job module and finds its own operators by node id.
+ */
+import type { SourceReader, StreamOperator } from '../operators/api.js';
+import type { StateKey } from '../backends/state.js';
+
+/** How records of an edge are distributed over the consumer's subtasks. */
+export type Partitioning = 'forward' | 'rebalance' | 'broadcast' | 'hash';
+
+/** Extracts the key of a record; must be deterministic. */
+export type KeySelector<T = any> = (record: T) => StateKey;
+
+/** A source: one reader per source subtask. */
+export interface SourceSpec {
+  kind: 'source';
+  createReader(subtask: number, parallelism: number): SourceReader;
+  /** Sources that cannot be split (a single file, a collection) allow only 1. */
+  maxParallelism?: number;
+}
+
+/** Any other operator, a sink included. */
+export interface OperatorSpec {
+  kind: 'operator';
+  createOperator(): StreamOperator;
+  /** Present when the operator works on keyed state (after keyBy). */
+  keySelector?: KeySelector;
+}
+
+/** One logical operator. */
+export interface GraphNode {
+  id: number;
+  name: string;
+  spec: SourceSpec | OperatorSpec;
+  /** Set explicitly by the job, else the environment default applies. */
+  parallelism?: number;
+  /** False when the job asked this operator not to be chained to its predecessor. */
+  chainable: boolean;
+  isSink: boolean;
+}
+
+/** One logical edge. */
+export interface GraphEdge {
+  from: number;
+  to: number;
+  /** Undefined means the default: forward when parallelisms match, else rebalance. */
+  partitioning?: Partitioning;
+  keySelector?: KeySelector;
+}
+
+/** Job-wide settings that the job module or the caller may set. */
+export interface JobConfig {
+  parallelism: number;
+  /** Number of key groups; undefined means the default derived from the parallelism. */
+  maxParallelism?: number;
+  chaining: boolean;
+}
+
+/** The whole logical dataflow. */
+export class JobGraph {
+  readonly nodes: GraphNode[] = [];
+  readonly edges: GraphEdge[] = [];
+
+  constructor(readonly config: JobConfig) {}
+
+  /** Adds a node and returns it. */
+  addNode(name: string, spec: SourceSpec | OperatorSpec, isSink = false): GraphNode {
+    const node: GraphNode = { id: this.nodes.length, name, spec, chainable: true, isSink };
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Connects two nodes. */
+  connect(edge: GraphEdge): void {
+    this.edges.push(edge);
+  }
+}

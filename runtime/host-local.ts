@@ -1,0 +1,42 @@
+/**
+ * Runs every actor of a job on the calling thread, connected by in-memory channels:
+ * the whole runtime minus the threads, for tests and for quick runs.
+ */
+import { memoryChannel } from './channel-memory.js';
+import type { ChannelSettings } from './channel.js';
+import type { Clock } from './clock.js';
+import { memoryControl } from './control.js';
+import { runActor } from './actor.js';
+import type { BuiltJob } from './job.js';
+import { actorName } from './plan.js';
+import { wirePlan } from './wiring.js';
+import type { ActorHost, LaunchedActor } from './coordinator.js';
+
+/** Options of the single-thread host. */
+export interface LocalHostOptions {
+  settings: ChannelSettings;
+  clock?: Clock;
+}
+
+/** An ActorHost that runs actors as plain async functions on this thread. */
+export class LocalHost implements ActorHost {
+  constructor(private readonly job: BuiltJob, private readonly opts: LocalHostOptions) {}
+
+  launch(): LaunchedActor[] {
+    const { plan, graph } = this.job;
+    const { channels, actors } = wirePlan(plan);
+    const pairs = channels.map((c) => memoryChannel(this.opts.settings.credits, { operator: actorName(plan, plan.edges[c.edge].from, c.from) }));
+    return actors.map((w) => {
+      const control = memoryControl();
+      const exited = runActor({
+        graph, plan, chain: w.chain, subtask: w.subtask,
+        inputs: w.inputs.map((i) => pairs[i].input),
+        outputs: w.outputs.map((list) => list.map((i) => pairs[i].output)),
+        control: control.actor, settings: this.opts.settings, clock: this.opts.clock,
+      }).then(() => undefined);
+      return { chain: w.chain, subtask: w.subtask, control: control.coordinator, exited };
+    });
+  }
+
+  async shutdown(): Promise<void> {}
+}

@@ -1,0 +1,67 @@
+/**
+ * Runs every actor on its own worker thread from a piscina pool sized to the job (one
+ * long-lived task per actor), wired with one MessageChannel per producer→consumer pair
+ * and one per control link.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ChannelSettings } from './channel.js';
+import { portEndpoint, type CoordinatorEndpoint } from './control.js';
+import { planFingerprint, type BuiltJob, type JobOverrides } from './job.js';
+import type { ControlFromActor, ControlToActor } from './protocol.js';
+import { wirePlan } from './wiring.js';
+import type { ActorTask } from './actor-task.js';
+import type { ActorHost, LaunchedActor } from './coordinator.js';
+
+/** Options of the thread host. */
+export interface ThreadHostOptions {
+  jobModule: string;
+  params: unknown;
+  overrides: JobOverrides;
+  settings: ChannelSettings;
+  /** Heap limit per worker thread, in MiB; a worker over it fails the job. */
+  workerMemoryMb?: number;
+}
+
+const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
+
+/** An ActorHost backed by a piscina pool. */
+export class ThreadHost implements ActorHost {
+  private pool: Piscina | null = null;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly job: BuiltJob, private readonly opts: ThreadHostOptions) {}
+
+  launch(): LaunchedActor[] {
+    const { plan } = this.job;
+    const { channels, actors } = wirePlan(plan);
+    const pairs = channels.map(() => new MessageChannel());
+    const pool = new Piscina({
+      filename: WORKER_FILE, minThreads: actors.length, maxThreads: actors.length, concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000, atomics: 'disabled',
+      resourceLimits: this.opts.workerMemoryMb ? { maxOldGenerationSizeMb: this.opts.workerMemoryMb } : undefined,
+    });
+    this.pool = pool;
+    const fingerprint = planFingerprint(plan);
+    return actors.map((w) => {
+      const control = new MessageChannel();
+      const inputs = w.inputs.map((i) => pairs[i].port2);
+      const outputs = w.outputs.map((list) => list.map((i) => pairs[i].port1));
+      const task: ActorTask = {
+        jobModule: this.opts.jobModule, params: this.opts.params, overrides: this.opts.overrides, fingerprint,
+        chain: w.chain, subtask: w.subtask, settings: this.opts.settings, inputs, outputs, control: control.port2,
+      };
+      const transferList: MessagePort[] = [...inputs, ...outputs.flat(), control.port2];
+      const exited = pool.run(task, { transferList: transferList as never, signal: this.abort.signal }).then(() => undefined);
+      const endpoint = portEndpoint<ControlFromActor, ControlToActor>(control.port1) as CoordinatorEndpoint;
+      return { chain: w.chain, subtask: w.subtask, control: endpoint, exited };
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    this.abort.abort();
+    await this.pool?.destroy();
+    this.pool = null;
+  }
+}

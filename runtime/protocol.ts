@@ -1,0 +1,54 @@
+/**
+ * The wire protocol: every message that crosses a data channel or a control port.
+ * Only the channel layer (runtime/channel*.ts) turns data messages into bytes and back.
+ */
+import type { SerializedError } from './errors.js';
+
+/** A batch of records, in order. */
+export interface BatchMessage {
+  kind: 'batch';
+  records: unknown[];
+}
+
+/** A checkpoint barrier; everything before it on a channel belongs to checkpoint `id`. */
+export interface BarrierMessage {
+  kind: 'barrier';
+  id: number;
+  timestamp: number;
+  /** A savepoint barrier (taken on request, never deleted by retention). */
+  savepoint?: boolean;
+}
+
+/** The producer on this channel will send nothing more. */
+export interface EndOfInputMessage {
+  kind: 'end';
+}
+
+/** What flows downstream on a data channel, in order. */
+export type DataMessage = BatchMessage | BarrierMessage | EndOfInputMessage;
+
+/** Statistics an actor reports when it finishes. */
+export interface ActorStats {
+  operator: string;
+  subtask: number;
+  recordsIn: number;
+  recordsOut: number;
+  batchesIn: number;
+  batchesOut: number;
+  /** Milliseconds spent waiting for downstream credit. */
+  backpressuredMs: number;
+  /** Largest number of batches any output channel had in flight (bounded by its credit). */
+  maxInFlight: number;
+  /** Operator-specific figures (e.g. skipped CSV rows, latency samples). */
+  metrics: Record<string, unknown>;
+}
+
+/** Coordinator → actor. */
+export type ControlToActor =
+  | { kind: 'cancel'; reason: string };
+
+/** Actor → coordinator. */
+export type ControlFromActor =
+  | { kind: 'collect'; sink: string; records: unknown[] }
+  | { kind: 'finished'; stats: ActorStats }
+  | { kind: 'failed'; error: SerializedError };
