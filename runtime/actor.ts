@@ -4,10 +4,11 @@
  * touches another actor's objects; everything goes through channels and the control
  * link. The same code runs on a worker thread and, in tests, on the main thread.
  */
+import { threadId } from 'node:worker_threads';
 import type { Collector, OperatorContext, SourceReader, StreamOperator } from '../operators/api.js';
 import { HeapKeyedStateBackend } from '../backends/heap.js';
 import type { KeyedStateBackend } from '../backends/state.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, wallNow, type Clock } from './clock.js';
 import type { ChannelSettings, InputChannel, OutputChannel } from './channel.js';
 import type { ControlEndpoint } from './control.js';
 import { CancelledError, ChannelError, serializeError, type ErrorOrigin } from './errors.js';
@@ -51,6 +52,7 @@ class Actor {
   private readonly metrics: Record<string, unknown> = {};
   private recordsIn = 0;
   private batchesIn = 0;
+  private startedAt = 0;
   private paused = false;
   private draining = false;
   private failure: unknown = null;
@@ -231,8 +233,9 @@ class Actor {
     const o = this.router.stats;
     if (this.keyed) this.metrics.stateEntries = this.keyed.entryCount();
     return {
-      operator: this.origin.operator!, subtask: this.s.subtask, recordsIn: this.recordsIn, recordsOut: o.recordsOut,
-      batchesIn: this.batchesIn, batchesOut: o.batchesOut, backpressuredMs: o.backpressuredMs, maxInFlight: o.maxInFlight, metrics: this.metrics,
+      operator: this.origin.operator!, subtask: this.s.subtask, threadId, recordsIn: this.recordsIn, recordsOut: o.recordsOut,
+      batchesIn: this.batchesIn, batchesOut: o.batchesOut, backpressuredMs: o.backpressuredMs, maxInFlight: o.maxInFlight,
+      startedAt: this.startedAt, endedAt: wallNow(), metrics: this.metrics,
     };
   }
 
@@ -253,6 +256,7 @@ class Actor {
   async run(): Promise<boolean> {
     try {
       await this.open();
+      this.startedAt = wallNow();
       const work = this.reader ? this.runSource(this.reader) : this.runInputs();
       await Promise.race([work, this.done]);
       if (this.failure !== null) throw this.failure;

@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   channels?: Partial<ChannelSettings>;
   /** Heap limit per worker thread, in MiB. */
   workerMemoryMb?: number;
+  /** Worker threads; actors share them when there are fewer threads than actors (default: the machine's cores). */
+  threads?: number;
   /** Cancels the job when aborted. */
   signal?: AbortSignal;
   /** Clock for single-thread runs (tests inject a manual one). */
@@ -31,7 +33,8 @@ export interface ExecuteOptions {
 
 /** Validates channel settings, naming the offending option. */
 export function resolveChannelSettings(partial: Partial<ChannelSettings> = {}): ChannelSettings {
-  const s = { ...DEFAULT_CHANNEL_SETTINGS, ...partial };
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const s: ChannelSettings = { ...DEFAULT_CHANNEL_SETTINGS, ...given };
   checkParallelism('credits', s.credits);
   checkParallelism('batchSize', s.batchSize);
   if (!(s.lingerMs >= 0 && Number.isFinite(s.lingerMs))) throw new ConfigError('lingerMs', `must be a non-negative number, got ${s.lingerMs}`);
@@ -61,6 +64,6 @@ export async function execute(job: string | URL | JobDefinition<any>, opts: Exec
   const built = buildJob(def, params, overrides);
   const host = local
     ? new LocalHost(built, { settings: channels, clock: opts.clock })
-    : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb });
+    : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads: opts.threads === undefined ? undefined : checkParallelism('threads', opts.threads) });
   return coordinate(built.plan, host, { signal: opts.signal });
 }

@@ -31,6 +31,8 @@ export type DataMessage = BatchMessage | BarrierMessage | EndOfInputMessage;
 export interface ActorStats {
   operator: string;
   subtask: number;
+  /** Worker thread id hosting the actor (0 on the main thread). */
+  threadId: number;
   recordsIn: number;
   recordsOut: number;
   batchesIn: number;
@@ -39,6 +41,10 @@ export interface ActorStats {
   backpressuredMs: number;
   /** Largest number of batches any output channel had in flight (bounded by its credit). */
   maxInFlight: number;
+  /** Wall-clock ms when the actor started processing (after opening its operators). */
+  startedAt: number;
+  /** Wall-clock ms when the actor had sent its last message downstream. */
+  endedAt: number;
   /** Operator-specific figures (e.g. skipped CSV rows, latency samples). */
   metrics: Record<string, unknown>;
 }

@@ -76,8 +76,6 @@ interface Plan extends ResolvedGeneratorOptions {
   readonly amountKey: number;
   readonly streamBase: number;
   readonly payloadBase: string;
-  /** customer_id strings for keys below ID_CACHE_LIMIT, '' until first used. */
-  readonly ids: string[];
 }
 
 /** 2024-03-01T00:00:00Z, the timestamp of sequence number 0. */
@@ -172,7 +170,6 @@ export function resolveGeneratorOptions(opts: GeneratorOptions): ResolvedGenerat
     amountKey: hash2(streamBase, 3, 0x9e3779b9),
     streamBase,
     payloadBase: payloadBytes === 0 ? '' : PAYLOAD_CHARS.repeat(Math.ceil(patternLength / PAYLOAD_CHARS.length)).slice(0, patternLength),
-    ids: new Array<string>(Math.min(opts.keys, ID_CACHE_LIMIT)).fill(''),
   };
   return plan as Plan;
 }
@@ -188,10 +185,19 @@ function zipfKey(p: Plan, zipf: ZipfSampler, lo: number, hi: number): number {
   return k;
 }
 
-function customerId(p: Plan, key: number): string {
-  if (key >= p.ids.length) return 'C' + key;
-  let id = p.ids[key];
-  if (id === '') p.ids[key] = id = 'C' + key;
+/**
+ * customer_id strings for keys below ID_CACHE_LIMIT, shared by every reader on the thread:
+ * one copy per reader multiplied the working set by the parallelism and thrashed the CPU cache.
+ */
+const idCache: string[] = [];
+
+function customerId(key: number): string {
+  if (key >= ID_CACHE_LIMIT) return 'C' + key;
+  let id = idCache[key];
+  if (id === undefined) {
+    while (idCache.length < key) idCache.push(undefined as unknown as string);
+    idCache[key] = id = 'C' + key;
+  }
   return id;
 }
 
@@ -203,7 +209,7 @@ export function generateTransaction(seq: number, opts: ResolvedGeneratorOptions)
   const key = p.zipf === undefined ? Math.floor(uniform53(lo, hi, p.keyA, p.keyB) * p.keys) : zipfKey(p, p.zipf, lo, hi);
   const tx: Transaction = {
     transaction_id: seq,
-    customer_id: customerId(p, key),
+    customer_id: customerId(key),
     amount: (100 + Math.floor(hash2(lo, hi, p.amountKey) * AMOUNT_SCALE)) / 100,
     timestamp: GENERATOR_EPOCH_MS + seq * 1000,
   };
@@ -281,9 +287,11 @@ export class GeneratorReader implements SourceReader {
     const stride = this.stride;
     let seq = this.next;
     let count = 0;
+    // One stamp per poll: a poll takes microseconds, and reading the clock per record cost more than generating it.
+    const emittedAt = stampWallTime ? wallNow() : 0;
     for (; count < max && seq < records; count++, seq += stride) {
       const tx = generateTransaction(seq, this.plan);
-      if (stampWallTime) tx.emittedAt = wallNow();
+      if (stampWallTime) tx.emittedAt = emittedAt;
       // Advance before collect so that position() is right even if a downstream operator throws.
       this.next = seq + stride;
       out.collect(tx);

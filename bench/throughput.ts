@@ -1,0 +1,80 @@
+/**
+ * `snapflow bench throughput`: records/s of the stateless and keyed pipelines at each
+ * parallelism, on worker threads, next to the bare MessagePort pipe measured in the
+ * same process so that figures can be read as ratios on a noisy machine.
+ */
+import { fileURLToPath } from 'node:url';
+import { execute } from '../runtime/execute.js';
+import { runPipeBaseline, type PipeResult } from './pipe-baseline.js';
+import { latencyOf, median, processingMs, round, sampleRss } from './measure.js';
+import type { ThroughputParams } from './jobs/throughput.js';
+
+/** Options of the throughput benchmark. */
+export interface ThroughputOptions {
+  pipelines: ThroughputParams['pipeline'][];
+  parallelism: number[];
+  records: number;
+  keys: number;
+  /** Runs per configuration; the median is reported. */
+  runs: number;
+  chaining: boolean;
+  /** Records/s each sink subtask accepts (a deliberately slow sink). */
+  sinkRate?: number;
+  baseline: boolean;
+  progress?: (line: string) => void;
+}
+
+/** One configuration's figures. */
+export interface ThroughputResult {
+  pipeline: string;
+  parallelism: number;
+  records: number;
+  recordsPerSec: number;
+  peakRssMiB: number;
+  latencyMs: { p50: number; p99: number };
+  /** recordsPerSec of every run, in order. */
+  runs: number[];
+  chaining: boolean;
+}
+
+/** The benchmark's output. */
+export interface ThroughputReport {
+  baseline?: PipeResult;
+  results: ThroughputResult[];
+}
+
+const JOB = fileURLToPath(new URL('./jobs/throughput.js', import.meta.url));
+
+/** Runs the throughput benchmark. */
+export async function benchThroughput(opts: ThroughputOptions): Promise<ThroughputReport> {
+  const say = opts.progress ?? (() => {});
+  const report: ThroughputReport = { results: [] };
+  if (opts.baseline) {
+    const runs: PipeResult[] = [];
+    for (let i = 0; i < opts.runs; i++) runs.push(await runPipeBaseline({ records: Math.min(opts.records, 5_000_000), batchSize: 1024, encoding: 'msgpack' }));
+    report.baseline = runs.sort((a, b) => a.recordsPerSec - b.recordsPerSec)[runs.length >> 1];
+    say(`baseline pipe: ${report.baseline.recordsPerSec} records/s`);
+  }
+  for (const pipeline of opts.pipelines) {
+    for (const parallelism of opts.parallelism) {
+      const rates: number[] = [];
+      let peak = 0;
+      let latency = { p50: NaN, p99: NaN };
+      for (let run = 0; run < opts.runs; run++) {
+        const stopRss = sampleRss();
+        const params: ThroughputParams = { pipeline, records: opts.records, keys: opts.keys, sinkRate: opts.sinkRate };
+        const result = await execute(JOB, { parallelism, params: params as unknown as Record<string, unknown>, chaining: opts.chaining });
+        peak = Math.max(peak, stopRss());
+        if (result.stats.sourceRecords !== opts.records) throw new Error(`benchmark lost records: ${result.stats.sourceRecords}/${opts.records}`);
+        rates.push(Math.round(opts.records / (processingMs(result.stats) / 1000)));
+        latency = latencyOf(result.stats);
+        say(`${pipeline} p=${parallelism} run ${run + 1}/${opts.runs}: ${rates[rates.length - 1]} records/s, peak RSS ${peak} MiB`);
+      }
+      report.results.push({
+        pipeline, parallelism, records: opts.records, recordsPerSec: Math.round(median(rates)), peakRssMiB: round(peak, 1),
+        latencyMs: latency, runs: rates, chaining: opts.chaining,
+      });
+    }
+  }
+  return report;
+}

@@ -1,0 +1,42 @@
+/** Parsing of CLI values that yargs leaves as strings. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../runtime/errors.js';
+
+/** Parses "1,2,4" into positive integers, naming the option on error. */
+export function intList(option: string, value: string | number): number[] {
+  const parts = String(value).split(',').map((s) => s.trim()).filter(Boolean);
+  const nums = parts.map(Number);
+  if (nums.length === 0 || nums.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new ConfigError(`--${option}`, `expected a comma-separated list of positive integers, got "${value}"`);
+  }
+  return nums;
+}
+
+/** Parses a positive integer option, accepting 1e6 and 1_000_000 style values. */
+export function positiveInt(option: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(String(value).replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${option}`, `expected a positive integer, got "${String(value)}"`);
+  return n;
+}
+
+/** Parses repeated `--param key=value` flags into an object; numeric and boolean values are converted. */
+export function parseParams(values: string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of values ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError('--param', `expected key=value, got "${item}"`);
+    const key = item.slice(0, eq);
+    const raw = item.slice(eq + 1);
+    out[key] = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/** Resolves a job argument: a bundled job name (e.g. "transactions") or a module path. */
+export function resolveJob(job: string): string {
+  const bundled = fileURLToPath(new URL(`./jobs/${job}.js`, import.meta.url));
+  if (/^[\w-]+$/.test(job) && existsSync(bundled)) return bundled;
+  if (!existsSync(job)) throw new ConfigError('<job>', `no job module at "${job}" and no bundled job of that name`);
+  return job;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/** The snapflow command line. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { SnapflowError } from '../runtime/errors.js';
+import { runCommand } from './commands/run.js';
+import { benchCommand } from './commands/bench.js';
+
+function report(err: unknown): never {
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`snapflow: ${e.name === 'Error' ? '' : e.name + ': '}${e.message}\n`);
+  if (process.env.SNAPFLOW_DEBUG && e.stack) process.stderr.write(e.stack + '\n');
+  const cancelled = err instanceof SnapflowError && err.name === 'CancelledError';
+  process.exit(cancelled ? 130 : err instanceof SnapflowError && err.name === 'ConfigError' ? 2 : 1);
+}
+
+let cli = yargs(hideBin(process.argv)).scriptName('snapflow').usage('$0 <command> [options]');
+cli = runCommand(cli);
+cli = benchCommand(cli);
+cli
+  .demandCommand(1, 'name a command: run, bench')
+  .strict()
+  .help()
+  .alias('help', 'h')
+  .fail((msg, err) => {
+    if (err) report(err);
+    process.stderr.write(`snapflow: ${msg}\nRun snapflow --help for usage.\n`);
+    process.exit(2);
+  })
+  .parseAsync()
+  .catch(report);
