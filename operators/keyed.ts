@@ -3,7 +3,7 @@
  * before calling the user function, so state handles refer to that record's key.
  */
 import { UserFunctionError, type ErrorOrigin } from '../runtime/errors.js';
-import { invalidKeyReason, keyGroupOf } from '../runtime/keygroups.js';
+import { invalidKeyReason, keyGroupOf, keyGroupRange, type KeyGroupRange } from '../runtime/keygroups.js';
 import type { KeySelector } from '../runtime/graph.js';
 import type { KeyedStateBackend, ListState, MapState, ReducingState, StateKey, ValueState } from '../backends/state.js';
 import type { Collector, OperatorContext, StreamOperator } from './api.js';
@@ -30,11 +30,17 @@ export interface AggregateFunction<T, A, R> {
   getResult(accumulator: A): R;
 }
 
+/** A copy of an object that stays in state, so later in-place updates cannot alter what was emitted. */
+function detached<T>(value: T): T {
+  return value !== null && typeof value === 'object' ? structuredClone(value) : value;
+}
+
 /** Shared key handling: select, validate, assign key group, set current key. */
 abstract class KeyedOperator implements StreamOperator {
   protected origin: ErrorOrigin = {};
   protected state!: KeyedStateBackend;
   private maxParallelism = 128;
+  private range: KeyGroupRange = { start: 0, end: 0 };
 
   constructor(private readonly keySelector: KeySelector) {}
 
@@ -43,6 +49,7 @@ abstract class KeyedOperator implements StreamOperator {
     if (!ctx.keyedState) throw new Error('keyed operator opened without a keyed state backend');
     this.state = ctx.keyedState;
     this.maxParallelism = ctx.maxParallelism;
+    this.range = keyGroupRange(ctx.subtask, ctx.parallelism, ctx.maxParallelism);
   }
 
   /** Sets the record's key as current; throws a UserFunctionError naming the record on a bad key. */
@@ -55,7 +62,12 @@ abstract class KeyedOperator implements StreamOperator {
     }
     const bad = invalidKeyReason(key);
     if (bad) throw new UserFunctionError(this.origin, record, new Error(`key selector: ${bad}`));
-    this.state.setCurrentKey(key, keyGroupOf(key, this.maxParallelism));
+    const group = keyGroupOf(key, this.maxParallelism);
+    if (group < this.range.start || group > this.range.end) {
+      const reason = `key ${JSON.stringify(key)} is in key group ${group}, outside this subtask's range ${this.range.start}-${this.range.end}: the key selector must return the same key for a record every time`;
+      throw new UserFunctionError(this.origin, record, new Error(reason));
+    }
+    this.state.setCurrentKey(key, group);
     return key;
   }
 
@@ -118,7 +130,7 @@ export class ReduceOperator<T> extends KeyedOperator {
       throw new UserFunctionError(this.origin, record, err);
     }
     this.handle.update(next);
-    out.collect(next);
+    out.collect(detached(next));
   }
 }
 
@@ -145,6 +157,6 @@ export class AggregateOperator<T, A, R> extends KeyedOperator {
     } catch (err) {
       throw new UserFunctionError(this.origin, record, err);
     }
-    out.collect(result);
+    out.collect(detached(result));
   }
 }

@@ -222,11 +222,7 @@ class Actor {
   private async finish(): Promise<void> {
     for (let i = 0; i < this.ops.length; i++) await this.ops[i].finish?.(this.collectors[i]);
     this.router.broadcastEvent({ kind: 'end' });
-    for (;;) {
-      const wait = this.backpressure();
-      if (!wait) break;
-      await wait;
-    }
+    while (this.router.isBlocked()) await this.router.whenUnblocked();
   }
 
   private stats(): ActorStats {

@@ -47,9 +47,17 @@ export interface CoordinateOptions {
   cancelGraceMs?: number;
 }
 
+/**
+ * The root cause among the failures: not a cancellation, not a channel closed by a dying
+ * peer. Actors sharing a dead thread all fail, so a lost thread names every actor it hosted.
+ */
 function primaryFailure(failures: SnapflowError[]): SnapflowError {
   const rank = (e: SnapflowError) => (e.name === 'CancelledError' ? 2 : e.name === 'ChannelError' ? 1 : 0);
-  return failures.reduce((best, e) => (rank(e) < rank(best) ? e : best));
+  const best = failures.reduce((b, e) => (rank(e) < rank(b) ? e : b));
+  if (!(best instanceof WorkerExitError)) return best;
+  const lost = failures.filter((e) => e instanceof WorkerExitError).map((e) => e.origin.operator);
+  if (lost.length > 1) best.message += `; actors lost with it: ${lost.join(', ')}`;
+  return best;
 }
 
 /** Runs the plan's actors on the host until all finish or one fails. */

@@ -100,9 +100,15 @@ export class DataStream<T> {
     return this;
   }
 
-  /** Keeps this operator out of its predecessor's chain. */
+  /** Runs this operator in an actor of its own: chained neither to its predecessor nor its successor. */
   disableChaining(): this {
-    this.node.chainable = false;
+    this.node.chaining = 'never';
+    return this;
+  }
+
+  /** Starts a new chain at this operator; its successors may still chain to it. */
+  startNewChain(): this {
+    this.node.chaining = 'new-chain';
     return this;
   }
 

@@ -117,9 +117,15 @@ export function serializeError(err: unknown, origin: ErrorOrigin): SerializedErr
   return { name: e.name, message: e.message, retriable: e.retriable, origin: e.origin, detail: e.detail, stack: e.stack };
 }
 
-/** Rebuilds an error sent from another thread; the message is kept as written there. */
+const ERROR_CLASSES: Record<string, { prototype: SnapflowError }> = {
+  ConfigError, InputError, UserFunctionError, WorkerExitError, ChannelError, CancelledError,
+};
+
+/** Rebuilds an error sent from another thread as its own class; the message is kept as written there. */
 export function deserializeError(s: SerializedError): SnapflowError {
   const e = new SnapflowError('', { origin: s.origin, retriable: s.retriable, detail: s.detail });
+  const cls = ERROR_CLASSES[s.name];
+  if (cls) Object.setPrototypeOf(e, cls.prototype);
   e.message = s.message;
   e.name = s.name;
   if (s.stack) e.stack = s.stack;

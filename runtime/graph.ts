@@ -35,8 +35,8 @@ export interface GraphNode {
   spec: SourceSpec | OperatorSpec;
   /** Set explicitly by the job, else the environment default applies. */
   parallelism?: number;
-  /** False when the job asked this operator not to be chained to its predecessor. */
-  chainable: boolean;
+  /** How the job asked this operator to be chained: normally, as the head of a new chain, or never. */
+  chaining: 'default' | 'new-chain' | 'never';
   isSink: boolean;
 }
 
@@ -66,7 +66,7 @@ export class JobGraph {
 
   /** Adds a node and returns it. */
   addNode(name: string, spec: SourceSpec | OperatorSpec, isSink = false): GraphNode {
-    const node: GraphNode = { id: this.nodes.length, name, spec, chainable: true, isSink };
+    const node: GraphNode = { id: this.nodes.length, name, spec, chaining: 'default', isSink };
     this.nodes.push(node);
     return node;
   }

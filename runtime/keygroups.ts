@@ -74,7 +74,10 @@ export function defaultMaxParallelism(parallelism: number): number {
 
 /** Checks a value returned by a key selector; returns an error message or undefined. */
 export function invalidKeyReason(key: unknown): string | undefined {
-  if (typeof key === 'string') return undefined;
+  if (typeof key === 'string') {
+    // Channels encode strings as UTF-8, which replaces a lone surrogate: the key would change in transit.
+    return (key as unknown as { isWellFormed(): boolean }).isWellFormed() ? undefined : 'key contains a lone UTF-16 surrogate';
+  }
   if (typeof key === 'number') return Number.isNaN(key) ? 'key is NaN' : undefined;
   return `key must be a string or a number, got ${key === null ? 'null' : typeof key}`;
 }

@@ -83,7 +83,7 @@ export function buildPlan(graph: JobGraph): PhysicalPlan {
   for (const n of nodes) {
     const ins = inputs[n.id];
     const e = ins[0];
-    const fuse = graph.config.chaining && n.chainable && ins.length === 1 && parts[edges.indexOf(e)] === 'forward'
+    const fuse = graph.config.chaining && n.chaining === 'default' && ins.length === 1 && nodes[e.from].chaining !== 'never' && parts[edges.indexOf(e)] === 'forward'
       && outputs[e.from].length === 1 && n.spec.kind === 'operator' && !n.spec.keySelector && chainOf[e.from] >= 0;
     if (fuse) {
       const chain = chains[chainOf[e.from]];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../runtime/errors.js';
 import type { Collector, OperatorContext, StreamOperator } from '../api.js';
 import { BufferedWriter } from './writer.js';
-import { csvColumns, toCsvLine, toJson } from './format.js';
+import { csvColumns, csvField, toCsvLine, toJson } from './format.js';
 
 /** Output format of the file sink. */
 export type FileFormat = 'csv' | 'jsonl';
@@ -19,7 +19,8 @@ export interface FileSinkOptions {
 
 /** The file sink. */
 export class FileSink implements StreamOperator {
-  private writer!: BufferedWriter;
+  private writer: BufferedWriter | null = null;
+  private finished = false;
   private columns: string[] | null = null;
   private readonly format: FileFormat;
 
@@ -36,21 +37,26 @@ export class FileSink implements StreamOperator {
 
   process(record: unknown, _out: Collector): void {
     if (this.format === 'jsonl') {
-      this.writer.write(toJson(record) + '\n');
+      this.writer!.write(toJson(record) + '\n');
       return;
     }
     if (!this.columns) {
       this.columns = csvColumns(record);
-      this.writer.write(this.columns.join(',') + '\n');
+      this.writer!.write(this.columns.map(csvField).join(',') + '\n');
     }
-    this.writer.write(toCsvLine(record, this.columns) + '\n');
+    this.writer!.write(toCsvLine(record, this.columns) + '\n');
   }
 
   blocked(): Promise<void> | null {
-    return this.writer.blocked();
+    return this.writer!.blocked();
   }
 
-  finish(): Promise<void> {
-    return this.writer.finish(true);
+  async finish(): Promise<void> {
+    await this.writer!.finish(true);
+    this.finished = true;
+  }
+
+  close(): void {
+    if (!this.finished) this.writer?.destroy();
   }
 }

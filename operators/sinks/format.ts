@@ -10,7 +10,8 @@ export function toPrintLine(record: unknown): string {
   return typeof record === 'string' ? record : toJson(record);
 }
 
-function csvField(value: unknown): string {
+/** One CSV field, quoted when it holds a comma, quote or line break. */
+export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'object' ? toJson(value) : String(value);
   return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;

@@ -56,7 +56,16 @@ export class BufferedWriter {
         this.stream.on('drain', done);
         this.stream.on('error', done);
       });
+      // The error is also kept in this.error and rethrown by write/blocked/finish; an unobserved
+      // rejection here would otherwise crash the process before the actor gets to see it.
+      this.draining.catch(() => {});
     }
+  }
+
+  /** Releases the stream without flushing (after a failure). */
+  destroy(): void {
+    this.chunks = [];
+    if (!this.stream.destroyed) this.stream.destroy();
   }
 
   /** Flushes and, when `end` is set, ends the stream and waits until it is fully written. */
