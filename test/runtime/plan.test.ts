@@ -118,7 +118,7 @@ t.test('channelsOf: forward has p channels, all-to-all has p * q', async (t) => 
     .map((x) => x).setParallelism(2)
     .keyBy((x) => x).process((r, ctx) => ctx.emit(r)).setParallelism(4)
     .broadcast().map((x) => x, 'AfterBroadcast').setParallelism(4)
-    .forward().filter(() => true).disableChaining().setParallelism(4)
+    .forward().filter(() => true).startNewChain().setParallelism(4)
     .discard().setParallelism(4);
   const plan = buildPlan(env.graph);
   t.same(edgeList(plan), ['0>1 rebalance', '1>2 hash', '2>3 broadcast', '3>4 forward']);
