@@ -69,32 +69,36 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
   const actors = host.launch();
   const open = new Set(actors.map((_, i) => i));
   let cancelling = false;
+  let decided = false;
+  let interrupted: CancelledError | null = null;
   let graceTimer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
   let finishedAt = 0;
 
   await new Promise<void>((resolve) => {
-    const settle = (i: number) => {
-      if (!open.delete(i) || open.size > 0) return;
+    const decide = () => {
+      decided = true;
       finishedAt = performance.now();
       resolve();
+    };
+    const settle = (i: number) => {
+      if (open.delete(i) && open.size === 0) decide();
     };
     const cancelAll = (reason: string) => {
       if (cancelling) return;
       cancelling = true;
       for (const i of open) actors[i].control.send({ kind: 'cancel', reason });
-      graceTimer = setTimeout(() => {
-        finishedAt = performance.now();
-        resolve();
-      }, opts.cancelGraceMs ?? 2000);
+      graceTimer = setTimeout(decide, opts.cancelGraceMs ?? 2000);
     };
     const fail = (i: number, err: SnapflowError) => {
-      if (!open.has(i)) return;
+      // Threads terminated after the decision fail too; those are consequences, not causes.
+      if (decided || !open.has(i)) return;
       failures.push(err);
       cancelAll(err.message);
       settle(i);
     };
-    const onAbort = () => {
-      failures.unshift(new CancelledError('the job was interrupted'));
+    onAbort = () => {
+      interrupted = new CancelledError('the job was interrupted');
       cancelAll('the job was interrupted');
     };
     if (opts.signal?.aborted) onAbort();
@@ -115,8 +119,10 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
     });
   });
   clearTimeout(graceTimer);
+  opts.signal?.removeEventListener('abort', onAbort);
   for (const a of actors) a.control.close();
   await host.shutdown();
+  if (interrupted) throw interrupted;
   if (failures.length > 0) throw primaryFailure(failures);
   const durationMs = finishedAt - started;
   const sourceRecords = stats.filter((s) => plan.chains.find((c) => c.name === s.operator)?.isSource).reduce((n, s) => n + s.recordsIn, 0);

@@ -25,7 +25,9 @@ export function runCommand(y: Argv): Argv {
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
       try {
-        const result = await execute(resolveJob(argv.job as string), {
+        const job = resolveJob(argv.job as string);
+        process.stderr.write(`snapflow: running ${job}\n`);
+        const result = await execute(job, {
           parallelism: argv.parallelism === undefined ? undefined : positiveInt('parallelism', argv.parallelism),
           maxParallelism: argv['max-parallelism'] === undefined ? undefined : positiveInt('max-parallelism', argv['max-parallelism']),
           chaining: argv.chaining,
