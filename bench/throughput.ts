@@ -18,6 +18,10 @@ export interface ThroughputOptions {
   /** Runs per configuration; the median is reported. */
   runs: number;
   chaining: boolean;
+  /** Worker threads (default: the machine's cores). */
+  threads?: number;
+  /** Stateless pipeline: the sink in its own actor, one channel hop like the bare pipe. */
+  separateSink?: boolean;
   /** Records/s each sink subtask accepts (a deliberately slow sink). */
   sinkRate?: number;
   baseline: boolean;
@@ -35,6 +39,9 @@ export interface ThroughputResult {
   /** recordsPerSec of every run, in order. */
   runs: number[];
   chaining: boolean;
+  separateSink: boolean;
+  /** Milliseconds actors spent waiting for credit, summed over actors (last run). */
+  backpressuredMs: number;
 }
 
 /** The benchmark's output. */
@@ -60,19 +67,21 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
       const rates: number[] = [];
       let peak = 0;
       let latency = { p50: NaN, p99: NaN };
+      let backpressuredMs = 0;
       for (let run = 0; run < opts.runs; run++) {
         const stopRss = sampleRss();
-        const params: ThroughputParams = { pipeline, records: opts.records, keys: opts.keys, sinkRate: opts.sinkRate };
-        const result = await execute(JOB, { parallelism, params: params as unknown as Record<string, unknown>, chaining: opts.chaining });
+        const params: ThroughputParams = { pipeline, records: opts.records, keys: opts.keys, sinkRate: opts.sinkRate, separateSink: opts.separateSink };
+        const result = await execute(JOB, { parallelism, params: params as unknown as Record<string, unknown>, chaining: opts.chaining, threads: opts.threads });
         peak = Math.max(peak, stopRss());
         if (result.stats.sourceRecords !== opts.records) throw new Error(`benchmark lost records: ${result.stats.sourceRecords}/${opts.records}`);
         rates.push(Math.round(opts.records / (processingMs(result.stats) / 1000)));
         latency = latencyOf(result.stats);
+        backpressuredMs = Math.round(result.stats.actors.reduce((n, a) => n + a.backpressuredMs, 0));
         say(`${pipeline} p=${parallelism} run ${run + 1}/${opts.runs}: ${rates[rates.length - 1]} records/s, peak RSS ${peak} MiB`);
       }
       report.results.push({
         pipeline, parallelism, records: opts.records, recordsPerSec: Math.round(median(rates)), peakRssMiB: round(peak, 1),
-        latencyMs: latency, runs: rates, chaining: opts.chaining,
+        latencyMs: latency, runs: rates, chaining: opts.chaining, separateSink: opts.separateSink ?? false, backpressuredMs,
       });
     }
   }

@@ -13,18 +13,21 @@ export interface ThroughputParams {
   seed?: number;
   /** Records per second each sink subtask accepts; unlimited when absent. */
   sinkRate?: number;
+  /** Puts the sink in an actor of its own, so records cross exactly one channel (as in the bare pipe). */
+  separateSink?: boolean;
 }
 
 export default defineJob<ThroughputParams>((env, p) => {
   const source = env.fromGenerator({ records: p.records, keys: p.keys, seed: p.seed ?? 42, stampWallTime: true });
   const sink = { latencyField: 'emittedAt', ratePerSec: p.sinkRate };
   if (p.pipeline === 'stateless') {
-    source
+    const discard = source
       .map((r) => {
         r.amount = Math.round(r.amount * 110) / 100;
         return r;
       }, 'Map: add 10%')
       .discard(sink);
+    if (p.separateSink) discard.startNewChain();
     return;
   }
   source

@@ -17,6 +17,8 @@ export function benchCommand(y: Argv): Argv {
         .option('keys', { type: 'string', default: '100000', describe: 'distinct keys of the generated records' })
         .option('runs', { type: 'number', default: 3, describe: 'runs per configuration (the median is reported)' })
         .option('chaining', { type: 'boolean', default: true, describe: 'fuse forward-connected operators (--no-chaining puts each operator on its own thread)' })
+        .option('separate-sink', { type: 'boolean', default: false, describe: 'stateless: run the sink in its own actor, so records cross one channel like the bare pipe' })
+        .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
         .option('sink-rate', { type: 'string', describe: 'records/s each sink subtask accepts: a deliberately slow sink' })
         .option('baseline', { type: 'boolean', default: true, describe: 'also measure the bare MessagePort pipe (--no-baseline to skip)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
@@ -30,6 +32,8 @@ export function benchCommand(y: Argv): Argv {
           keys: positiveInt('keys', argv.keys),
           runs: positiveInt('runs', argv.runs),
           chaining: argv.chaining,
+          separateSink: argv['separate-sink'],
+          threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
           sinkRate: argv['sink-rate'] === undefined ? undefined : positiveInt('sink-rate', argv['sink-rate']),
           baseline: argv.baseline,
           progress: (line) => process.stderr.write(line + '\n'),
