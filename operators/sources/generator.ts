@@ -14,6 +14,7 @@
  */
 import type { Collector, OperatorContext, SourceReader } from '../api.js';
 import { wallNow, type Clock } from '../../runtime/clock.js';
+import { murmurMix } from '../../runtime/keygroups.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { ZipfSampler } from './zipf.js';
 
@@ -105,13 +106,7 @@ function hash2(lo: number, hi: number, seed: number): number {
   k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
   h ^= k;
   h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  h ^= 8;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return murmurMix(h ^ 8);
 }
 
 /** Uniform double in [0, 1) with 53 random bits, from two independently keyed hashes. */
