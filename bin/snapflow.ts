@@ -14,6 +14,12 @@ function report(err: unknown): never {
   process.exit(cancelled ? 130 : err instanceof SnapflowError && err.name === 'ConfigError' ? 2 : 1);
 }
 
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  // A reader that went away (`snapflow run job | head`) has all it wanted.
+  if (err.code === 'EPIPE') process.exit(0);
+  report(err);
+});
+
 let cli = yargs(hideBin(process.argv)).scriptName('snapflow').usage('$0 <command> [options]');
 cli = runCommand(cli);
 cli = benchCommand(cli);

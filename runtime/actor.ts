@@ -74,10 +74,12 @@ class Actor {
         partitioner: makePartitioner({
           partitioning: e.partitioning, channels: s.outputs[i].length, subtask: s.subtask,
           maxParallelism: s.plan.maxParallelism, keySelector: e.keySelector, origin: outOrigin,
+          target: s.graph.nodes[s.plan.chains[e.to].nodeIds[0]].name,
         }),
       })),
       s.settings.batchSize, s.settings.lingerMs, this.clock,
     );
+    this.router.onError = (err) => this.fail(err);
     this.inputs = s.inputs.map((channel) => ({ channel, queue: [], ended: false }));
     s.control.onMessage((msg) => {
       if (msg.kind === 'cancel') this.fail(new CancelledError(msg.reason, this.origin));
@@ -229,25 +231,33 @@ class Actor {
     const o = this.router.stats;
     if (this.keyed) this.metrics.stateEntries = this.keyed.entryCount();
     return {
-      operator: this.origin.operator!, subtask: this.s.subtask, threadId, recordsIn: this.recordsIn, recordsOut: o.recordsOut,
+      operator: this.origin.operator!, chain: this.s.chain, subtask: this.s.subtask, threadId, recordsIn: this.recordsIn, recordsOut: o.recordsOut,
       batchesIn: this.batchesIn, batchesOut: o.batchesOut, backpressuredMs: o.backpressuredMs, maxInFlight: o.maxInFlight,
       startedAt: this.startedAt, endedAt: wallNow(), metrics: this.metrics,
     };
   }
 
-  private async cleanup(): Promise<void> {
-    for (const op of this.ops) {
+  /** Releases everything once, step by step; returns the first error so a later step still runs. */
+  private async cleanup(): Promise<unknown> {
+    if (this.cleaned) return null;
+    this.cleaned = true;
+    let first: unknown = null;
+    const step = async (fn: () => unknown) => {
       try {
-        await op.close?.();
-      } catch {
-        /* a failure during close after a failure must not hide the first one */
+        await fn();
+      } catch (err) {
+        first ??= err;
       }
-    }
-    await this.reader?.close?.();
-    await this.keyed?.dispose();
-    for (const inp of this.inputs) inp.channel.close();
-    this.router.close();
+    };
+    for (const op of this.ops) await step(() => op.close?.());
+    await step(() => this.reader?.close?.());
+    await step(() => this.keyed?.dispose());
+    for (const inp of this.inputs) await step(() => inp.channel.close());
+    await step(() => this.router.close());
+    return first;
   }
+
+  private cleaned = false;
 
   async run(): Promise<boolean> {
     try {
@@ -258,13 +268,15 @@ class Actor {
       if (this.failure !== null) throw this.failure;
       await Promise.race([this.finish(), this.done]);
       if (this.failure !== null) throw this.failure;
-      this.s.control.send({ kind: 'finished', stats: this.stats() });
-      await this.cleanup();
+      const stats = this.stats();
+      const closeError = await this.cleanup();
+      if (closeError !== null) throw closeError;
+      this.s.control.send({ kind: 'finished', stats });
       return true;
     } catch (err) {
       this.failure ??= err;
       this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin) });
-      await this.cleanup().catch(() => {});
+      await this.cleanup();
       return false;
     }
   }

@@ -11,11 +11,21 @@ import type { DataMessage } from './protocol.js';
 class Mailbox<T> {
   private queue: T[] = [];
   private scheduled = false;
-  handler: (item: T) => void = () => {};
+  private handler: ((item: T) => void) | null = null;
+
+  /** Sets the receiver; items posted before it was set are delivered then, as a port delivers them. */
+  listen(handler: (item: T) => void): void {
+    this.handler = handler;
+    this.schedule();
+  }
 
   post(item: T): void {
     this.queue.push(item);
-    if (!this.scheduled) {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.scheduled && this.handler && this.queue.length > 0) {
       this.scheduled = true;
       setImmediate(() => this.drain());
     }
@@ -23,6 +33,7 @@ class Mailbox<T> {
 
   private drain(): void {
     this.scheduled = false;
+    if (!this.handler) return;
     const items = this.queue;
     this.queue = [];
     for (const item of items) this.handler(item);
@@ -43,10 +54,11 @@ export function memoryChannel(window: number, origin: ErrorOrigin): MemoryChanne
   let inputClosed = false;
   let outputClosed = false;
   let creditFn: () => void = () => {};
-  up.handler = (n) => {
+  up.listen((n) => {
+    if (outputClosed) return;
     available += n;
     creditFn();
-  };
+  });
   const returner = new CreditReturner(window, (n) => {
     if (!inputClosed) up.post(n);
   });
@@ -57,7 +69,7 @@ export function memoryChannel(window: number, origin: ErrorOrigin): MemoryChanne
         if (available <= 0) throw new ChannelError(origin, 'batch sent without credit');
         available--;
       }
-      down.post(encode(msg));
+      down.post(encode(msg, origin));
     },
     credits: () => available,
     inFlight: () => window - available,
@@ -70,9 +82,9 @@ export function memoryChannel(window: number, origin: ErrorOrigin): MemoryChanne
   };
   const input: InputChannel = {
     onMessage(fn) {
-      down.handler = (wire) => {
+      down.listen((wire) => {
         if (!inputClosed) fn(decode(wire));
-      };
+      });
     },
     onClose() {},
     release: () => returner.release(),

@@ -33,7 +33,7 @@ export class PortOutputChannel implements OutputChannel {
       if (this.available <= 0) throw new ChannelError(this.origin, 'batch sent without credit');
       this.available--;
     }
-    const wire = encode(msg);
+    const wire = encode(msg, this.origin);
     try {
       if (wire instanceof ArrayBuffer) this.port.postMessage(wire, [wire]);
       else this.port.postMessage(wire);

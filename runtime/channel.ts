@@ -6,6 +6,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { DataMessage } from './protocol.js';
+import { RecordEncodingError, type ErrorOrigin } from './errors.js';
 
 /** Sending end of a data channel. */
 export interface OutputChannel {
@@ -50,9 +51,14 @@ const packr = new Packr({ useRecords: true, moreTypes: true });
 export type WireMessage = ArrayBuffer | { kind: 'barrier'; id: number; timestamp: number; savepoint?: boolean } | { kind: 'end' };
 
 /** Encodes a message for the wire; a batch becomes a fresh ArrayBuffer that can be transferred. */
-export function encode(msg: DataMessage): WireMessage {
+export function encode(msg: DataMessage, origin: ErrorOrigin = {}): WireMessage {
   if (msg.kind !== 'batch') return msg;
-  const bytes = packr.pack(msg.records);
+  let bytes: Uint8Array;
+  try {
+    bytes = packr.pack(msg.records);
+  } catch (err) {
+    throw new RecordEncodingError(origin, err);
+  }
   const buf = new ArrayBuffer(bytes.length);
   new Uint8Array(buf).set(bytes);
   return buf;

@@ -125,7 +125,7 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
   if (interrupted) throw interrupted;
   if (failures.length > 0) throw primaryFailure(failures);
   const durationMs = finishedAt - started;
-  const sourceRecords = stats.filter((s) => plan.chains.find((c) => c.name === s.operator)?.isSource).reduce((n, s) => n + s.recordsIn, 0);
-  stats.sort((a, b) => (a.operator === b.operator ? a.subtask - b.subtask : a.operator < b.operator ? -1 : 1));
+  const sourceRecords = stats.filter((s) => plan.chains[s.chain].isSource).reduce((n, s) => n + s.recordsIn, 0);
+  stats.sort((a, b) => a.chain - b.chain || a.subtask - b.subtask);
   return { results, stats: { durationMs, sourceRecords, recordsPerSec: Math.round((sourceRecords / durationMs) * 1000), actors: stats } };
 }

@@ -88,6 +88,14 @@ export class WorkerExitError extends SnapflowError {
   }
 }
 
+/** A record cannot be turned into bytes (a symbol, a cycle…); the same record fails again on a restart. */
+export class RecordEncodingError extends SnapflowError {
+  override name = 'RecordEncodingError';
+  constructor(origin: ErrorOrigin, cause: unknown) {
+    super(`a record cannot be sent to the next operator: ${cause instanceof Error ? cause.message : String(cause)}`, { origin, cause });
+  }
+}
+
 /** A message could not be sent or received on a channel. */
 export class ChannelError extends SnapflowError {
   override name = 'ChannelError';
@@ -118,7 +126,7 @@ export function serializeError(err: unknown, origin: ErrorOrigin): SerializedErr
 }
 
 const ERROR_CLASSES: Record<string, { prototype: SnapflowError }> = {
-  ConfigError, InputError, UserFunctionError, WorkerExitError, ChannelError, CancelledError,
+  ConfigError, InputError, UserFunctionError, WorkerExitError, ChannelError, CancelledError, RecordEncodingError,
 };
 
 /** Rebuilds an error sent from another thread as its own class; the message is kept as written there. */

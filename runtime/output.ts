@@ -42,10 +42,23 @@ export class OutputRouter implements Collector {
   private lingerTimer: unknown = null;
   readonly stats: OutputStats = { recordsOut: 0, batchesOut: 0, maxInFlight: 0, backpressuredMs: 0 };
 
+  /** Receives errors of sends made outside a caller's stack (on credit arrival, on the linger timer). */
+  onError: (err: unknown) => void = (err) => {
+    throw err;
+  };
+
   constructor(edges: OutputEdge[], private readonly batchSize: number, private readonly lingerMs: number, private readonly clock: Clock) {
     this.edges = edges.map((e) => ({ partitioner: e.partitioner, buffers: e.channels.map((c) => new ChannelBuffer(c)) }));
     for (const e of this.edges) this.all.push(...e.buffers);
-    for (const b of this.all) b.channel.onCredit(() => this.onCredit(b));
+    for (const b of this.all) b.channel.onCredit(() => this.guarded(() => this.onCredit(b)));
+  }
+
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
   collect(record: unknown): void {
@@ -63,7 +76,7 @@ export class OutputRouter implements Collector {
     else if (n === 1 && this.lingerTimer === null) {
       this.lingerTimer = this.clock.setTimer(this.lingerMs, () => {
         this.lingerTimer = null;
-        this.flush();
+        this.guarded(() => this.flush());
       });
     }
   }

@@ -20,6 +20,8 @@ export interface PartitionerOptions {
   keySelector?: KeySelector;
   /** Named in errors thrown by the key selector. */
   origin: ErrorOrigin;
+  /** The operator the keyBy leads to, named in key selector errors. */
+  target?: string;
 }
 
 /** Builds the partitioner of one edge at one producer subtask. */
@@ -42,15 +44,16 @@ export function makePartitioner(opts: PartitionerOptions): Partitioner {
       const select = opts.keySelector;
       if (!select) throw new Error('hash partitioning without a key selector');
       const maxP = opts.maxParallelism;
+      const what = `key selector of the keyBy to "${opts.target ?? '?'}"`;
       return (record) => {
         let key;
         try {
           key = select(record);
         } catch (err) {
-          throw new UserFunctionError(opts.origin, record, err);
+          throw new UserFunctionError(opts.origin, record, new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`));
         }
         const bad = invalidKeyReason(key);
-        if (bad) throw new UserFunctionError(opts.origin, record, new Error(`keyBy: ${bad}`));
+        if (bad) throw new UserFunctionError(opts.origin, record, new Error(`${what}: ${bad}`));
         return subtaskForKeyGroup(keyGroupOf(key, maxP), maxP, n);
       };
     }

@@ -30,6 +30,8 @@ export type DataMessage = BatchMessage | BarrierMessage | EndOfInputMessage;
 /** Statistics an actor reports when it finishes. */
 export interface ActorStats {
   operator: string;
+  /** Index of the actor's chain in the plan. */
+  chain: number;
   subtask: number;
   /** Worker thread id hosting the actor (0 on the main thread). */
   threadId: number;

@@ -24,6 +24,12 @@ export function runCommand(y: Argv): Argv {
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
+      // With every actor waiting and no timer or port left, Node would exit 0 in the middle of the job.
+      const onStall = () => {
+        process.stderr.write('snapflow: the job stalled: every actor is waiting and no message can arrive\n');
+        process.exit(1);
+      };
+      process.once('beforeExit', onStall);
       try {
         const job = resolveJob(argv.job as string);
         process.stderr.write(`snapflow: running ${job}\n`);
@@ -46,6 +52,7 @@ export function runCommand(y: Argv): Argv {
         if (argv.json) process.stdout.write(JSON.stringify(s) + '\n');
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('beforeExit', onStall);
       }
     },
   );

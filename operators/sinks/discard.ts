@@ -23,6 +23,7 @@ export class DiscardSink implements StreamOperator {
   private count = 0;
   private startedAt = 0;
   private waiting: Promise<void> | null = null;
+  private timer: unknown = null;
   private samples: number[] = [];
 
   constructor(private readonly options: DiscardOptions = {}) {
@@ -50,10 +51,19 @@ export class DiscardSink implements StreamOperator {
     const dueAt = this.startedAt + (this.count / rate) * 1000;
     const ahead = dueAt - this.ctx.clock.now();
     if (ahead <= 1) return null;
-    this.waiting = this.ctx.clock.sleep(ahead).then(() => {
-      this.waiting = null;
+    this.waiting = new Promise<void>((resolve) => {
+      this.timer = this.ctx.clock.setTimer(ahead, () => {
+        this.timer = null;
+        this.waiting = null;
+        resolve();
+      });
     });
     return this.waiting;
+  }
+
+  close(): void {
+    if (this.timer !== null) this.ctx.clock.cancelTimer(this.timer);
+    this.timer = null;
   }
 
   finish(): void {

@@ -57,6 +57,7 @@ export class FileSink implements StreamOperator {
   }
 
   close(): void {
-    if (!this.finished) this.writer?.destroy();
+    if (this.finished) this.writer?.detach();
+    else this.writer?.destroy();
   }
 }

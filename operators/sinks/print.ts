@@ -27,4 +27,8 @@ export class PrintSink implements StreamOperator {
   finish(): Promise<void> {
     return this.writer.finish(false);
   }
+
+  close(): void {
+    this.writer?.detach();
+  }
 }

@@ -13,10 +13,17 @@ export class BufferedWriter {
   private draining: Promise<void> | null = null;
   private error: Error | null = null;
 
+  private readonly onStreamError = (err: Error) => {
+    this.error = err;
+  };
+
   constructor(private readonly stream: Writable, private readonly flushBytes = 64 * 1024) {
-    stream.on('error', (err: Error) => {
-      this.error = err;
-    });
+    stream.on('error', this.onStreamError);
+  }
+
+  /** Stops listening to the stream (which may be shared, like process.stdout). */
+  detach(): void {
+    this.stream.off('error', this.onStreamError);
   }
 
   /** Queues text; it is written at the end of this event-loop turn or when enough piles up. */
@@ -66,6 +73,7 @@ export class BufferedWriter {
   destroy(): void {
     this.chunks = [];
     if (!this.stream.destroyed) this.stream.destroy();
+    this.detach();
   }
 
   /** Flushes and, when `end` is set, ends the stream and waits until it is fully written. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../bin/snapflow.js', import.meta.url));
 const COUNTS = fileURLToPath(new URL('../fixtures/jobs/counts.js', import.meta.url));
+const EDGE = fileURLToPath(new URL('../fixtures/jobs/edge.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
 t.test('--help lists the commands, and every command has its own help', async (t) => {
@@ -75,4 +76,22 @@ t.test('Ctrl-C cancels a running job cleanly with exit code 130', async (t) => {
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   t.equal(code, 130);
   t.match(stderr, /CancelledError: cancelled: the job was interrupted/);
+});
+
+t.test('a job that can make no progress on one thread exits 1 saying it stalled', async (t) => {
+  const r = run('run', EDGE, '--local', '--param', 'mode=stall');
+  t.equal(r.status, 1);
+  t.match(r.stderr, /the job stalled/);
+});
+
+t.test('a reader that closes the pipe early ends the run quietly', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'run', EDGE, '--param', 'mode=print'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c: string) => (stderr += c));
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.equal(code, 0);
+  t.notMatch(stderr, /node:events|Unhandled/);
 });
