@@ -47,7 +47,7 @@ export class BufferedWriter {
   /** Writes what is queued now. */
   flush(): void {
     this.scheduled = false;
-    if (this.chunks.length === 0 || this.error) return;
+    if (this.chunks.length === 0 || this.error || this.stream.destroyed) return;
     const text = this.chunks.length === 1 ? this.chunks[0] : this.chunks.join('');
     this.chunks = [];
     this.size = 0;
@@ -69,11 +69,10 @@ export class BufferedWriter {
     }
   }
 
-  /** Releases the stream without flushing (after a failure). */
+  /** Releases a stream this writer owns without flushing (after a failure); it keeps listening, as late writes still fail. */
   destroy(): void {
     this.chunks = [];
     if (!this.stream.destroyed) this.stream.destroy();
-    this.detach();
   }
 
   /** Flushes and, when `end` is set, ends the stream and waits until it is fully written. */
