@@ -54,6 +54,10 @@ class Actor {
   private batchesIn = 0;
   private startedAt = 0;
   private paused = false;
+  private cleaned = false;
+  private inputsDone: () => void = () => {};
+  /** Where records enter the chain: its first operator, or straight to the outputs. */
+  private head: Collector = { collect: () => {} };
   private draining = false;
   private failure: unknown = null;
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
@@ -105,8 +109,8 @@ class Actor {
         await this.reader.open(this.contextFor(node.name, false));
       } else {
         const op = node.spec.createOperator();
-        await op.open(this.contextFor(node.name, node.spec.keySelector !== undefined));
         this.ops.push(op);
+        await op.open(this.contextFor(node.name, node.spec.keySelector !== undefined));
       }
     }
     this.ops.forEach((_, i) => {
@@ -119,8 +123,6 @@ class Actor {
     this.head = first ? { collect: (r) => first.process(r, this.collectors[0]) } : this.router;
   }
 
-  /** Where records enter the chain: its first operator, or straight to the outputs. */
-  private head: Collector = { collect: () => {} };
 
   private fail(err: unknown): void {
     if (this.failure !== null) return;
@@ -169,14 +171,13 @@ class Actor {
     });
   }
 
-  private inputsDone: () => void = () => {};
 
   private drain(): void {
     if (this.draining || this.paused || this.failure !== null) return;
     this.draining = true;
     try {
       let progressed = true;
-      while (progressed && !this.paused) {
+      while (progressed && !this.paused && this.failure === null) {
         progressed = false;
         for (const inp of this.inputs) {
           if (inp.queue.length === 0) continue;
@@ -257,7 +258,6 @@ class Actor {
     return first;
   }
 
-  private cleaned = false;
 
   async run(): Promise<boolean> {
     try {
