@@ -7,8 +7,8 @@ import { ChannelError, type ErrorOrigin } from './errors.js';
 import { CreditReturner, decode, encode, type InputChannel, type OutputChannel, type WireMessage } from './channel.js';
 import type { DataMessage } from './protocol.js';
 
-/** Delivers queued items on a later turn of the event loop, preserving order. */
-class Mailbox<T> {
+/** Delivers queued items on a later turn of the event loop, preserving order, once someone listens. */
+export class Mailbox<T> {
   private queue: T[] = [];
   private scheduled = false;
   private handler: ((item: T) => void) | null = null;

@@ -1,6 +1,7 @@
 /** The control link between the coordinator and one actor, over a port or in memory. */
 import type { MessagePort } from 'node:worker_threads';
 import type { ControlFromActor, ControlToActor } from './protocol.js';
+import { Mailbox } from './channel-memory.js';
 
 /** The actor's end of its control link. */
 export interface ControlEndpoint {
@@ -30,18 +31,18 @@ export function portEndpoint<In, Out>(port: MessagePort) {
 
 /** A connected pair of in-memory control ends; messages arrive on a later turn, in order. */
 export function memoryControl(): { actor: ControlEndpoint; coordinator: CoordinatorEndpoint } {
-  let toCoord: (msg: ControlFromActor) => void = () => {};
-  let toActor: (msg: ControlToActor) => void = () => {};
+  const toCoordinator = new Mailbox<ControlFromActor>();
+  const toActor = new Mailbox<ControlToActor>();
   let closed = false;
   return {
     actor: {
-      send: (msg) => void setImmediate(() => !closed && toCoord(msg)),
-      onMessage: (fn) => void (toActor = fn),
+      send: (msg) => toCoordinator.post(msg),
+      onMessage: (fn) => toActor.listen(fn),
       close: () => {},
     },
     coordinator: {
-      send: (msg) => void setImmediate(() => toActor(msg)),
-      onMessage: (fn) => void (toCoord = fn),
+      send: (msg) => toActor.post(msg),
+      onMessage: (fn) => toCoordinator.listen((msg) => !closed && fn(msg)),
       onClose: () => {},
       close: () => void (closed = true),
     },
