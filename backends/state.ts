@@ -2,6 +2,7 @@
  * Keyed state: the one interface every state backend implements. Handles are scoped
  * to the backend's current key, which the keyed operator sets before each record.
  */
+import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource } from './handles.js';
 
 /** A key after keyBy; keys hash deterministically, so only strings and numbers are allowed. */
 export type StateKey = string | number;
@@ -53,5 +54,32 @@ export interface KeyedStateBackend {
   reducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T>;
   /** Number of (state, key) entries held; for statistics. */
   entryCount(): number;
+  /**
+   * The synchronous part of a snapshot: fixes a consistent view of the state as it is now
+   * and returns the asynchronous part, which copies that view while records keep flowing.
+   */
+  snapshot(checkpointId: number, target: SnapshotTarget): AsyncSnapshot;
+  /** The checkpoint completed: later incremental snapshots build on its handle. */
+  notifyCheckpointComplete(checkpointId: number): void;
+  /** The checkpoint was aborted: its changes stay pending for the next snapshot. */
+  notifyCheckpointAborted(checkpointId: number): void;
+  /** Loads state from handles of one or more former subtasks, keeping the entries in this backend's key groups. */
+  restore(handles: KeyedStateHandle[], source: StateFileSource): Promise<void>;
+  /** A promise while buffered writes must drain before more records are processed, else null. */
+  blocked(): Promise<void> | null;
   dispose(): void | Promise<void>;
+}
+
+/** Which backend and snapshot strategy a keyed subtask uses. */
+export interface KeyedBackendOptions {
+  kind: 'lmdb' | 'heap';
+  mode: 'full' | 'incremental';
+  /** Key groups of the subtask (inclusive). */
+  keyGroups: { start: number; end: number };
+  /** Folder for the LMDB environment (created; removed on dispose). */
+  workDir: string;
+  /** Incremental mode: write a fresh base once this many deltas stand on the current one. */
+  maxDeltas: number;
+  /** Incremental mode: write a fresh base once the deltas' bytes exceed this share of the base's bytes. */
+  maxDeltaRatio: number;
 }

@@ -112,6 +112,22 @@ export class CancelledError extends SnapflowError {
   }
 }
 
+/** A checkpoint failed or was aborted (timeout, a declining subtask, too many failures in a row). */
+export class CheckpointError extends SnapflowError {
+  override name = 'CheckpointError';
+  constructor(checkpointId: number, reason: string, origin?: ErrorOrigin) {
+    super(`checkpoint ${checkpointId}: ${reason}`, { origin, retriable: true, detail: { checkpointId } });
+  }
+}
+
+/** A checkpoint file is missing, has the wrong size or checksum, or cannot be parsed. */
+export class CorruptCheckpointError extends SnapflowError {
+  override name = 'CorruptCheckpointError';
+  constructor(file: string, reason: string, origin?: ErrorOrigin) {
+    super(`corrupt checkpoint file ${file}: ${reason}`, { origin, detail: { file } });
+  }
+}
+
 /** Wraps anything thrown inside an actor so that it names the actor. */
 export function asSnapflowError(err: unknown, origin: ErrorOrigin): SnapflowError {
   if (err instanceof SnapflowError) return err;
@@ -127,6 +143,7 @@ export function serializeError(err: unknown, origin: ErrorOrigin): SerializedErr
 
 const ERROR_CLASSES: Record<string, { prototype: SnapflowError }> = {
   ConfigError, InputError, UserFunctionError, WorkerExitError, ChannelError, CancelledError, RecordEncodingError,
+  CheckpointError, CorruptCheckpointError,
 };
 
 /** Rebuilds an error sent from another thread as its own class; the message is kept as written there. */

@@ -2,6 +2,7 @@
  * The wire protocol: every message that crosses a data channel or a control port.
  * Only the channel layer (runtime/channel*.ts) turns data messages into bytes and back.
  */
+import type { SubtaskCheckpointStats, SubtaskState } from './checkpoint-types.js';
 import type { SerializedError } from './errors.js';
 
 /** A batch of records, in order. */
@@ -17,6 +18,8 @@ export interface BarrierMessage {
   timestamp: number;
   /** A savepoint barrier (taken on request, never deleted by retention). */
   savepoint?: boolean;
+  /** The final checkpoint of a bounded job: nothing but end of input follows on this channel. */
+  final?: boolean;
 }
 
 /** The producer on this channel will send nothing more. */
@@ -53,10 +56,20 @@ export interface ActorStats {
 
 /** Coordinator → actor. */
 export type ControlToActor =
-  | { kind: 'cancel'; reason: string };
+  | { kind: 'cancel'; reason: string }
+  /** To source subtasks: emit barrier `id` now. */
+  | { kind: 'trigger'; id: number; timestamp: number; final: boolean }
+  | { kind: 'checkpoint-complete'; id: number }
+  | { kind: 'checkpoint-abort'; id: number; reason: string };
 
 /** Actor → coordinator. */
 export type ControlFromActor =
   | { kind: 'collect'; sink: string; records: unknown[] }
   | { kind: 'finished'; stats: ActorStats }
-  | { kind: 'failed'; error: SerializedError };
+  | { kind: 'failed'; error: SerializedError }
+  /** The subtask's snapshot for checkpoint `id` is written. */
+  | { kind: 'ack'; id: number; state: SubtaskState; stats: SubtaskCheckpointStats }
+  /** The subtask could not take its part in checkpoint `id`. */
+  | { kind: 'decline'; id: number; reason: string }
+  /** A source subtask has emitted its last record and waits for the final checkpoint. */
+  | { kind: 'source-exhausted' };
