@@ -25,7 +25,7 @@ export interface KeyedStateHandle {
   files: StateFileRef[];
   /** Paths of the files this checkpoint wrote; the others it shares with earlier checkpoints. */
   written: string[];
-  /** Live (state, key) entries of the state the handle stands for. */
+  /** Entries across the files it stands on (a key written in several deltas counts once per file). */
   entries: number;
 }
 
