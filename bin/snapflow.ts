@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { SnapflowError } from '../runtime/errors.js';
 import { runCommand } from './commands/run.js';
 import { benchCommand } from './commands/bench.js';
+import { checkpointsCommand } from './commands/checkpoints.js';
 
 function report(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -23,8 +24,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 let cli = yargs(hideBin(process.argv)).scriptName('snapflow').usage('$0 <command> [options]');
 cli = runCommand(cli);
 cli = benchCommand(cli);
+cli = checkpointsCommand(cli);
 cli
-  .demandCommand(1, 'name a command: run, bench')
+  .demandCommand(1, 'name a command: run, bench, checkpoints')
   .strict()
   .help()
   .alias('help', 'h')

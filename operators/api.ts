@@ -39,6 +39,8 @@ export interface StreamOperator {
   finish?(out: Collector): void | Promise<void>;
   /** Releases resources; called on success and on failure. */
   close?(): void | Promise<void>;
+  /** Checkpoint `id` completed: what it covers is durable (the hook of exactly-once sinks). */
+  notifyCheckpointComplete?(id: number): void;
 }
 
 /** Reads a source split for one source subtask. */
@@ -53,4 +55,6 @@ export interface SourceReader {
   /** Where reading would resume after the records emitted so far (stored in checkpoints). */
   position(): unknown;
   close?(): void | Promise<void>;
+  /** Checkpoint `id` completed, so the records before its barrier are durable. */
+  notifyCheckpointComplete?(id: number): void;
 }

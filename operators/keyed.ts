@@ -71,6 +71,11 @@ abstract class KeyedOperator implements StreamOperator {
     return key;
   }
 
+  /** A promise while the state backend must drain buffered writes before more records, else null. */
+  blocked(): Promise<void> | null {
+    return this.state.blocked();
+  }
+
   abstract process(record: unknown, out: Collector): void;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { runActor } from './actor.js';
+import type { ActorStateSettings } from './actor-checkpoint.js';
 import type { ChannelSettings } from './channel.js';
 import { PortInputChannel, PortOutputChannel } from './channel-port.js';
 import { portEndpoint, type ControlEndpoint } from './control.js';
@@ -22,6 +23,7 @@ export interface ActorTask {
   chain: number;
   subtask: number;
   settings: ChannelSettings;
+  state?: ActorStateSettings;
   inputs: MessagePort[];
   outputs: MessagePort[][];
   control: MessagePort;
@@ -44,7 +46,7 @@ export async function runActorTask(task: ActorTask): Promise<boolean> {
   const origin = (chain: number, subtask: number) => ({ operator: actorName(plan, chain, subtask) });
   const window = task.settings.credits;
   return runActor({
-    ...built, chain: task.chain, subtask: task.subtask, control, settings: task.settings,
+    ...built, chain: task.chain, subtask: task.subtask, control, settings: task.settings, state: task.state,
     inputs: task.inputs.map((p) => new PortInputChannel(p, window)),
     outputs: task.outputs.map((list) => list.map((p) => new PortOutputChannel(p, window, origin(task.chain, task.subtask)))),
   });

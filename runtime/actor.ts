@@ -6,17 +6,19 @@
  */
 import { threadId } from 'node:worker_threads';
 import type { Collector, OperatorContext, SourceReader, StreamOperator } from '../operators/api.js';
-import { HeapKeyedStateBackend } from '../backends/heap.js';
 import type { KeyedStateBackend } from '../backends/state.js';
+import { CheckpointParticipant, keyedBackendFor, type ActorStateSettings } from './actor-checkpoint.js';
+import { BarrierAligner, type AlignmentEvent } from './alignment.js';
 import { systemClock, wallNow, type Clock } from './clock.js';
 import type { ChannelSettings, InputChannel, OutputChannel } from './channel.js';
 import type { ControlEndpoint } from './control.js';
 import { CancelledError, ChannelError, serializeError, type ErrorOrigin } from './errors.js';
 import type { JobGraph } from './graph.js';
+import { keyGroupRange } from './keygroups.js';
 import { OutputRouter } from './output.js';
 import { makePartitioner } from './partitioners.js';
-import type { PhysicalPlan } from './plan.js';
-import type { ActorStats, DataMessage } from './protocol.js';
+import { actorName, type PhysicalPlan } from './plan.js';
+import type { ActorStats, BarrierMessage, ControlToActor, DataMessage } from './protocol.js';
 
 /** Everything an actor needs; channels are already connected. */
 export interface ActorSetup {
@@ -29,6 +31,8 @@ export interface ActorSetup {
   outputs: OutputChannel[][];
   control: ControlEndpoint;
   settings: ChannelSettings;
+  /** Keyed state backend and checkpointing; without it, state is on the heap and checkpointing is off. */
+  state?: ActorStateSettings;
   clock?: Clock;
 }
 
@@ -62,6 +66,17 @@ class Actor {
   private failure: unknown = null;
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
   private readonly done: Promise<void>;
+  private readonly aligner: BarrierAligner | null = null;
+  private readonly ckpt: CheckpointParticipant | null = null;
+  /** Alignments in progress: when the first barrier came, its start delay, records read by then. */
+  private readonly alignments = new Map<number, { at: number; delay: number; records: number }>();
+  /** Barrier triggers a source handles between polls. */
+  private readonly triggers: { id: number; timestamp: number; final: boolean }[] = [];
+  /** Highest checkpoint ids completed and aborted so far (an exhausted source waits on these). */
+  private lastCompleted = 0;
+  private lastAborted = 0;
+  private wake: () => void = () => {};
+  private opsFinished = false;
 
   constructor(private readonly s: ActorSetup) {
     this.clock = s.clock ?? systemClock;
@@ -85,9 +100,38 @@ class Actor {
     );
     this.router.onError = (err) => this.fail(err);
     this.inputs = s.inputs.map((channel) => ({ channel, queue: [], ended: false }));
-    s.control.onMessage((msg) => {
+    const cp = s.state?.checkpointing;
+    if (cp) {
+      if (s.inputs.length > 0) this.aligner = new BarrierAligner(s.inputs.length, cp.guarantee);
+      this.ckpt = new CheckpointParticipant({
+        settings: s.state!, actor: actorName(s.plan, s.chain, s.subtask), chain: s.chain, subtask: s.subtask,
+        parallelism: chain.parallelism, clock: this.clock, send: (msg) => s.control.send(msg),
+      }, () => this.keyed);
+    }
+    s.control.onMessage((msg) => this.onControl(msg));
+  }
+
+  private onControl(msg: ControlToActor): void {
+    try {
       if (msg.kind === 'cancel') this.fail(new CancelledError(msg.reason, this.origin));
-    });
+      else if (msg.kind === 'trigger') this.triggers.push(msg);
+      else if (msg.kind === 'checkpoint-complete') {
+        this.lastCompleted = Math.max(this.lastCompleted, msg.id);
+        this.ckpt?.onComplete(msg.id);
+        this.reader?.notifyCheckpointComplete?.(msg.id);
+        for (const op of this.ops) op.notifyCheckpointComplete?.(msg.id);
+      } else if (msg.kind === 'checkpoint-abort') {
+        this.lastAborted = Math.max(this.lastAborted, msg.id);
+        this.ckpt?.onAbort(msg.id, msg.reason);
+        if (this.aligner) {
+          this.onAlignment(this.aligner.abort(msg.id, msg.reason));
+          this.drain();
+        }
+      }
+      this.wake();
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   private contextFor(name: string, keyed: boolean): OperatorContext {
@@ -96,8 +140,14 @@ class Actor {
       operatorName: name, subtask: this.s.subtask, parallelism: chain.parallelism,
       maxParallelism: this.s.plan.maxParallelism, clock: this.clock, metrics: this.metrics,
       toCoordinator: (msg) => this.s.control.send(msg),
-      keyedState: keyed ? (this.keyed ??= new HeapKeyedStateBackend()) : undefined,
+      keyedState: keyed ? (this.keyed ??= this.createKeyed()) : undefined,
     };
+  }
+
+  private createKeyed(): KeyedStateBackend {
+    const chain = this.s.plan.chains[this.s.chain];
+    const range = keyGroupRange(this.s.subtask, chain.parallelism, this.s.plan.maxParallelism);
+    return keyedBackendFor(this.s.state, `${this.s.chain}-${this.s.subtask}`, range);
   }
 
   private async open(): Promise<void> {
@@ -147,13 +197,51 @@ class Actor {
     const counting: Collector = { collect: (r) => (count++, head.collect(r)) };
     for (;;) {
       if (this.failure !== null) return;
+      await this.serveTriggers(reader);
       const wait = this.backpressure();
       if (wait) await wait;
       const polled = reader.poll(this.s.settings.batchSize, counting);
       const more = typeof polled === 'boolean' ? polled : await polled;
       this.recordsIn = count;
-      if (!more) return;
+      if (!more) break;
       await yieldToEventLoop();
+    }
+    if (this.ckpt) await this.awaitFinalCheckpoint(reader);
+  }
+
+  /** Emits a barrier for each trigger received; returns the id of a final one, if any. */
+  private async serveTriggers(reader: SourceReader): Promise<number | null> {
+    let finalId: number | null = null;
+    while (this.triggers.length > 0 && this.failure === null) {
+      const t = this.triggers.shift()!;
+      const barrier: BarrierMessage = { kind: 'barrier', id: t.id, timestamp: t.timestamp, final: t.final };
+      if (t.final) {
+        await this.finishOperators();
+        finalId = t.id;
+      }
+      const timing = { startDelayMs: Math.max(0, wallNow() - t.timestamp), alignmentMs: 0, alignedRecords: 0 };
+      this.ckpt!.snapshot(barrier, timing, reader.position());
+      this.router.broadcastEvent(barrier);
+    }
+    return finalId;
+  }
+
+  /**
+   * An exhausted source holds back end of input until a final checkpoint completes, so a
+   * bounded job ends with a checkpoint and records emitted at finish are covered by it.
+   */
+  private async awaitFinalCheckpoint(reader: SourceReader): Promise<void> {
+    this.s.control.send({ kind: 'source-exhausted' });
+    let finalId: number | null = null;
+    for (;;) {
+      if (finalId !== null && this.lastCompleted >= finalId) return;
+      if (finalId !== null && this.lastAborted >= finalId) finalId = null;
+      const served = await this.serveTriggers(reader);
+      if (served !== null) finalId = served;
+      if (this.failure !== null) return;
+      if (this.triggers.length > 0) continue;
+      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.done]).catch(() => {});
+      this.wake = () => {};
     }
   }
 
@@ -179,10 +267,11 @@ class Actor {
       let progressed = true;
       while (progressed && !this.paused && this.failure === null) {
         progressed = false;
-        for (const inp of this.inputs) {
-          if (inp.queue.length === 0) continue;
+        for (let c = 0; c < this.inputs.length; c++) {
+          const inp = this.inputs[c];
+          if (inp.queue.length === 0 || this.aligner?.isBlocked(c)) continue;
           progressed = true;
-          this.handle(inp, inp.queue.shift()!);
+          this.handle(c, inp, inp.queue.shift()!);
           if (this.paused || this.failure !== null) break;
         }
       }
@@ -193,7 +282,7 @@ class Actor {
     }
   }
 
-  private handle(inp: InputState, msg: DataMessage): void {
+  private handle(c: number, inp: InputState, msg: DataMessage): void {
     switch (msg.kind) {
       case 'batch': {
         const head = this.head;
@@ -215,15 +304,56 @@ class Actor {
       case 'end':
         inp.ended = true;
         inp.channel.close();
+        if (this.aligner) this.onAlignment(this.aligner.onEndOfInput(c));
         if (this.inputs.every((i) => i.ended)) this.inputsDone();
         return;
       case 'barrier':
-        throw new ChannelError(this.origin, `checkpoint barrier ${msg.id} received but checkpointing is not enabled`);
+        if (!this.aligner) throw new ChannelError(this.origin, `checkpoint barrier ${msg.id} received but checkpointing is not enabled`);
+        if (!this.alignments.has(msg.id)) this.alignments.set(msg.id, { at: this.clock.now(), delay: Math.max(0, wallNow() - msg.timestamp), records: this.recordsIn });
+        this.onAlignment(this.aligner.onBarrier(c, msg));
+        return;
     }
   }
 
-  private async finish(): Promise<void> {
+  private onAlignment(events: AlignmentEvent[]): void {
+    for (const e of events) {
+      if (e.kind === 'started') continue;
+      if (e.kind === 'aborted') {
+        this.alignments.delete(e.id);
+        this.ckpt!.decline(e.id, e.reason);
+        continue;
+      }
+      const b = e.barrier;
+      const a = this.alignments.get(b.id);
+      this.alignments.delete(b.id);
+      for (const id of this.alignments.keys()) if (id < b.id) this.alignments.delete(id);
+      const timing = { startDelayMs: a?.delay ?? 0, alignmentMs: a ? this.clock.now() - a.at : 0, alignedRecords: a ? this.recordsIn - a.records : 0 };
+      const barrier: BarrierMessage = { kind: 'barrier', id: b.id, timestamp: b.timestamp, final: b.final, savepoint: b.savepoint };
+      if (!b.final || this.opsFinished) {
+        this.ckpt!.snapshot(barrier, timing);
+        this.router.broadcastEvent(barrier);
+        continue;
+      }
+      // Operators flush what they hold before the final snapshot, which may take a while.
+      this.paused = true;
+      this.finishOperators().then(() => {
+        this.ckpt!.snapshot(barrier, timing);
+        this.router.broadcastEvent(barrier);
+        this.paused = false;
+        this.drain();
+      }, (err) => this.fail(err));
+    }
+  }
+
+  /** Runs every operator's finish() once, in chain order. */
+  private async finishOperators(): Promise<void> {
+    if (this.opsFinished) return;
+    this.opsFinished = true;
     for (let i = 0; i < this.ops.length; i++) await this.ops[i].finish?.(this.collectors[i]);
+  }
+
+  private async finish(): Promise<void> {
+    await this.finishOperators();
     this.router.broadcastEvent({ kind: 'end' });
     while (this.router.isBlocked()) await this.router.whenUnblocked();
   }
@@ -268,6 +398,8 @@ class Actor {
       if (this.failure !== null) throw this.failure;
       await Promise.race([this.finish(), this.done]);
       if (this.failure !== null) throw this.failure;
+      await Promise.race([this.ckpt?.drain(), this.done]);
+      if (this.failure !== null) throw this.failure;
       const stats = this.stats();
       const closeError = await this.cleanup();
       if (closeError !== null) throw closeError;
@@ -276,6 +408,7 @@ class Actor {
     } catch (err) {
       this.failure ??= err;
       this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin) });
+      await this.ckpt?.cancelAll('the subtask failed').catch(() => {});
       await this.cleanup();
       return false;
     }

@@ -4,6 +4,8 @@
  * every actor, waits briefly for them to stop, tears the host down (terminating stuck
  * threads) and reports the root cause rather than the knock-on channel errors.
  */
+import { CheckpointCoordinator, type CheckpointCoordinatorOptions } from './checkpoint-coordinator.js';
+import type { CheckpointStats } from './checkpoint-types.js';
 import type { CoordinatorEndpoint } from './control.js';
 import { CancelledError, deserializeError, WorkerExitError, type SnapflowError } from './errors.js';
 import { actorName, type PhysicalPlan } from './plan.js';
@@ -31,6 +33,8 @@ export interface JobStats {
   sourceRecords: number;
   recordsPerSec: number;
   actors: ActorStats[];
+  /** Present when checkpointing was on. */
+  checkpoints?: CheckpointStats;
 }
 
 /** What execute() returns. */
@@ -45,6 +49,8 @@ export interface CoordinateOptions {
   signal?: AbortSignal;
   /** How long cancelled actors get to stop before their threads are terminated. */
   cancelGraceMs?: number;
+  /** Turns checkpointing on; the actors must have been given matching state settings. */
+  checkpoints?: Omit<CheckpointCoordinatorOptions, 'actors' | 'send' | 'onFatal' | 'maxParallelism'>;
 }
 
 /**
@@ -74,6 +80,7 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
   let graceTimer: NodeJS.Timeout | undefined;
   let onAbort = () => {};
   let finishedAt = 0;
+  let ckpt: CheckpointCoordinator | null = null;
 
   await new Promise<void>((resolve) => {
     const decide = () => {
@@ -87,6 +94,7 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
     const cancelAll = (reason: string) => {
       if (cancelling) return;
       cancelling = true;
+      ckpt?.halt();
       for (const i of open) actors[i].control.send({ kind: 'cancel', reason });
       graceTimer = setTimeout(decide, opts.cancelGraceMs ?? 2000);
     };
@@ -97,6 +105,21 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
       cancelAll(err.message);
       settle(i);
     };
+    if (opts.checkpoints) {
+      ckpt = new CheckpointCoordinator({
+        ...opts.checkpoints, maxParallelism: plan.maxParallelism,
+        actors: actors.map((a) => ({
+          chain: a.chain, subtask: a.subtask, parallelism: plan.chains[a.chain].parallelism,
+          isSource: plan.chains[a.chain].isSource, name: actorName(plan, a.chain, a.subtask),
+        })),
+        send: (i, msg) => !decided && open.has(i) && actors[i].control.send(msg),
+        onFatal: (err) => {
+          if (decided) return;
+          failures.push(err);
+          cancelAll(err.message);
+        },
+      });
+    }
     onAbort = () => {
       interrupted = new CancelledError('the job was interrupted');
       cancelAll('the job was interrupted');
@@ -113,19 +136,23 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
           stats.push(msg.stats);
           settle(i);
         } else if (msg.kind === 'failed') fail(i, deserializeError(msg.error));
+        else ckpt?.handle(i, msg);
       });
       a.control.onClose(() => fail(i, new WorkerExitError(origin, 'its control link closed')));
       a.exited.catch((err: unknown) => fail(i, new WorkerExitError(origin, err)));
     });
+    ckpt?.start();
   });
   clearTimeout(graceTimer);
   opts.signal?.removeEventListener('abort', onAbort);
   for (const a of actors) a.control.close();
   await host.shutdown();
+  // After the shutdown no actor can still be writing, so the sweep sees the final state of the folder.
+  const checkpoints = ckpt ? await (ckpt as CheckpointCoordinator).stop() : undefined;
   if (interrupted) throw interrupted;
   if (failures.length > 0) throw primaryFailure(failures);
   const durationMs = finishedAt - started;
   const sourceRecords = stats.filter((s) => plan.chains[s.chain].isSource).reduce((n, s) => n + s.recordsIn, 0);
   stats.sort((a, b) => a.chain - b.chain || a.subtask - b.subtask);
-  return { results, stats: { durationMs, sourceRecords, recordsPerSec: Math.round((sourceRecords / durationMs) * 1000), actors: stats } };
+  return { results, stats: { durationMs, sourceRecords, recordsPerSec: Math.round((sourceRecords / durationMs) * 1000), actors: stats, checkpoints } };
 }

@@ -1,4 +1,10 @@
 /** Running a job from TypeScript: execute(jobModuleOrDefinition, options). */
+import { rm } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CheckpointRetention } from './checkpoint-registry.js';
+import { CheckpointStorage } from './checkpoint-storage.js';
+import { resolveState, type CheckpointOptions } from './checkpoint-config.js';
 import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from './channel.js';
 import type { Clock } from './clock.js';
 import { coordinate, type JobResult } from './coordinator.js';
@@ -29,6 +35,14 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Clock for single-thread runs (tests inject a manual one). */
   clock?: Clock;
+  /** Where keyed state lives: `lmdb` (default) or `heap`. */
+  stateBackend?: 'lmdb' | 'heap';
+  /** Parent folder of the working LMDB environments (default: the system's temporary folder). */
+  stateDir?: string;
+  /** Turns checkpointing on. */
+  checkpointing?: CheckpointOptions;
+  /** Name of the job in checkpoint folders (default: the module's file name). */
+  jobName?: string;
 }
 
 /** Validates channel settings, naming the offending option. */
@@ -62,8 +76,21 @@ export async function execute(job: string | URL | JobDefinition<any>, opts: Exec
   const params = opts.params ?? {};
   const channels = resolveChannelSettings(opts.channels);
   const built = buildJob(def, params, overrides);
+  const jobName = opts.jobName ?? (isModule ? basename(fileURLToPath(moduleUrl(job as string | URL)), extname(String(job))) : 'job');
+  const state = resolveState(jobName, opts.stateBackend, opts.checkpointing, opts.stateDir);
+  const threads = opts.threads === undefined ? undefined : checkParallelism('threads', opts.threads);
   const host = local
-    ? new LocalHost(built, { settings: channels, clock: opts.clock })
-    : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads: opts.threads === undefined ? undefined : checkParallelism('threads', opts.threads) });
-  return coordinate(built.plan, host, { signal: opts.signal });
+    ? new LocalHost(built, { settings: channels, clock: opts.clock, state: state.actors })
+    : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: state.actors });
+  const config = state.checkpoints;
+  let checkpoints;
+  if (config) {
+    const storage = new CheckpointStorage(config.jobDir);
+    checkpoints = { config, jobId: state.jobId, jobName, storage, retention: new CheckpointRetention({ storage, retained: config.retained }), clock: local ? opts.clock : undefined };
+  }
+  try {
+    return await coordinate(built.plan, host, { signal: opts.signal, checkpoints });
+  } finally {
+    await rm(state.actors.workDir, { recursive: true, force: true });
+  }
 }

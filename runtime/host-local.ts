@@ -11,11 +11,13 @@ import type { BuiltJob } from './job.js';
 import { actorName } from './plan.js';
 import { wirePlan } from './wiring.js';
 import type { ActorHost, LaunchedActor } from './coordinator.js';
+import type { ActorStateSettings } from './actor-checkpoint.js';
 
 /** Options of the single-thread host. */
 export interface LocalHostOptions {
   settings: ChannelSettings;
   clock?: Clock;
+  state?: ActorStateSettings;
 }
 
 /** An ActorHost that runs actors as plain async functions on this thread. */
@@ -32,7 +34,7 @@ export class LocalHost implements ActorHost {
         graph, plan, chain: w.chain, subtask: w.subtask,
         inputs: w.inputs.map((i) => pairs[i].input),
         outputs: w.outputs.map((list) => list.map((i) => pairs[i].output)),
-        control: control.actor, settings: this.opts.settings, clock: this.opts.clock,
+        control: control.actor, settings: this.opts.settings, clock: this.opts.clock, state: this.opts.state,
       }).then(() => undefined);
       return { chain: w.chain, subtask: w.subtask, control: control.coordinator, exited };
     });

@@ -18,6 +18,7 @@ import type { ControlFromActor, ControlToActor } from './protocol.js';
 import { wirePlan } from './wiring.js';
 import type { ActorTask } from './actor-task.js';
 import type { ActorHost, LaunchedActor } from './coordinator.js';
+import type { ActorStateSettings } from './actor-checkpoint.js';
 
 /** Options of the thread host. */
 export interface ThreadHostOptions {
@@ -29,6 +30,7 @@ export interface ThreadHostOptions {
   workerMemoryMb?: number;
   /** Worker threads in the pool; actors share threads when there are more actors. Default: the machine's cores. */
   threads?: number;
+  state?: ActorStateSettings;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -57,7 +59,7 @@ export class ThreadHost implements ActorHost {
       const outputs = w.outputs.map((list) => list.map((i) => pairs[i].port1));
       const task: ActorTask = {
         jobModule: this.opts.jobModule, params: this.opts.params, overrides: this.opts.overrides, fingerprint,
-        chain: w.chain, subtask: w.subtask, settings: this.opts.settings, inputs, outputs, control: control.port2,
+        chain: w.chain, subtask: w.subtask, settings: this.opts.settings, state: this.opts.state, inputs, outputs, control: control.port2,
       };
       const transferList: MessagePort[] = [...inputs, ...outputs.flat(), control.port2];
       const exited = pool.run(task, { transferList: transferList as never }).then(() => undefined);

@@ -72,4 +72,6 @@ export type ControlFromActor =
   /** The subtask could not take its part in checkpoint `id`. */
   | { kind: 'decline'; id: number; reason: string }
   /** A source subtask has emitted its last record and waits for the final checkpoint. */
-  | { kind: 'source-exhausted' };
+  | { kind: 'source-exhausted' }
+  /** Asks for a checkpoint now, outside the interval (benchmarks pace their rounds with it). */
+  | { kind: 'request-checkpoint' };

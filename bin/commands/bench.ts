@@ -1,6 +1,7 @@
 /** `snapflow bench <benchmark>`: the benchmarks (never part of the tests). */
 import type { Argv } from 'yargs';
 import { benchThroughput } from '../../bench/throughput.js';
+import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { intList, positiveInt } from '../args.js';
 
@@ -51,5 +52,49 @@ export function benchCommand(y: Argv): Argv {
         }
       },
     )
-    .demandCommand(1, 'name a benchmark: throughput'));
+    .command(
+      'checkpoint',
+      'Bytes and durations of full and incremental checkpoints on real keyed state, and their cost in throughput',
+      (c) => c
+        .option('keys', { type: 'number', default: 1_000_000, describe: 'keys loaded into state' })
+        .option('update-ratio', { type: 'number', default: 0.01, describe: 'share of the keys updated between two checkpoints' })
+        .option('checkpoints', { type: 'number', default: 10, describe: 'checkpoints measured after the load' })
+        .option('mode', { type: 'string', default: 'full,incremental', describe: 'full, incremental, or both (comma-separated)' })
+        .option('value-bytes', { type: 'number', default: 64, describe: 'padding bytes in every state value' })
+        .option('parallelism', { type: 'number', default: 1, describe: 'parallelism of the keyed operator' })
+        .option('interval', { type: 'number', default: 1000, describe: 'checkpoint interval (ms) of the throughput runs' })
+        .option('stream-updates', { type: 'number', describe: 'updates per throughput run after the load (default 5 × keys)' })
+        .option('runs', { type: 'number', default: 1, describe: 'throughput runs per mode (the median is reported)' })
+        .option('state-backend', { type: 'string', default: 'lmdb', choices: ['lmdb', 'heap'], describe: 'state backend' })
+        .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
+      async (argv) => {
+        const modes = String(argv.mode).split(',').map((s) => s.trim());
+        for (const m of modes) if (m !== 'full' && m !== 'incremental') throw new ConfigError('mode', `expected full or incremental, got "${m}"`);
+        const ratio = Number(argv['update-ratio']);
+        if (!(ratio > 0 && ratio <= 1)) throw new ConfigError('update-ratio', `must be in (0, 1], got ${argv['update-ratio']}`);
+        const keys = positiveInt('keys', argv.keys);
+        const report = await benchCheckpoint({
+          keys, updateRatio: ratio, checkpoints: positiveInt('checkpoints', argv.checkpoints), modes: modes as ('full' | 'incremental')[],
+          valueBytes: argv['value-bytes'], parallelism: positiveInt('parallelism', argv.parallelism), intervalMs: positiveInt('interval', argv.interval),
+          streamUpdates: argv['stream-updates'] === undefined ? 5 * keys : positiveInt('stream-updates', argv['stream-updates']),
+          runs: positiveInt('runs', argv.runs), stateBackend: argv['state-backend'] as 'lmdb' | 'heap',
+          threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
+          progress: (line) => process.stderr.write(line + '\n'),
+        });
+        if (argv.json) {
+          process.stdout.write(JSON.stringify(report) + '\n');
+          return;
+        }
+        for (const r of report.results) {
+          process.stdout.write(`${r.mode}: ${r.keys} keys, ${r.avgEntryBytes} B per key, ${r.changedKeysPerCheckpoint} keys changed per checkpoint\n`);
+          process.stdout.write('    id  checkpointed   full state   e2e ms   sync ms  async ms  align ms\n');
+          for (const k of [r.loadCheckpoint, ...r.checkpoints]) {
+            process.stdout.write(`  ${String(k.id).padStart(4)}  ${String(k.checkpointedBytes).padStart(12)}  ${String(k.fullStateBytes).padStart(11)}  ${String(k.e2eMs).padStart(7)}  ${String(k.syncMs).padStart(8)}  ${String(k.asyncMs).padStart(8)}  ${String(k.alignmentMs).padStart(8)}${k === r.loadCheckpoint ? '  (after the load)' : ''}\n`);
+          }
+        }
+        for (const line of checkTargets(report)) process.stdout.write(line + '\n');
+      },
+    )
+    .demandCommand(1, 'name a benchmark: throughput, checkpoint'));
 }

@@ -1,14 +1,17 @@
 /** `snapflow run <job>`: runs a job on worker threads and reports its figures. */
 import type { Argv } from 'yargs';
 import { execute } from '../../runtime/execute.js';
+import { formatCheckpointStats } from '../../runtime/checkpoint-stats.js';
+import { ConfigError } from '../../runtime/errors.js';
 import { parseParams, positiveInt, resolveJob } from '../args.js';
+import { checkpointArgs, withCheckpointFlags } from '../checkpoint-args.js';
 
 /** Registers the run command. */
 export function runCommand(y: Argv): Argv {
   return y.command(
     'run <job>',
     'Run a job module (or a bundled job: transactions) to completion',
-    (c) => c
+    (c) => withCheckpointFlags(c)
       .positional('job', { type: 'string', describe: 'path of a job module (.js) or the name of a bundled job', demandOption: true })
       .option('parallelism', { alias: 'p', type: 'number', describe: 'default parallelism of the job\'s operators' })
       .option('max-parallelism', { type: 'number', describe: 'number of key groups (default: derived from parallelism)' })
@@ -31,6 +34,12 @@ export function runCommand(y: Argv): Argv {
       };
       process.once('beforeExit', onStall);
       try {
+        let state;
+        try {
+          state = checkpointArgs(argv);
+        } catch (err) {
+          throw new ConfigError('checkpoint-interval', (err as Error).message);
+        }
         const job = resolveJob(argv.job as string);
         process.stderr.write(`snapflow: running ${job}\n`);
         const result = await execute(job, {
@@ -46,9 +55,11 @@ export function runCommand(y: Argv): Argv {
             credits: argv.credits === undefined ? undefined : positiveInt('credits', argv.credits),
           },
           signal: abort.signal,
+          ...state,
         });
         const s = result.stats;
         process.stderr.write(`snapflow: job finished: ${s.sourceRecords} source records in ${(s.durationMs / 1000).toFixed(2)} s (${s.recordsPerSec} records/s), ${s.actors.length} actors\n`);
+        if (s.checkpoints) process.stderr.write(formatCheckpointStats(s.checkpoints));
         if (argv.json) process.stdout.write(JSON.stringify(s) + '\n');
       } finally {
         process.off('SIGINT', onSigint);

@@ -1,0 +1,252 @@
+/**
+ * The write path of the LMDB backend. lmdb-js makes a put visible only once its batch
+ * commits, so writes go to an in-memory overlay of encoded values first; a full overlay
+ * is frozen and committed in one batch, and reads look through the overlays (newest
+ * first) before asking LMDB. Frozen overlays never change, so a snapshot can keep them
+ * as part of its view at no cost.
+ */
+import type { RootDatabase } from 'lmdb';
+import { SnapflowError } from '../runtime/errors.js';
+
+/**
+ * lmdb-js's fast reads return its reusable buffer with `length` overridden as an own
+ * property; a subarray of that length is a real view that Buffer methods treat correctly.
+ */
+export function exactView(fast: Buffer | undefined): Buffer | undefined {
+  return fast === undefined ? undefined : fast.subarray(0, fast.length);
+}
+
+/** Marks a key deleted in an overlay. */
+export const TOMBSTONE: unique symbol = Symbol('tombstone');
+/** An overlay's value: encoded bytes, or a deletion. */
+export type OverlayValue = Buffer | typeof TOMBSTONE;
+
+/** Writes not yet committed to LMDB, keyed by the binary key as a latin1 string. */
+export class Overlay {
+  readonly entries = new Map<string, OverlayValue>();
+  /** Map-state prefix → this overlay's keys under it, so iterating one map does not scan the overlay. */
+  readonly maps = new Map<string, Set<string>>();
+
+  /** Records a write; `mapPrefix` is given for map-state entries. */
+  set(key: string, value: OverlayValue, mapPrefix: string | undefined): void {
+    this.entries.set(key, value);
+    if (mapPrefix === undefined) return;
+    const keys = this.maps.get(mapPrefix);
+    if (keys) keys.add(key);
+    else this.maps.set(mapPrefix, new Set([key]));
+  }
+}
+
+/** Tuning of the overlay store. */
+export interface OverlayStoreOptions {
+  /** Entries in the live overlay before it is frozen and committed. */
+  flushEntries: number;
+  /** Frozen overlays in flight beyond which blocked() asks the actor to wait. */
+  maxInFlight: number;
+  /** Track the keys changed since the last snapshot (incremental mode). */
+  trackChanges: boolean;
+}
+
+/** Default tuning: 4,096-entry batches, at most 4 in flight before backpressure. */
+export const DEFAULT_STORE_OPTIONS: OverlayStoreOptions = { flushEntries: 4096, maxInFlight: 4, trackChanges: false };
+
+type Waiter = { atMost: number; resolve: () => void; reject: (err: Error) => void };
+
+/** Overlays in front of one LMDB database. */
+export class OverlayStore {
+  /** The overlay taking writes. */
+  private dirty = new Overlay();
+  /** Frozen overlays, oldest first, until their batch commits. */
+  private flushing: Overlay[] = [];
+  /** Frozen overlays whose batch is not yet submitted, oldest first; submitted in this order. */
+  private unsubmitted: Overlay[] = [];
+  /** Keys written or deleted since the last snapshot: latin1 key → key bytes. */
+  private changed: Map<string, Buffer> | null;
+  private failure: Error | undefined;
+  private waiters: Waiter[] = [];
+  private readonly maxKeySize: number;
+
+  constructor(private readonly db: RootDatabase, private readonly opts: OverlayStoreOptions) {
+    this.changed = opts.trackChanges ? new Map() : null;
+    this.maxKeySize = (db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978;
+  }
+
+  /** Throws the error of a failed batch: the state is incomplete from then on. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** The encoded value of a key, or undefined. A buffer from LMDB is valid only until the next read. */
+  read(key: string, keyBytes: Buffer): Buffer | undefined {
+    this.check();
+    let v = this.dirty.entries.get(key);
+    if (v !== undefined) return v === TOMBSTONE ? undefined : v;
+    for (let i = this.flushing.length - 1; i >= 0; i--) {
+      v = this.flushing[i].entries.get(key);
+      if (v !== undefined) return v === TOMBSTONE ? undefined : v;
+    }
+    return exactView(this.db.getBinaryFast(keyBytes));
+  }
+
+  /** Writes an encoded value or a tombstone; `keyBytes` may be a scratch view (it is copied if kept). */
+  write(key: string, keyBytes: Buffer, value: OverlayValue, mapPrefix?: string): void {
+    this.check();
+    if (keyBytes.length > this.maxKeySize) {
+      throw new Error(`state key of ${keyBytes.length} bytes is longer than LMDB's limit of ${this.maxKeySize} bytes: use a shorter key or state name`);
+    }
+    this.dirty.set(key, value, mapPrefix);
+    if (this.changed !== null && !this.changed.has(key)) this.changed.set(key, Buffer.from(keyBytes));
+    if (this.dirty.entries.size >= this.opts.flushEntries) {
+      this.freeze();
+      this.submitPending();
+    }
+  }
+
+  /** Deletes a key if it exists; deleting an absent key changes nothing (not even a delta). */
+  remove(key: string, keyBytes: Buffer, mapPrefix?: string): void {
+    if (this.read(key, keyBytes) !== undefined) this.write(key, keyBytes, TOMBSTONE, mapPrefix);
+  }
+
+  /**
+   * Freezes the live overlay and returns every frozen overlay, oldest first: O(overlays),
+   * not O(entries). The batch is submitted on a microtask, keeping the caller's time short.
+   */
+  freezeForSnapshot(): Overlay[] {
+    this.freeze();
+    if (this.unsubmitted.length > 0) queueMicrotask(() => this.submitPending());
+    return this.flushing.slice();
+  }
+
+  /** Takes the set of keys changed since the last call. */
+  takeChanged(): Map<string, Buffer> {
+    const out = this.changed ?? new Map<string, Buffer>();
+    if (this.changed !== null) this.changed = new Map();
+    return out;
+  }
+
+  /** Forgets the changed keys (after a restore, the restored state is the reference). */
+  clearChanged(): void {
+    if (this.changed !== null) this.changed = new Map();
+  }
+
+  /** A promise while more than maxInFlight batches are uncommitted, else null. */
+  blocked(): Promise<void> | null {
+    if (this.failure) return Promise.reject(this.failure);
+    return this.flushing.length <= this.opts.maxInFlight ? null : this.whenAtMost(this.opts.maxInFlight);
+  }
+
+  /** Commits everything written so far. */
+  async drain(): Promise<void> {
+    this.check();
+    this.freeze();
+    this.submitPending();
+    await this.whenAtMost(0);
+  }
+
+  /** Every entry of one map (LMDB range merged with the overlays): latin1 key → encoded value. */
+  mapEntries(prefix: string, start: Buffer, end: Buffer): Map<string, Buffer> {
+    this.check();
+    const merged = new Map<string, Buffer>();
+    for (const { key, value } of this.db.getRange({ start, end })) merged.set((key as Buffer).toString('latin1'), value as Buffer);
+    for (const overlay of [...this.flushing, this.dirty]) {
+      const keys = overlay.maps.get(prefix);
+      if (!keys) continue;
+      for (const k of keys) {
+        const v = overlay.entries.get(k)!;
+        if (v === TOMBSTONE) merged.delete(k);
+        else merged.set(k, v);
+      }
+    }
+    return merged;
+  }
+
+  /** Entries held: LMDB's committed count, corrected by every key the overlays create or delete. */
+  entryCount(): number {
+    this.check();
+    const txn = this.db.useReadTransaction();
+    try {
+      let n = this.db.getCount({ transaction: txn });
+      const exists = new Map<string, boolean>();
+      for (const overlay of [...this.flushing, this.dirty]) {
+        for (const [k, v] of overlay.entries) exists.set(k, v !== TOMBSTONE);
+      }
+      const getFast = this.db.getBinaryFast as (key: Buffer, options: { transaction: unknown }) => Buffer | undefined;
+      for (const [k, live] of exists) {
+        const committed = getFast.call(this.db, Buffer.from(k, 'latin1'), { transaction: txn }) !== undefined;
+        n += Number(live) - Number(committed);
+      }
+      return n;
+    } finally {
+      txn.done();
+    }
+  }
+
+  /** Lets pending waiters go with an error (the backend is closing). */
+  close(reason: string): void {
+    this.failure ??= new SnapflowError(`the LMDB state backend is closed: ${reason}`);
+    this.wake();
+  }
+
+  private freeze(): void {
+    if (this.dirty.entries.size === 0) return;
+    this.flushing.push(this.dirty);
+    this.unsubmitted.push(this.dirty);
+    this.dirty = new Overlay();
+  }
+
+  private submitPending(): void {
+    const pending = this.unsubmitted;
+    this.unsubmitted = [];
+    for (const overlay of pending) this.submit(overlay);
+  }
+
+  private submit(overlay: Overlay): void {
+    if (this.failure) return;
+    const db = this.db;
+    let committed: Promise<boolean>;
+    try {
+      committed = db.batch(() => {
+        for (const [k, v] of overlay.entries) {
+          if (v === TOMBSTONE) void db.remove(Buffer.from(k, 'latin1'));
+          else void db.put(Buffer.from(k, 'latin1'), v);
+        }
+      });
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    committed.then(
+      () => {
+        const i = this.flushing.indexOf(overlay);
+        if (i >= 0) this.flushing.splice(i, 1);
+        this.wake();
+      },
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private fail(err: unknown): void {
+    const reason = err instanceof Error ? err.message : String(err);
+    this.failure ??= new SnapflowError(`the LMDB state backend failed to commit a batch of writes, so its state is incomplete: ${reason}`, {
+      retriable: true,
+      cause: err,
+    });
+    this.wake();
+  }
+
+  private whenAtMost(atMost: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.flushing.length <= atMost) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ atMost, resolve, reject }));
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (this.failure) w.reject(this.failure);
+      else if (this.flushing.length <= w.atMost) w.resolve();
+      else this.waiters.push(w);
+    }
+  }
+}

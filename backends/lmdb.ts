@@ -1,0 +1,186 @@
+/**
+ * Keyed state in LMDB (lmdb-js), one environment per subtask, with full or incremental
+ * snapshots. Values are stored msgpack-encoded and decoded afresh on every read, so a
+ * value read is a copy: mutating it without update() changes nothing (as with Flink's
+ * RocksDB backend; the heap backend returns stored objects by reference instead).
+ *
+ * The working copy is not durable (noSync): checkpoints are. Writes go through an overlay
+ * store (lmdb-store.ts); a snapshot's synchronous part only freezes the overlay and pins
+ * a read transaction, and the copy into checkpoint files runs while records keep flowing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource } from './handles.js';
+import { decodeStateHeader, type StateKind } from './keys.js';
+import { IncrementalChain } from './lmdb-chain.js';
+import { CurrentKey, LmdbHandles } from './lmdb-handles.js';
+import { copyLmdbSnapshot } from './lmdb-snapshot.js';
+import { DEFAULT_STORE_OPTIONS, OverlayStore, type OverlayStoreOptions } from './lmdb-store.js';
+import { SnapshotView } from './lmdb-view.js';
+import { readHandles } from './restore-reader.js';
+import { makeAsyncSnapshot } from './snapshot-run.js';
+import type { KeyedBackendOptions, KeyedStateBackend, ListState, MapState, ReducingState, StateKey, ValueState } from './state.js';
+
+/** Entries per LMDB batch while restoring. */
+const RESTORE_BATCH_ENTRIES = 16384;
+/** lmdb-js's files in an environment folder. */
+const LMDB_FILES = ['data.mdb', 'lock.mdb'];
+
+/** The LMDB state backend. */
+export class LmdbKeyedStateBackend implements KeyedStateBackend {
+  private readonly db: RootDatabase<Buffer, Buffer>;
+  private readonly store: OverlayStore;
+  private readonly chain: IncrementalChain | undefined;
+  private readonly cur = new CurrentKey();
+  private readonly make: LmdbHandles;
+  private readonly kinds = new Map<string, StateKind>();
+  private readonly handles = new Map<string, unknown>();
+  private readonly running = new Set<AsyncSnapshot & { settled: Promise<unknown> }>();
+  private disposed: Promise<void> | undefined;
+
+  constructor(private readonly options: KeyedBackendOptions, tuning: Partial<OverlayStoreOptions> = {}) {
+    fs.mkdirSync(options.workDir, { recursive: true });
+    // Files left by a crashed run would come back as state: the working copy always starts empty.
+    for (const f of LMDB_FILES) fs.rmSync(path.join(options.workDir, f), { force: true });
+    this.db = open<Buffer, Buffer>({ path: options.workDir, keyEncoding: 'binary', encoding: 'binary', noSync: true });
+    const incremental = options.mode === 'incremental';
+    this.store = new OverlayStore(this.db, { ...DEFAULT_STORE_OPTIONS, ...tuning, trackChanges: incremental });
+    this.chain = incremental ? new IncrementalChain(options) : undefined;
+    this.make = new LmdbHandles(this.store, this.cur);
+  }
+
+  setCurrentKey(key: StateKey, keyGroup: number): void {
+    this.cur.set(key, keyGroup);
+  }
+
+  currentKey(): StateKey | undefined {
+    return this.cur.key;
+  }
+
+  valueState<T>(name: string): ValueState<T> {
+    return this.handle(name, 'value', () => this.make.value<T>(name));
+  }
+
+  mapState<K extends StateKey, V>(name: string): MapState<K, V> {
+    return this.handle(name, 'map', () => this.make.map<K, V>(name));
+  }
+
+  listState<T>(name: string): ListState<T> {
+    return this.handle(name, 'list', () => this.make.list<T>(name));
+  }
+
+  reducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T> {
+    return this.handle(name, 'reducing', () => this.make.reducing<T>(name, reduce));
+  }
+
+  /** Stored entries; unlike the heap backend, a map state counts one entry per map entry. */
+  entryCount(): number {
+    return this.store.entryCount();
+  }
+
+  snapshot(checkpointId: number, target: SnapshotTarget): AsyncSnapshot {
+    this.store.check();
+    const overlays = this.store.freezeForSnapshot();
+    const view = new SnapshotView(this.db, this.db.useReadTransaction(), overlays);
+    const chain = this.chain;
+    const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, this.store.takeChanged());
+    const snap = makeAsyncSnapshot({
+      checkpointId,
+      target,
+      copy: (run) => copyLmdbSnapshot({ run, view, keyGroups: this.options.keyGroups, plan }),
+      release: () => {
+        view.release();
+        this.running.delete(snap);
+      },
+      done: (handle) => chain?.produce(checkpointId, handle),
+    });
+    this.running.add(snap);
+    return snap;
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.chain?.complete(checkpointId);
+  }
+
+  notifyCheckpointAborted(checkpointId: number): void {
+    this.chain?.abort(checkpointId);
+  }
+
+  async restore(handles: KeyedStateHandle[], source: StateFileSource): Promise<void> {
+    await this.store.drain();
+    const db = this.db;
+    let batch: { key: Buffer; value: Buffer | null }[] = [];
+    const commit = async (): Promise<void> => {
+      const entries = batch;
+      batch = [];
+      // Parsed entries are views into chunks nobody reuses, and lmdb-js reads a value only when it commits.
+      await db.batch(() => {
+        for (const e of entries) void (e.value === null ? db.remove(e.key) : db.put(e.key, e.value));
+      });
+    };
+    let lastHeader: Buffer | undefined;
+    await readHandles({
+      handles,
+      source,
+      keyGroups: this.options.keyGroups,
+      onEntry: (e) => {
+        if (lastHeader === undefined || !sameHeader(lastHeader, e.key)) {
+          const { name, kind } = decodeStateHeader(e.key);
+          this.registerKind(name, kind);
+          lastHeader = Buffer.from(e.key.subarray(0, 4 + e.key[2]));
+        }
+        batch.push(e);
+        if (batch.length >= RESTORE_BATCH_ENTRIES) return commit();
+      },
+    });
+    await commit();
+    this.store.clearChanged();
+    this.chain?.restored(handles);
+  }
+
+  blocked(): Promise<void> | null {
+    return this.store.blocked();
+  }
+
+  /** Cancels running snapshots, closes the environment and removes its folder. */
+  dispose(): Promise<void> {
+    this.disposed ??= this.close();
+    return this.disposed;
+  }
+
+  private async close(): Promise<void> {
+    const running = [...this.running];
+    for (const s of running) s.cancel('state backend disposed');
+    await Promise.allSettled(running.map((s) => s.settled));
+    this.store.close('disposed');
+    this.handles.clear();
+    await this.db.close();
+    fs.rmSync(this.options.workDir, { recursive: true, force: true });
+  }
+
+  private registerKind(name: string, kind: StateKind): void {
+    const known = this.kinds.get(name);
+    if (known !== undefined && known !== kind) throw new Error(`state "${name}" is ${known} state, not ${kind} state`);
+    this.kinds.set(name, kind);
+  }
+
+  private handle<H>(name: string, kind: StateKind, make: () => H): H {
+    const id = kind + ':' + name;
+    let h = this.handles.get(id) as H | undefined;
+    if (!h) {
+      this.registerKind(name, kind);
+      h = make();
+      this.handles.set(id, h);
+    }
+    return h;
+  }
+}
+
+/** Whether a key starts with the given `keyGroup · nameLen · name · kind` bytes, ignoring the key group. */
+function sameHeader(header: Buffer, key: Buffer): boolean {
+  const n = header.length;
+  if (key.length < n) return false;
+  for (let i = 2; i < n; i++) if (header[i] !== key[i]) return false;
+  return true;
+}

@@ -1,0 +1,102 @@
+/**
+ * The checkpoint benchmark's job: a source that first writes every key once, then updates
+ * a fraction of the keys per round → keyBy key → value state per key → discard.
+ * In `rounds` mode the source asks for a checkpoint after the load and after each round and
+ * waits for it to complete, so each checkpoint covers exactly one round of updates. In
+ * `stream` mode it updates the same hot keys without pause, for throughput runs.
+ */
+import type { Collector, OperatorContext, SourceReader } from '../../operators/api.js';
+import { defineJob } from '../../runtime/job.js';
+
+/** Parameters of the checkpoint benchmark job. */
+export interface CheckpointJobParams {
+  keys: number;
+  /** Share of the keys updated per round (rounds mode) or cycled over (stream mode). */
+  updateRatio: number;
+  mode: 'rounds' | 'stream';
+  /** Rounds mode: rounds after the load, each followed by one checkpoint. */
+  rounds: number;
+  /** Stream mode: updates after the load. */
+  updates: number;
+  /** Length of the padding string stored in every value. */
+  valueBytes: number;
+}
+
+/** One update record. */
+interface Update {
+  key: string;
+  seq: number;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** A step coprime with n, so seq × step mod n visits every key once per n updates, spread over key groups. */
+function strideFor(n: number): number {
+  let s = Math.max(1, Math.floor(n * 0.618)) | 1;
+  while (gcd(s, n) !== 1) s += 2;
+  return s;
+}
+
+/** Emits the load, then the updates; in rounds mode pauses for a checkpoint after each phase. */
+class UpdateReader implements SourceReader {
+  private readonly hot: number;
+  private readonly stride: number;
+  private next = 0;
+  private phaseEnd: number;
+  private round = 0;
+  private waiting = false;
+  private ctx!: OperatorContext;
+
+  constructor(private readonly p: CheckpointJobParams) {
+    this.hot = Math.max(1, Math.round(p.keys * p.updateRatio));
+    this.stride = strideFor(p.keys);
+    this.phaseEnd = p.keys;
+  }
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+  }
+
+  private keyOf(seq: number): string {
+    if (seq < this.p.keys) return 'k' + seq;
+    const u = seq - this.p.keys;
+    const i = this.p.mode === 'rounds' ? u : u % this.hot;
+    return 'k' + ((i * this.stride) % this.p.keys);
+  }
+
+  poll(max: number, out: Collector<Update>): boolean | Promise<boolean> {
+    if (this.waiting) return this.ctx.clock.sleep(1).then(() => true);
+    const total = this.p.mode === 'rounds' ? this.p.keys + this.p.rounds * this.hot : this.p.keys + this.p.updates;
+    const end = Math.min(this.next + max, total, this.p.mode === 'rounds' ? this.phaseEnd : total);
+    for (; this.next < end; this.next++) out.collect({ key: this.keyOf(this.next), seq: this.next });
+    if (this.p.mode === 'rounds' && this.next === this.phaseEnd && this.round <= this.p.rounds) {
+      this.waiting = true;
+      this.round++;
+      this.phaseEnd += this.hot;
+      this.ctx.toCoordinator({ kind: 'request-checkpoint' });
+      return true;
+    }
+    return this.next < total;
+  }
+
+  notifyCheckpointComplete(): void {
+    this.waiting = false;
+  }
+
+  position(): unknown {
+    return { next: this.next, round: this.round };
+  }
+}
+
+export default defineJob<CheckpointJobParams>((env, p) => {
+  const pad = 'x'.repeat(p.valueBytes);
+  env.addSource<Update>('Source: Updates', { createReader: () => new UpdateReader(p), maxParallelism: 1 })
+    .keyBy((r) => r.key)
+    .process<never>((r, ctx) => {
+      const v = ctx.valueState<{ n: number; last: number; pad: string }>('v');
+      v.update({ n: (v.value()?.n ?? 0) + 1, last: r.seq, pad });
+    }, 'Keyed: update value')
+    .discard();
+});

@@ -1,0 +1,43 @@
+/** The state and checkpoint flags shared by `snapflow run` and the benchmarks. */
+import type { Argv } from 'yargs';
+import type { CheckpointOptions } from '../runtime/checkpoint-config.js';
+
+/** Adds the state backend and checkpoint flags. */
+export function withCheckpointFlags<T>(y: Argv<T>) {
+  return y
+    .option('state-backend', { type: 'string', choices: ['lmdb', 'heap'], describe: 'where keyed state lives (default lmdb)' })
+    .option('state-dir', { type: 'string', describe: 'parent folder of the working LMDB environments (default: system temp folder)' })
+    .option('checkpoint-interval', { type: 'number', describe: 'take a checkpoint every MS milliseconds (checkpointing is off without it)' })
+    .option('checkpoint-mode', { type: 'string', choices: ['full', 'incremental'], describe: 'full snapshots, or only what changed (lmdb only) (default full)' })
+    .option('checkpoint-dir', { type: 'string', describe: 'checkpoint storage folder or file:// URI; each run gets a job folder inside (default: <tmp>/snapflow-checkpoints)' })
+    .option('retained', { type: 'number', describe: 'completed checkpoints to keep (default 1)' })
+    .option('checkpointing-mode', { type: 'string', choices: ['exactly-once', 'at-least-once'], describe: 'align barriers (exactly-once, default) or not' })
+    .option('checkpoint-timeout', { type: 'number', describe: 'abort a checkpoint not complete after MS milliseconds (default 600000)' })
+    .option('min-pause', { type: 'number', describe: 'least milliseconds between the end of a checkpoint and the next trigger (default 0)' })
+    .option('max-concurrent-checkpoints', { type: 'number', describe: 'checkpoints in flight at once (default 1)' })
+    .option('tolerable-failures', { type: 'number', describe: 'failed checkpoints in a row the job survives (default 0)' })
+    .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base is written (default 20)' })
+    .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.5)' });
+}
+
+/** Reads the flags back; checkpointing stays off unless an interval is given. */
+export function checkpointArgs(argv: Record<string, unknown>): { stateBackend?: 'lmdb' | 'heap'; stateDir?: string; checkpointing?: CheckpointOptions } {
+  const num = (k: string) => argv[k] as number | undefined;
+  const stateBackend = argv['state-backend'] as 'lmdb' | 'heap' | undefined;
+  const stateDir = argv['state-dir'] as string | undefined;
+  const interval = num('checkpoint-interval');
+  if (interval === undefined) {
+    const stray = ['checkpoint-mode', 'checkpoint-dir', 'retained', 'checkpointing-mode', 'checkpoint-timeout', 'min-pause', 'max-concurrent-checkpoints', 'tolerable-failures', 'max-deltas', 'max-delta-ratio'].find((k) => argv[k] !== undefined);
+    if (stray) throw new Error(`--${stray} needs --checkpoint-interval, which turns checkpointing on`);
+    return { stateBackend, stateDir };
+  }
+  return {
+    stateBackend, stateDir,
+    checkpointing: {
+      intervalMs: interval, mode: argv['checkpoint-mode'] as CheckpointOptions['mode'], dir: argv['checkpoint-dir'] as string | undefined,
+      retained: num('retained'), guarantee: argv['checkpointing-mode'] as CheckpointOptions['guarantee'], timeoutMs: num('checkpoint-timeout'),
+      minPauseMs: num('min-pause'), maxConcurrent: num('max-concurrent-checkpoints'), tolerableFailures: num('tolerable-failures'),
+      maxDeltas: num('max-deltas'), maxDeltaRatio: num('max-delta-ratio'),
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * An actor's side of checkpointing: takes the synchronous part of a snapshot when its
+ * barrier is aligned, runs the asynchronous part in the background while the actor keeps
+ * processing records, and acknowledges (or declines) to the coordinator. It also builds
+ * the actor's keyed state backend, since the backend and the snapshot strategy go together.
+ */
+import { join } from 'node:path';
+import { createKeyedBackend } from '../backends/factory.js';
+import type { AsyncSnapshot, KeyedStateHandle } from '../backends/handles.js';
+import type { KeyedStateBackend } from '../backends/state.js';
+import { CheckpointStorage } from './checkpoint-storage.js';
+import type { SubtaskCheckpointStats } from './checkpoint-types.js';
+import type { Clock } from './clock.js';
+import type { KeyGroupRange } from './keygroups.js';
+import type { BarrierMessage, ControlFromActor } from './protocol.js';
+
+/** Where an actor keeps keyed state, and how it checkpoints it (absent: checkpointing is off). */
+export interface ActorStateSettings {
+  backend: 'lmdb' | 'heap';
+  /** Parent folder of the subtasks' working LMDB environments. */
+  workDir: string;
+  checkpointing?: {
+    guarantee: 'exactly-once' | 'at-least-once';
+    mode: 'full' | 'incremental';
+    jobDir: string;
+    maxDeltas: number;
+    maxDeltaRatio: number;
+  };
+}
+
+/** How long the barrier took to arrive and align at this actor. */
+export interface AlignmentTiming {
+  startDelayMs: number;
+  alignmentMs: number;
+  alignedRecords: number;
+}
+
+/** Identity of the actor taking part. */
+export interface ParticipantOptions {
+  settings: ActorStateSettings;
+  actor: string;
+  chain: number;
+  subtask: number;
+  parallelism: number;
+  clock: Clock;
+  send(msg: ControlFromActor): void;
+}
+
+/** Creates the keyed backend of a subtask as the settings say. */
+export function keyedBackendFor(settings: ActorStateSettings | undefined, owner: string, keyGroups: KeyGroupRange): KeyedStateBackend {
+  const c = settings?.checkpointing;
+  return createKeyedBackend({
+    kind: settings?.backend ?? 'heap', mode: c?.mode ?? 'full', keyGroups,
+    workDir: join(settings?.workDir ?? '.', owner.replace(/[^A-Za-z0-9._-]+/g, '_')),
+    maxDeltas: c?.maxDeltas ?? 20, maxDeltaRatio: c?.maxDeltaRatio ?? 0.5,
+  });
+}
+
+function bytesOf(handle: KeyedStateHandle | undefined): { written: number; full: number } {
+  if (!handle) return { written: 0, full: 0 };
+  const written = new Set(handle.written);
+  let w = 0;
+  let f = 0;
+  for (const file of handle.files) {
+    f += file.bytes;
+    if (written.has(file.path)) w += file.bytes;
+  }
+  return { written: w, full: f };
+}
+
+/** Takes this actor's snapshots and reports them. */
+export class CheckpointParticipant {
+  private readonly storage: CheckpointStorage;
+  private readonly running = new Map<number, AsyncSnapshot>();
+  private readonly tasks = new Set<Promise<void>>();
+
+  constructor(private readonly o: ParticipantOptions, private readonly keyed: () => KeyedStateBackend | null) {
+    this.storage = new CheckpointStorage(o.settings.checkpointing!.jobDir);
+  }
+
+  /**
+   * Takes the synchronous part now (the caller forwards the barrier right after) and
+   * acknowledges once the asynchronous part has written its files.
+   */
+  snapshot(barrier: BarrierMessage, timing: AlignmentTiming, sourcePosition?: unknown): void {
+    const { id } = barrier;
+    const { clock } = this.o;
+    const base = { chain: this.o.chain, subtask: this.o.subtask, parallelism: this.o.parallelism };
+    const stats = (syncMs: number, asyncMs: number, handle?: KeyedStateHandle): SubtaskCheckpointStats => {
+      const b = bytesOf(handle);
+      return { ...base, actor: this.o.actor, ...timing, syncMs, asyncMs, checkpointedBytes: b.written, fullStateBytes: b.full };
+    };
+    const keyed = this.keyed();
+    const t0 = clock.now();
+    let pending: AsyncSnapshot | null = null;
+    try {
+      pending = keyed ? keyed.snapshot(id, this.storage.target(id, this.o.actor)) : null;
+    } catch (err) {
+      this.o.send({ kind: 'decline', id, reason: `its snapshot failed: ${(err as Error).message}` });
+      return;
+    }
+    const syncMs = clock.now() - t0;
+    const state = sourcePosition === undefined ? base : { ...base, sourcePosition };
+    if (!pending) {
+      this.o.send({ kind: 'ack', id, state, stats: stats(syncMs, 0) });
+      return;
+    }
+    this.running.set(id, pending);
+    const t1 = clock.now();
+    const task = pending.run().then(
+      (handle) => {
+        this.running.delete(id);
+        this.o.send({ kind: 'ack', id, state: { ...state, keyed: handle }, stats: stats(syncMs, clock.now() - t1, handle) });
+      },
+      (err: unknown) => {
+        const cancelled = !this.running.has(id);
+        this.running.delete(id);
+        if (!cancelled) this.o.send({ kind: 'decline', id, reason: `writing its snapshot failed: ${(err as Error).message}` });
+      },
+    );
+    const tracked = task.finally(() => this.tasks.delete(tracked));
+    this.tasks.add(tracked);
+  }
+
+  /** The coordinator completed checkpoint `id`. */
+  onComplete(id: number): void {
+    this.keyed()?.notifyCheckpointComplete(id);
+  }
+
+  /** Checkpoint `id` was aborted here or by the coordinator: stop its copy, keep its changes for the next one. */
+  onAbort(id: number, reason: string): void {
+    const running = this.running.get(id);
+    if (running) {
+      this.running.delete(id);
+      running.cancel(reason);
+    }
+    this.keyed()?.notifyCheckpointAborted(id);
+  }
+
+  /** Tells the coordinator this actor dropped checkpoint `id` (e.g. subsumed during alignment). */
+  decline(id: number, reason: string): void {
+    this.o.send({ kind: 'decline', id, reason });
+  }
+
+  /** Waits for every asynchronous part in flight (before the backend is closed). */
+  async drain(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+
+  /** Cancels every asynchronous part in flight and waits for them to clean up. */
+  async cancelAll(reason: string): Promise<void> {
+    for (const id of [...this.running.keys()]) this.onAbort(id, reason);
+    await this.drain();
+  }
+}

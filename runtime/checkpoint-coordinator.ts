@@ -1,0 +1,266 @@
+/**
+ * The checkpoint coordinator on the main thread: triggers checkpoints by asking every
+ * source subtask to emit barrier n, collects one acknowledgement per subtask, writes the
+ * metadata file last (which is what makes a checkpoint complete), applies retention and
+ * tells the actors. It enforces the timeout, the minimum pause, the limit on concurrent
+ * checkpoints and the number of failures in a row the job tolerates, and it takes a final
+ * checkpoint once every source is exhausted so that bounded jobs end with one.
+ */
+import type { CheckpointRetention } from './checkpoint-registry.js';
+import type { CheckpointStorage } from './checkpoint-storage.js';
+import { summarize } from './checkpoint-stats.js';
+import type { CheckpointConfig, CheckpointMetadata, CheckpointStats, CheckpointSummary, SubtaskCheckpointStats, SubtaskState } from './checkpoint-types.js';
+import { systemClock, wallNow, type Clock } from './clock.js';
+import { CheckpointError } from './errors.js';
+import type { ControlToActor } from './protocol.js';
+
+/** What the checkpoint coordinator knows of one actor. */
+export interface CheckpointActor {
+  chain: number;
+  subtask: number;
+  parallelism: number;
+  isSource: boolean;
+  /** Display name, for reasons and statistics. */
+  name: string;
+}
+
+/** Everything the checkpoint coordinator needs. */
+export interface CheckpointCoordinatorOptions {
+  config: CheckpointConfig;
+  jobId: string;
+  jobName: string;
+  maxParallelism: number;
+  actors: CheckpointActor[];
+  send(actor: number, msg: ControlToActor): void;
+  storage: CheckpointStorage;
+  retention: CheckpointRetention;
+  /** Called once when more checkpoints failed in a row than the job tolerates. */
+  onFatal(err: CheckpointError): void;
+  clock?: Clock;
+}
+
+interface Pending {
+  id: number;
+  final: boolean;
+  triggeredAt: number;
+  startedAt: number;
+  acks: Map<number, { state: SubtaskState; stats: SubtaskCheckpointStats }>;
+  written: string[];
+  timer: unknown;
+  /** All acknowledged; the metadata is being written. */
+  completing: boolean;
+}
+
+/** Triggers, completes, aborts and reports the checkpoints of one job run. */
+export class CheckpointCoordinator {
+  private readonly clock: Clock;
+  private readonly pending = new Map<number, Pending>();
+  private readonly history: CheckpointSummary[] = [];
+  private readonly completed: CheckpointMetadata[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly exhausted = new Set<number>();
+  private readonly sources: number[];
+  private nextId = 1;
+  private timer: unknown = null;
+  private lastTrigger = -Infinity;
+  private lastEnd = -Infinity;
+  private failuresInARow = 0;
+  private finalRequested = false;
+  private finalDone = false;
+  private halted = false;
+  /** A checkpoint was asked for: trigger as soon as concurrency and the minimum pause allow. */
+  private requested = false;
+
+  constructor(private readonly o: CheckpointCoordinatorOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.sources = o.actors.flatMap((a, i) => (a.isSource ? [i] : []));
+  }
+
+  /** Starts periodic triggering; the first checkpoint comes one interval after the start. */
+  start(): void {
+    this.lastTrigger = this.clock.now();
+    this.tryTrigger();
+  }
+
+  /** True once the final checkpoint of a bounded job has completed. */
+  get finalCompleted(): boolean {
+    return this.finalDone;
+  }
+
+  /** Routes a message from actor `i`; returns false if it is not about checkpoints. */
+  handle(i: number, msg: { kind: string } & Record<string, any>): boolean {
+    switch (msg.kind) {
+      case 'ack':
+        this.onAck(i, msg.id, msg.state, msg.stats);
+        return true;
+      case 'decline':
+        this.fail(msg.id, `declined by ${this.o.actors[i].name}: ${msg.reason}`, true);
+        return true;
+      case 'request-checkpoint':
+        this.requested = true;
+        this.tryTrigger();
+        return true;
+      case 'source-exhausted':
+        this.exhausted.add(i);
+        if (this.sources.every((s) => this.exhausted.has(s))) {
+          this.finalRequested = true;
+          this.tryTrigger();
+        }
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Stops triggering at once (the job is failing or cancelled). */
+  halt(): void {
+    this.halted = true;
+    if (this.timer !== null) this.clock.cancelTimer(this.timer);
+    this.timer = null;
+  }
+
+  /** Halts, abandons pending checkpoints, removes every file no retained checkpoint needs, and reports. */
+  async stop(): Promise<CheckpointStats> {
+    this.halt();
+    for (const p of [...this.pending.values()]) if (!p.completing) this.abort(p, 'aborted', 'the job ended before it completed');
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const keep = new Set(this.o.retention.retainedIds());
+    await this.o.storage.sweep(this.completed.filter((m) => keep.has(m.checkpointId)));
+    return this.stats();
+  }
+
+  /** The checkpoint history so far. */
+  stats(): CheckpointStats {
+    const count = (s: string) => this.history.filter((h) => h.status === s).length;
+    const checkpoints = [...this.history].sort((a, b) => a.id - b.id);
+    return {
+      jobId: this.o.jobId, jobDir: this.o.config.jobDir,
+      counts: { triggered: this.nextId - 1, completed: count('completed'), failed: count('failed'), aborted: count('aborted') },
+      checkpoints, summary: summarize(checkpoints),
+    };
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch(() => {}).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer !== null) this.clock.cancelTimer(this.timer);
+    this.timer = this.clock.setTimer(Math.max(0, delay), () => {
+      this.timer = null;
+      this.tryTrigger();
+    });
+  }
+
+  /** Triggers when every condition holds, or sets the timer for when the time-based ones will. */
+  private tryTrigger(): void {
+    if (this.halted || this.finalDone) return;
+    const busy = [...this.pending.values()];
+    if (busy.length >= this.o.config.maxConcurrent) return;
+    if (this.finalRequested && busy.some((p) => p.final)) return;
+    if (this.finalRequested && busy.length > 0) return;
+    const now = this.clock.now();
+    const early = this.finalRequested || this.requested;
+    const due = Math.max(this.lastEnd + this.o.config.minPauseMs, early ? -Infinity : this.lastTrigger + this.o.config.intervalMs);
+    if (now < due) {
+      this.schedule(due - now);
+      return;
+    }
+    this.requested = false;
+    this.trigger(this.finalRequested);
+    if (!this.finalRequested) this.tryTrigger();
+  }
+
+  private trigger(final: boolean): void {
+    const id = this.nextId++;
+    const timestamp = wallNow();
+    this.lastTrigger = this.clock.now();
+    const p: Pending = {
+      id, final, triggeredAt: timestamp, startedAt: this.lastTrigger, acks: new Map(), written: [], completing: false,
+      timer: this.clock.setTimer(this.o.config.timeoutMs, () => this.fail(id, `expired after ${this.o.config.timeoutMs} ms before every subtask acknowledged it`, true)),
+    };
+    this.pending.set(id, p);
+    for (const i of this.sources) this.o.send(i, { kind: 'trigger', id, timestamp, final });
+  }
+
+  private onAck(i: number, id: number, state: SubtaskState, stats: SubtaskCheckpointStats): void {
+    const written = state.keyed?.written ?? [];
+    const p = this.pending.get(id);
+    if (!p || p.completing) {
+      // A late acknowledgement of an aborted checkpoint: its files would otherwise stay behind.
+      if (written.length > 0 && !this.completed.some((m) => m.checkpointId === id)) this.track(this.o.storage.discard(id, written));
+      return;
+    }
+    p.acks.set(i, { state, stats });
+    p.written.push(...written);
+    if (p.acks.size === this.o.actors.length) this.complete(p);
+  }
+
+  private complete(p: Pending): void {
+    p.completing = true;
+    this.clock.cancelTimer(p.timer);
+    const acks = [...p.acks.values()].sort((a, b) => a.state.chain - b.state.chain || a.state.subtask - b.state.subtask);
+    const { config } = this.o;
+    const meta: CheckpointMetadata = {
+      format: 'snapflow-checkpoint', version: 1, jobId: this.o.jobId, jobName: this.o.jobName, checkpointId: p.id,
+      savepoint: false, final: p.final, mode: config.mode, backend: config.backend, maxParallelism: this.o.maxParallelism,
+      triggeredAt: p.triggeredAt, completedAt: 0, subtasks: acks.map((a) => a.state), stats: acks.map((a) => a.stats),
+    };
+    this.track((async () => {
+      try {
+        meta.completedAt = wallNow();
+        await this.o.storage.writeMetadata(meta);
+      } catch (err) {
+        p.completing = false;
+        this.fail(p.id, `its metadata could not be written: ${(err as Error).message}`, true);
+        return;
+      }
+      this.pending.delete(p.id);
+      this.completed.push(meta);
+      this.record(p, 'completed', undefined, meta.stats);
+      this.failuresInARow = 0;
+      if (p.final) this.finalDone = true;
+      for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-complete', id: p.id });
+      for (const older of [...this.pending.values()]) {
+        if (older.id < p.id && !older.completing) this.abort(older, 'aborted', `subsumed by checkpoint ${p.id}`);
+      }
+      await this.o.retention.add(meta);
+      this.tryTrigger();
+    })());
+  }
+
+  /** Fails a pending checkpoint; counted failures beyond the tolerated number fail the job. */
+  private fail(id: number, reason: string, counted: boolean): void {
+    const p = this.pending.get(id);
+    if (!p || p.completing || this.halted) return;
+    this.abort(p, counted ? 'failed' : 'aborted', reason);
+    if (!counted) return;
+    this.failuresInARow++;
+    const tolerated = this.o.config.tolerableFailures;
+    if (this.failuresInARow > tolerated) {
+      this.halt();
+      this.o.onFatal(new CheckpointError(id, `${this.failuresInARow} checkpoint(s) failed in a row, more than the ${tolerated} tolerated; the last: ${reason}`));
+      return;
+    }
+    this.tryTrigger();
+  }
+
+  private abort(p: Pending, status: 'failed' | 'aborted', reason: string): void {
+    this.clock.cancelTimer(p.timer);
+    this.pending.delete(p.id);
+    for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-abort', id: p.id, reason });
+    this.track(this.o.storage.discard(p.id, p.written));
+    this.record(p, status, reason, [...p.acks.values()].map((a) => a.stats));
+  }
+
+  private record(p: Pending, status: CheckpointSummary['status'], reason: string | undefined, subtasks: SubtaskCheckpointStats[]): void {
+    this.lastEnd = this.clock.now();
+    const sum = (f: (s: SubtaskCheckpointStats) => number) => subtasks.reduce((n, s) => n + f(s), 0);
+    this.history.push({
+      id: p.id, status, reason, final: p.final, triggeredAt: p.triggeredAt, endToEndMs: this.lastEnd - p.startedAt,
+      checkpointedBytes: sum((s) => s.checkpointedBytes), fullStateBytes: sum((s) => s.fullStateBytes),
+      subtasks: [...subtasks].sort((a, b) => a.chain - b.chain || a.subtask - b.subtask),
+    });
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Which checkpoint files are still needed. Incremental checkpoints stand on bases and deltas
+ * that earlier checkpoints wrote, so a file may only go once no retained checkpoint uses it:
+ * every file carries a count of the retained checkpoints that reference it, as in Flink's
+ * SharedStateRegistry.
+ */
+import type { StateFileRef } from '../backends/handles.js';
+import type { CheckpointStorage } from './checkpoint-storage.js';
+import type { CheckpointMetadata } from './checkpoint-types.js';
+import { ConfigError, CorruptCheckpointError } from './errors.js';
+
+/** Every file a checkpoint stands on, once per path (subtasks may share a file). */
+export function referencedFiles(meta: CheckpointMetadata): StateFileRef[] {
+  const byPath = new Map<string, StateFileRef>();
+  for (const s of meta.subtasks) for (const f of s.keyed?.files ?? []) if (!byPath.has(f.path)) byPath.set(f.path, f);
+  return [...byPath.values()];
+}
+
+/** The files a checkpoint wrote itself, whose bytes are its checkpointed size. */
+export function writtenFiles(meta: CheckpointMetadata): StateFileRef[] {
+  const written = new Set(meta.subtasks.flatMap((s) => s.keyed?.written ?? []));
+  return referencedFiles(meta).filter((f) => written.has(f.path));
+}
+
+/** Reference counts per file path over the checkpoints registered. */
+export class SharedFileRegistry {
+  private readonly counts = new Map<string, number>();
+
+  /** Counts a checkpoint's files once each, however many subtasks list them. */
+  register(meta: CheckpointMetadata): void {
+    for (const f of referencedFiles(meta)) this.counts.set(f.path, (this.counts.get(f.path) ?? 0) + 1);
+  }
+
+  /** Drops a checkpoint's references; returns the paths no checkpoint references any more. */
+  release(meta: CheckpointMetadata): string[] {
+    const paths = referencedFiles(meta).map((f) => f.path);
+    // Checked before any count changes, so a wrong release cannot leave the counts half updated.
+    const unknown = paths.find((p) => !this.counts.has(p));
+    if (unknown !== undefined) throw new Error(`checkpoint ${meta.checkpointId} releases ${unknown}, which no registered checkpoint references`);
+    const zero: string[] = [];
+    for (const p of paths) {
+      const n = this.counts.get(p)! - 1;
+      if (n === 0) {
+        this.counts.delete(p);
+        zero.push(p);
+      } else this.counts.set(p, n);
+    }
+    return zero;
+  }
+
+  /** Retained checkpoints that reference the file (0 for an unknown path). */
+  refs(path: string): number {
+    return this.counts.get(path) ?? 0;
+  }
+
+  /** Number of paths with at least one reference. */
+  get size(): number {
+    return this.counts.size;
+  }
+
+  /** Every tracked path with its count, sorted by path, so two registries can be compared. */
+  entries(): [string, number][] {
+    return [...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
+/** Options of CheckpointRetention. */
+export interface RetentionOptions {
+  storage: CheckpointStorage;
+  /** Completed checkpoints kept, savepoints not counted. */
+  retained: number;
+}
+
+/** Keeps the newest completed checkpoints and deletes exactly what only older ones used. */
+export class CheckpointRetention {
+  /** The reference counts behind every deletion. */
+  readonly registry = new SharedFileRegistry();
+  /** Checkpoints whose `_metadata` could not be read by load(); their files are left alone. */
+  readonly unreadable: { id: number; reason: string }[] = [];
+  private readonly storage: CheckpointStorage;
+  private readonly retained: number;
+  /** Held checkpoints, ascending by id. */
+  private readonly held: CheckpointMetadata[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: RetentionOptions) {
+    if (!Number.isInteger(opts.retained) || opts.retained < 1) {
+      throw new ConfigError('retained', `expected a positive integer number of checkpoints to keep, got ${String(opts.retained)}`);
+    }
+    this.storage = opts.storage;
+    this.retained = opts.retained;
+  }
+
+  /** Rebuilds the counts of a restarted job from the `_metadata` files on disk; deletes nothing until the next add(). */
+  static async load(storage: CheckpointStorage, retained: number): Promise<CheckpointRetention> {
+    const r = new CheckpointRetention({ storage, retained });
+    for (const id of await storage.completedIds()) {
+      try {
+        const meta = await storage.readMetadata(id);
+        r.registry.register(meta);
+        r.held.push(meta);
+      } catch (err) {
+        if (!(err instanceof CorruptCheckpointError)) throw err;
+        r.unreadable.push({ id, reason: err.message });
+      }
+    }
+    return r;
+  }
+
+  /** Registers a completed checkpoint and releases the oldest ones beyond `retained`; returns the deleted paths. */
+  add(meta: CheckpointMetadata): Promise<string[]> {
+    // Serialized: two adds interleaving their releases could both delete, or both keep, a file.
+    const run = this.tail.then(() => this.addNow(meta));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Ids of the held checkpoints (savepoints included), ascending. */
+  retainedIds(): number[] {
+    return this.held.map((m) => m.checkpointId);
+  }
+
+  /** The newest held checkpoint: the one a restart restores. */
+  latest(): CheckpointMetadata | undefined {
+    return this.held[this.held.length - 1];
+  }
+
+  private async addNow(meta: CheckpointMetadata): Promise<string[]> {
+    if (this.held.some((m) => m.checkpointId === meta.checkpointId)) throw new Error(`checkpoint ${meta.checkpointId} was already added`);
+    this.registry.register(meta);
+    const at = this.held.findIndex((m) => m.checkpointId > meta.checkpointId);
+    this.held.splice(at < 0 ? this.held.length : at, 0, meta);
+    const removed: string[] = [];
+    // A loop, not an if: a restarted job may have loaded more checkpoints than it now retains.
+    while (this.held.filter((m) => !m.savepoint).length > this.retained) {
+      const oldest = this.held.findIndex((m) => !m.savepoint);
+      const [gone] = this.held.splice(oldest, 1);
+      removed.push(...(await this.drop(gone!)));
+    }
+    return removed.sort();
+  }
+
+  private async drop(meta: CheckpointMetadata): Promise<string[]> {
+    const unused = this.registry.release(meta);
+    const folder = `chk-${meta.checkpointId}`;
+    const removed: string[] = [];
+    // `_metadata` first: a crash part-way then leaves an incomplete checkpoint, never a complete one missing files.
+    for (const path of [`${folder}/_metadata`, ...unused]) if (await this.storage.remove(path)) removed.push(path);
+    const left = await this.storage.files(folder);
+    // A file in the folder that a retained checkpoint still references keeps the folder, whatever the scope said.
+    if (left.every((f) => this.registry.refs(f.path) === 0)) {
+      await this.storage.discard(meta.checkpointId, []);
+      removed.push(...left.map((f) => f.path));
+    }
+    return removed;
+  }
+}

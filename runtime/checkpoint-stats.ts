@@ -1,0 +1,80 @@
+/** Checkpoint statistics: the min/avg/max summary and the table printed at the end of a run. */
+import type { CheckpointStats, CheckpointSummary, MinAvgMax, SubtaskCheckpointStats } from './checkpoint-types.js';
+
+function minAvgMax(values: number[]): MinAvgMax {
+  if (values.length === 0) return { min: 0, avg: 0, max: 0 };
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    sum += v;
+  }
+  return { min, avg: sum / values.length, max };
+}
+
+/** Summary over completed checkpoints; subtask figures are taken over every subtask of each. */
+export function summarize(checkpoints: CheckpointSummary[]): CheckpointStats['summary'] {
+  const done = checkpoints.filter((c) => c.status === 'completed');
+  if (done.length === 0) return null;
+  const sub = done.flatMap((c) => c.subtasks);
+  const of = (f: (s: SubtaskCheckpointStats) => number) => minAvgMax(sub.map(f));
+  return {
+    endToEndMs: minAvgMax(done.map((c) => c.endToEndMs)),
+    checkpointedBytes: minAvgMax(done.map((c) => c.checkpointedBytes)),
+    fullStateBytes: minAvgMax(done.map((c) => c.fullStateBytes)),
+    syncMs: of((s) => s.syncMs),
+    asyncMs: of((s) => s.asyncMs),
+    alignmentMs: of((s) => s.alignmentMs),
+    startDelayMs: of((s) => s.startDelayMs),
+  };
+}
+
+/** Bytes for people: 1.5 KiB, 12.0 MiB. */
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v).toString());
+
+function maxOf(c: CheckpointSummary, f: (s: SubtaskCheckpointStats) => number): number {
+  return c.subtasks.reduce((m, s) => Math.max(m, f(s)), 0);
+}
+
+/** The checkpoint table of a run, one line per checkpoint plus the summary, as text. */
+export function formatCheckpointStats(stats: CheckpointStats): string {
+  const { counts } = stats;
+  const lines = [
+    `checkpoints of job ${stats.jobId} in ${stats.jobDir}`,
+    `  triggered ${counts.triggered}, completed ${counts.completed}, failed ${counts.failed}, aborted ${counts.aborted}`,
+    '  id  status     end-to-end  checkpointed  full state   sync max  async max  align max  delay max  aligned recs',
+  ];
+  for (const c of stats.checkpoints) {
+    const status = c.status + (c.final ? '*' : '');
+    lines.push([
+      String(c.id).padStart(4), status.padEnd(10), `${ms(c.endToEndMs)} ms`.padStart(11), humanBytes(c.checkpointedBytes).padStart(13),
+      humanBytes(c.fullStateBytes).padStart(11), `${ms(maxOf(c, (s) => s.syncMs))} ms`.padStart(10), `${ms(maxOf(c, (s) => s.asyncMs))} ms`.padStart(10),
+      `${ms(maxOf(c, (s) => s.alignmentMs))} ms`.padStart(10), `${ms(maxOf(c, (s) => s.startDelayMs))} ms`.padStart(10),
+      String(c.subtasks.reduce((n, s) => n + s.alignedRecords, 0)).padStart(13),
+    ].join(' '));
+    if (c.reason) lines.push(`        ${c.status}: ${c.reason}`);
+  }
+  if (stats.checkpoints.some((c) => c.final)) lines.push('  * the final checkpoint of the bounded job');
+  const s = stats.summary;
+  if (s) {
+    const row = (name: string, m: MinAvgMax, f: (v: number) => string) => `  ${name.padEnd(18)} ${f(m.min).padStart(11)} ${f(m.avg).padStart(11)} ${f(m.max).padStart(11)}`;
+    const t = (v: number) => `${ms(v)} ms`;
+    lines.push('  summary (completed)        min         avg         max');
+    lines.push(row('end-to-end', s.endToEndMs, t), row('checkpointed size', s.checkpointedBytes, humanBytes), row('full state size', s.fullStateBytes, humanBytes));
+    lines.push(row('sync (subtask)', s.syncMs, t), row('async (subtask)', s.asyncMs, t), row('alignment', s.alignmentMs, t), row('start delay', s.startDelayMs, t));
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,321 @@
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import type { KeyedStateBackend } from '../../backends/state.js';
+import { enter, isHeap, makeBackend } from './support.js';
+
+for (const kind of ['heap', 'lmdb'] as const) {
+  t.test(`${kind} backend`, async (t) => {
+    const opened: KeyedStateBackend[] = [];
+    const backend = (key?: string | number): KeyedStateBackend => {
+      const b = makeBackend({ kind });
+      opened.push(b);
+      if (key !== undefined) enter(b, key);
+      return b;
+    };
+    t.teardown(async () => {
+      for (const b of opened) await b.dispose();
+    });
+
+    t.test('value state is per key and clearable', async (t) => {
+      const b = backend('a');
+      t.equal(b.currentKey(), 'a');
+      const v = b.valueState<number>('count');
+      t.equal(v.value(), undefined, 'unset value is undefined');
+      v.update(1);
+      enter(b, 'b');
+      t.equal(v.value(), undefined, 'another key does not see the value');
+      v.update(20);
+      enter(b, 'a');
+      t.equal(v.value(), 1, 'first key keeps its value');
+      v.update(2);
+      enter(b, 'b');
+      t.equal(v.value(), 20);
+      v.clear();
+      t.equal(v.value(), undefined, 'cleared');
+      enter(b, 'a');
+      t.equal(v.value(), 2, 'clearing one key leaves the other');
+      t.equal(b.valueState<number>('count').value(), 2, 'a fresh handle sees the same state');
+      enter(b, 1);
+      v.update(100);
+      enter(b, '1');
+      t.equal(v.value(), undefined, 'key 1 and key "1" are distinct');
+      v.update(5);
+      enter(b, 1);
+      t.equal(v.value(), 100);
+      const other = b.valueState<{ s: string }>('other');
+      other.update({ s: 'x' });
+      t.equal(v.value(), 100, 'two names are independent');
+      t.strictSame(other.value(), { s: 'x' });
+    });
+
+    t.test('map state operations', async (t) => {
+      const b = backend('k1');
+      const m = b.mapState<string | number, number>('m');
+      t.equal(m.isEmpty(), true);
+      t.equal(m.get('x'), undefined);
+      t.equal(m.contains('x'), false);
+      t.strictSame([...m.entries()], []);
+      m.put('x', 1);
+      m.put('y', 2);
+      m.put('x', 3);
+      m.put(1, 10);
+      m.put('1', 11);
+      t.equal(m.get('x'), 3, 'put overwrites');
+      t.equal(m.get(1), 10, 'map keys 1 and "1" are distinct');
+      t.equal(m.get('1'), 11);
+      t.equal(m.contains('x'), true);
+      t.equal(m.isEmpty(), false);
+      const byKey = (a: [unknown, unknown], c: [unknown, unknown]) => (String(a[0]) + typeof a[0] < String(c[0]) + typeof c[0] ? -1 : 1);
+      t.strictSame([...m.entries()].sort(byKey), [[1, 10], ['1', 11], ['x', 3], ['y', 2]]);
+      t.strictSame([...m.keys()].map(String).sort(), ['1', '1', 'x', 'y']);
+      t.strictSame([...m.values()].sort((a, c) => a - c), [2, 3, 10, 11]);
+      m.remove(1);
+      m.remove('1');
+
+      enter(b, 'k2');
+      t.equal(m.isEmpty(), true, 'other key has an empty map');
+      m.put('z', 9);
+      t.strictSame([...m.keys()], ['z']);
+
+      enter(b, 'k1');
+      const it = m.entries();
+      enter(b, 'k2');
+      t.strictSame([...it].map(([k]) => k).sort(), ['x', 'y'], 'entries() reads the map of the key current when called');
+      enter(b, 'k1');
+      m.remove('x');
+      t.equal(m.contains('x'), false, 'removed');
+      t.strictSame([...m.keys()], ['y']);
+      m.remove('nope');
+      t.strictSame([...m.keys()], ['y'], 'removing an absent key changes nothing');
+      m.remove('y');
+      t.equal(m.isEmpty(), true, 'empty after removing every entry');
+      t.equal(b.entryCount(), 1, 'an emptied map no longer counts');
+      m.put('a', 1);
+      t.equal(m.get('a'), 1, 'usable again after being emptied');
+
+      enter(b, 'k2');
+      m.clear();
+      t.equal(m.isEmpty(), true, 'clear empties');
+      t.equal(m.get('z'), undefined);
+      enter(b, 'k1');
+      t.equal(m.get('a'), 1, 'clear affects only the current key');
+      enter(b, 'k3');
+      const before = b.entryCount();
+      m.remove('q');
+      m.clear();
+      t.equal(b.entryCount(), before, 'removing from an absent map creates nothing');
+    });
+
+    t.test('list state operations', async (t) => {
+      const b = backend('a');
+      const l = b.listState<number>('l');
+      t.strictSame(l.get(), []);
+      l.add(1);
+      l.add(2);
+      l.addAll([3, 4]);
+      l.addAll([]);
+      t.strictSame(l.get(), [1, 2, 3, 4]);
+      const copy = l.get();
+      copy.push(99);
+      t.strictSame(l.get(), [1, 2, 3, 4], 'get returns a copy');
+      enter(b, 'b');
+      t.strictSame(l.get(), [], 'other key has its own list');
+      l.addAll([7]);
+      l.add(8);
+      enter(b, 'a');
+      const replacement = [10, 11];
+      l.update(replacement);
+      replacement.push(12);
+      t.strictSame(l.get(), [10, 11], 'update copies its argument');
+      l.update([]);
+      t.strictSame(l.get(), []);
+      l.add(5);
+      l.clear();
+      t.strictSame(l.get(), [], 'clear');
+      enter(b, 'b');
+      t.strictSame(l.get(), [7, 8], 'other key unaffected');
+    });
+
+    t.test('reducing state folds values per key', async (t) => {
+      const b = backend('a');
+      const order: [string, string][] = [];
+      const cat = b.reducingState<string>('cat', (x, y) => (order.push([x, y]), x + y));
+      t.equal(cat.get(), undefined);
+      cat.add('a');
+      cat.add('b');
+      cat.add('c');
+      t.equal(cat.get(), 'abc');
+      t.strictSame(order, [['a', 'b'], ['ab', 'c']], 'reduce(accumulated, new)');
+      enter(b, 'b');
+      t.equal(cat.get(), undefined);
+      cat.add('z');
+      enter(b, 'a');
+      cat.clear();
+      t.equal(cat.get(), undefined);
+      cat.add('q');
+      t.equal(cat.get(), 'q', 'after clear the next add starts over');
+      enter(b, 'b');
+      t.equal(cat.get(), 'z');
+    });
+
+    t.test('one name used as two kinds of state throws', async (t) => {
+      const b = backend('a');
+      b.valueState('s').update(1);
+      t.throws(() => b.mapState('s'), /state "s" is value state, not map state/);
+      t.throws(() => b.listState('s'), /not list state/);
+      t.throws(() => b.reducingState('s', (x: number, y: number) => x + y), /not reducing state/);
+      t.equal(b.valueState<number>('s').value(), 1, 'the original state still works');
+      t.throws(() => b.valueState('n'.repeat(256)), /at most 255 are allowed/, 'a state name longer than 255 bytes');
+    });
+
+    t.test('state access without a current key throws', async (t) => {
+      const b = backend();
+      t.throws(() => b.valueState<number>('v').update(1), /no current key/);
+      t.throws(() => b.mapState<string, number>('m').put('a', 1), /no current key/);
+      t.throws(() => b.mapState<string, number>('m').entries(), /no current key/);
+      t.throws(() => b.listState<number>('l').add(1), /no current key/);
+      t.throws(() => b.reducingState<number>('r', (x, y) => x + y).add(1), /no current key/);
+      t.equal(b.entryCount(), 0, 'failed writes stored nothing');
+    });
+
+    t.test('values survive many flushes, read while batches are in flight and after', async (t) => {
+      const b = backend();
+      const v = b.valueState<{ i: number; s: string }>('v');
+      const m = b.mapState<number, number>('m');
+      const n = 20_000;
+      for (let i = 0; i < n; i++) {
+        enter(b, `k${i}`);
+        v.update({ i, s: 'x'.repeat(i % 7) });
+        if (i % 10 === 0) m.put(i, -i);
+      }
+      const readAll = (): number => {
+        let bad = 0;
+        for (let i = 0; i < n; i++) {
+          enter(b, `k${i}`);
+          const got = v.value();
+          if (got?.i !== i || got.s.length !== i % 7) bad++;
+          if (i % 10 === 0 && m.get(i) !== -i) bad++;
+        }
+        return bad;
+      };
+      if (!isHeap(b)) {
+        const inFlight = (b as unknown as { store: { flushing: unknown[] } }).store.flushing.length;
+        t.ok(inFlight >= 4, `${inFlight} batches in flight while reading`);
+      }
+      t.equal(readAll(), 0, 'every value reads back before any batch committed');
+      t.equal(b.entryCount(), n + n / 10, 'entryCount counts the uncommitted entries');
+      for (let i = 0; i < n; i += 2) {
+        enter(b, `k${i}`);
+        v.clear();
+      }
+      await b.blocked();
+      await sleep(50);
+      t.equal(b.entryCount(), n / 2 + n / 10, 'entryCount after deletes and commits');
+      for (let i = 0; i < n; i += 2) {
+        enter(b, `k${i}`);
+        v.update({ i, s: 'x'.repeat(i % 7) });
+      }
+      await sleep(50);
+      t.equal(readAll(), 0, 'every value reads back after the batches committed');
+    });
+
+    t.test('entryCount counts stored entries', async (t) => {
+      const b = backend();
+      const v = b.valueState<number>('v');
+      const l = b.listState<number>('l');
+      const m = b.mapState<string, number>('m');
+      for (const k of ['a', 'b', 'c']) {
+        enter(b, k);
+        v.update(1);
+      }
+      t.equal(b.entryCount(), 3);
+      enter(b, 'a');
+      l.add(1);
+      l.add(2);
+      m.put('x', 1);
+      m.put('y', 1);
+      t.equal(b.entryCount(), isHeap(b) ? 5 : 6, 'a list is one entry; a map is one on the heap and one per map entry in LMDB');
+      v.clear();
+      l.update([]);
+      t.equal(b.entryCount(), isHeap(b) ? 3 : 4, 'cleared entries are not counted');
+      enter(b, 'b');
+      v.update(5);
+      t.equal(b.entryCount(), isHeap(b) ? 3 : 4, 'overwriting does not add an entry');
+    });
+  });
+}
+
+t.test('lmdb backend only', async (t) => {
+  const opened: KeyedStateBackend[] = [];
+  const backend = (key?: string): KeyedStateBackend => {
+    const b = makeBackend({ kind: 'lmdb' });
+    opened.push(b);
+    if (key !== undefined) enter(b, key);
+    return b;
+  };
+  t.teardown(async () => {
+    for (const b of opened) await b.dispose();
+  });
+
+  t.test('lmdb: values are copies; mutating one without update() stores nothing', async (t) => {
+    const b = backend('a');
+    const v = b.valueState<{ n: number }>('v');
+    v.update({ n: 1 });
+    const read = v.value()!;
+    read.n = 99;
+    t.equal(v.value()!.n, 1, 'a mutated read value is not stored');
+    t.not(v.value(), v.value(), 'every read decodes afresh');
+    const given = { n: 2 };
+    v.update(given);
+    given.n = 3;
+    t.equal(v.value()!.n, 2, 'mutating the object given to update() changes nothing either');
+    const m = b.mapState<string, number[]>('m');
+    m.put('x', [1]);
+    m.get('x')!.push(2);
+    t.strictSame(m.get('x'), [1]);
+  });
+
+  t.test('lmdb: blocked() holds the actor back while too many batches are in flight', async (t) => {
+    const b = backend();
+    const v = b.valueState<number>('v');
+    t.equal(b.blocked(), null, 'nothing in flight');
+    for (let i = 0; i < 30_000; i++) {
+      enter(b, i);
+      v.update(i);
+    }
+    const wait = b.blocked();
+    t.ok(wait instanceof Promise, 'seven batches in flight block');
+    await wait;
+    t.equal(b.blocked(), null, 'released once batches committed');
+  });
+
+  t.test('lmdb: a failed batch fails the backend', async (t) => {
+    const b = backend();
+    (b as unknown as { db: { batch: () => Promise<boolean> } }).db.batch = () => Promise.reject(new Error('disk full'));
+    const v = b.valueState<number>('v');
+    for (let i = 0; i < 5000; i++) {
+      enter(b, i);
+      v.update(i);
+    }
+    await sleep(10);
+    t.throws(() => v.value(), /failed to commit a batch of writes.*disk full/);
+    t.throws(() => v.update(1), /failed to commit/);
+    await t.rejects(b.blocked()!, /failed to commit/);
+  });
+
+  t.test('lmdb: an over-long key is refused when written', async (t) => {
+    const b = backend('x'.repeat(3000));
+    t.throws(() => b.valueState<number>('v').update(1), /longer than LMDB's limit/);
+  });
+
+  t.test('lmdb: dispose removes the working folder', async (t) => {
+    const b = makeBackend({ kind: 'lmdb' });
+    const dir = (b as unknown as { options: { workDir: string } }).options.workDir;
+    enter(b, 'a');
+    b.valueState<number>('v').update(1);
+    t.ok(fs.existsSync(dir));
+    await b.dispose();
+    t.notOk(fs.existsSync(dir), 'folder removed');
+  });
+});
