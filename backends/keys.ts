@@ -142,6 +142,18 @@ export function decodeKey(key: Uint8Array): DecodedKey {
   return out;
 }
 
+/** Whether an encoded key belongs to map state. */
+export function isMapKey(key: Uint8Array): boolean {
+  return key[stateHeaderEnd(key) - 1] === KIND_CODES.map;
+}
+
+/** Length of a map entry's key without its map key: the prefix shared by one user key's map. */
+export function mapPrefixLength(key: Uint8Array): number {
+  const pos = stateHeaderEnd(key);
+  if (key[pos] === TAG_NUMBER) return pos + 9;
+  return pos + 5 + (((key[pos + 1] << 24) >>> 0) + (key[pos + 2] << 16) + (key[pos + 3] << 8) + key[pos + 4]);
+}
+
 /** Reads the map key that follows a map prefix of `prefixLength` bytes. */
 export function decodeMapKey(key: Uint8Array, prefixLength: number): StateKey {
   const buf = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.length);

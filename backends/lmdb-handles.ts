@@ -4,7 +4,8 @@
  * update()/put()/add() (as with Flink's RocksDB backend).
  */
 import { decodeMapKey, KeyWriter, mapRangeEnd, stateHeader, type StateKind } from './keys.js';
-import { TOMBSTONE, type OverlayStore } from './lmdb-store.js';
+import { TOMBSTONE } from './lmdb-overlay.js';
+import type { OverlayStore } from './lmdb-store.js';
 import { packValue, unpackValue } from './state-file.js';
 import type { ListState, MapState, ReducingState, StateKey, ValueState } from './state.js';
 

@@ -7,35 +7,9 @@
  */
 import type { RootDatabase } from 'lmdb';
 import { SnapflowError } from '../runtime/errors.js';
-
-/**
- * lmdb-js's fast reads return its reusable buffer with `length` overridden as an own
- * property; a subarray of that length is a real view that Buffer methods treat correctly.
- */
-export function exactView(fast: Buffer | undefined): Buffer | undefined {
-  return fast === undefined ? undefined : fast.subarray(0, fast.length);
-}
-
-/** Marks a key deleted in an overlay. */
-export const TOMBSTONE: unique symbol = Symbol('tombstone');
-/** An overlay's value: encoded bytes, or a deletion. */
-export type OverlayValue = Buffer | typeof TOMBSTONE;
-
-/** Writes not yet committed to LMDB, keyed by the binary key as a latin1 string. */
-export class Overlay {
-  readonly entries = new Map<string, OverlayValue>();
-  /** Map-state prefix → this overlay's keys under it, so iterating one map does not scan the overlay. */
-  readonly maps = new Map<string, Set<string>>();
-
-  /** Records a write; `mapPrefix` is given for map-state entries. */
-  set(key: string, value: OverlayValue, mapPrefix: string | undefined): void {
-    this.entries.set(key, value);
-    if (mapPrefix === undefined) return;
-    const keys = this.maps.get(mapPrefix);
-    if (keys) keys.add(key);
-    else this.maps.set(mapPrefix, new Set([key]));
-  }
-}
+import { countEntries } from './lmdb-count.js';
+import { exactView, Overlay, TOMBSTONE, type OverlayValue } from './lmdb-overlay.js';
+import type { KeyGroups } from './restore-reader.js';
 
 /** Tuning of the overlay store. */
 export interface OverlayStoreOptions {
@@ -66,7 +40,7 @@ export class OverlayStore {
   private waiters: Waiter[] = [];
   private readonly maxKeySize: number;
 
-  constructor(private readonly db: RootDatabase, private readonly opts: OverlayStoreOptions) {
+  constructor(private readonly db: RootDatabase<Buffer, Buffer>, private readonly opts: OverlayStoreOptions) {
     this.changed = opts.trackChanges ? new Map() : null;
     this.maxKeySize = (db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978;
   }
@@ -160,22 +134,12 @@ export class OverlayStore {
     return merged;
   }
 
-  /** Entries held: LMDB's committed count, corrected by every key the overlays create or delete. */
-  entryCount(): number {
+  /** (state, key) pairs held, with a map state counted once per user key (see lmdb-count.ts). */
+  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups): number {
     this.check();
     const txn = this.db.useReadTransaction();
     try {
-      let n = this.db.getCount({ transaction: txn });
-      const exists = new Map<string, boolean>();
-      for (const overlay of [...this.flushing, this.dirty]) {
-        for (const [k, v] of overlay.entries) exists.set(k, v !== TOMBSTONE);
-      }
-      const getFast = this.db.getBinaryFast as (key: Buffer, options: { transaction: unknown }) => Buffer | undefined;
-      for (const [k, live] of exists) {
-        const committed = getFast.call(this.db, Buffer.from(k, 'latin1'), { transaction: txn }) !== undefined;
-        n += Number(live) - Number(committed);
-      }
-      return n;
+      return countEntries({ db: this.db, txn, overlays: [...this.flushing, this.dirty], mapHeaders, keyGroups });
     } finally {
       txn.done();
     }

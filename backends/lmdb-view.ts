@@ -5,7 +5,7 @@
  */
 import type { RootDatabase, Transaction } from 'lmdb';
 import { keyGroupBound } from './keys.js';
-import { exactView, TOMBSTONE, type Overlay, type OverlayValue } from './lmdb-store.js';
+import { exactView, TOMBSTONE, type Overlay, type OverlayValue } from './lmdb-overlay.js';
 import type { KeyGroups } from './restore-reader.js';
 import type { SnapshotRun } from './snapshot-run.js';
 

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource } from './handles.js';
-import { decodeStateHeader, type StateKind } from './keys.js';
+import { decodeStateHeader, stateHeader, type StateKind } from './keys.js';
 import { IncrementalChain } from './lmdb-chain.js';
 import { CurrentKey, LmdbHandles } from './lmdb-handles.js';
 import { copyLmdbSnapshot } from './lmdb-snapshot.js';
@@ -74,9 +74,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     return this.handle(name, 'reducing', () => this.make.reducing<T>(name, reduce));
   }
 
-  /** Stored entries; unlike the heap backend, a map state counts one entry per map entry. */
+  /** (state, key) pairs, as on the heap; O(map entries), since only map-state ranges are scanned. */
   entryCount(): number {
-    return this.store.entryCount();
+    const mapHeaders = [...this.kinds].filter(([, kind]) => kind === 'map').map(([name]) => stateHeader(name, 'map'));
+    return this.store.entryCount(mapHeaders, this.options.keyGroups);
   }
 
   snapshot(checkpointId: number, target: SnapshotTarget): AsyncSnapshot {

@@ -234,11 +234,12 @@ class Actor {
     this.s.control.send({ kind: 'source-exhausted' });
     let finalId: number | null = null;
     for (;;) {
-      if (finalId !== null && this.lastCompleted >= finalId) return;
-      if (finalId !== null && this.lastAborted >= finalId) finalId = null;
       const served = await this.serveTriggers(reader);
       if (served !== null) finalId = served;
       if (this.failure !== null) return;
+      if (finalId !== null && this.lastCompleted >= finalId) return;
+      if (finalId !== null && this.lastAborted >= finalId) finalId = null;
+      // Nothing may be awaited between these checks and the wait, or a wake-up could be missed.
       if (this.triggers.length > 0) continue;
       await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.done]).catch(() => {});
       this.wake = () => {};

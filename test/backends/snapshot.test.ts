@@ -7,8 +7,9 @@ import type { KeyedStateBackend } from '../../backends/state.js';
 import { ConfigError, CorruptCheckpointError } from '../../runtime/errors.js';
 import { keyGroupOf } from '../../runtime/keygroups.js';
 import { MemoryStorage } from '../fixtures/memory-storage.js';
-import { differences, isHeap, makeBackend, MAX_PARALLELISM, Model, prng, randomOps, tempDir, userKeys } from './support.js';
+import { differences, makeBackend, MAX_PARALLELISM, Model, prng, randomOps, tempDir, userKeys } from './support.js';
 
+type Combo = { kind: 'heap' | 'lmdb'; mode: 'full' | 'incremental' };
 const COMBOS = [
   { kind: 'heap', mode: 'full' },
   { kind: 'lmdb', mode: 'full' },
@@ -30,12 +31,12 @@ async function writeWhile<T>(until: Promise<T>, write: () => void): Promise<T> {
 }
 
 /** Restores handles into a fresh backend and lists how it differs from the model. */
-async function restoredDifferences(kind: 'heap' | 'lmdb', mode: 'full' | 'incremental', handles: KeyedStateHandle[], storage: MemoryStorage, model: Model): Promise<string[]> {
-  const fresh = makeBackend({ kind, mode });
+async function restoredDifferences(into: Combo, handles: KeyedStateHandle[], storage: MemoryStorage, model: Model): Promise<string[]> {
+  const fresh = makeBackend(into);
   try {
     await fresh.restore(handles, storage);
     const diff = differences(fresh, model, KEYS);
-    const want = model.entryCount(!isHeap(fresh));
+    const want = model.entryCount();
     if (fresh.entryCount() !== want) diff.push(`entryCount ${fresh.entryCount()}, want ${want}`);
     return diff;
   } finally {
@@ -50,15 +51,15 @@ for (const { kind, mode } of COMBOS) {
     const b = makeBackend({ kind, mode, tuning: TUNING, maxDeltaRatio: 100 });
     t.teardown(() => b.dispose());
     const model = new Model();
-    const rnd = prng(7);
-    randomOps(b, model, rnd, KEYS, 8000);
+    const w = { backend: b, model, rnd: prng(7), keys: KEYS };
+    randomOps(w, 8000);
     const taken: { handle: KeyedStateHandle; model: Model }[] = [];
     for (let id = 1; id <= 5; id++) {
       const snap = b.snapshot(id, storage.target(id));
       const atSnapshot = model.clone();
       // Writes right after the synchronous part, before the copy starts: not part of this checkpoint.
-      randomOps(b, model, rnd, KEYS, 1500);
-      const handle = await writeWhile(snap.run(), () => randomOps(b, model, rnd, KEYS, 300));
+      randomOps(w, 1500);
+      const handle = await writeWhile(snap.run(), () => randomOps(w, 300));
       b.notifyCheckpointComplete(id);
       taken.push({ handle, model: atSnapshot });
       t.equal(handle.mode, mode);
@@ -70,7 +71,7 @@ for (const { kind, mode } of COMBOS) {
       t.strictSame(taken[4].handle.written, [taken[4].handle.files[4].path], 'a delta checkpoint writes only its delta');
     }
     for (const [i, { handle, model: want }] of taken.entries()) {
-      t.strictSame(await restoredDifferences(kind, mode, [handle], storage, want), [], `checkpoint ${i + 1} restores exactly`);
+      t.strictSame(await restoredDifferences({ kind, mode }, [handle], storage, want), [], `checkpoint ${i + 1} restores exactly`);
     }
     t.strictSame(differences(b, model, KEYS), [], 'the live backend still matches the model');
   });
@@ -84,7 +85,7 @@ for (const { kind, mode } of COMBOS) {
     };
     const whole = makeBackend({ kind, mode });
     const model = new Model();
-    randomOps(whole, model, prng(11), KEYS, 6000);
+    randomOps({ backend: whole, model, rnd: prng(11), keys: KEYS }, 6000);
     const wholeHandle = await whole.snapshot(1, storage.target(1)).run();
     await whole.dispose();
 
@@ -114,12 +115,12 @@ for (const { kind, mode } of COMBOS) {
     const b = makeBackend({ kind, mode });
     t.teardown(() => b.dispose());
     const model = new Model();
-    const rnd = prng(3);
-    randomOps(b, model, rnd, KEYS, 20_000);
+    const w = { backend: b, model, rnd: prng(3), keys: KEYS };
+    randomOps(w, 20_000);
     if (mode === 'incremental') {
       await b.snapshot(1, storage.target(1)).run();
       b.notifyCheckpointComplete(1);
-      randomOps(b, model, rnd, KEYS, 5000);
+      randomOps(w, 5000);
     }
     const created = storage.created.length;
     const snap = b.snapshot(2, storage.target(2));
@@ -137,13 +138,13 @@ for (const { kind, mode } of COMBOS) {
     await t.rejects(never.run(), /snapshot cancelled: before run/, 'cancelled before run: run rejects');
     t.equal(storage.created.length, created + mine.length, 'and creates nothing');
     const after = await b.snapshot(4, storage.target(4)).run();
-    t.strictSame(await restoredDifferences(kind, mode, [after], storage, model), [], 'a later snapshot still works');
+    t.strictSame(await restoredDifferences({ kind, mode }, [after], storage, model), [], 'a later snapshot still works');
   });
 
   t.test(`${kind} ${mode}: damaged files fail the restore with CorruptCheckpointError`, async (t) => {
     const storage = new MemoryStorage();
     const b = makeBackend({ kind, mode });
-    randomOps(b, new Model(), prng(5), KEYS, 2000);
+    randomOps({ backend: b, model: new Model(), rnd: prng(5), keys: KEYS }, 2000);
     const handle = await b.snapshot(1, storage.target(1)).run();
     await b.dispose();
     const [file] = handle.files;
@@ -173,24 +174,24 @@ t.test('cross-backend restore: heap files into lmdb and back give the same conte
   const storage = new MemoryStorage();
   const model = new Model();
   const heap = makeBackend({ kind: 'heap' });
-  randomOps(heap, model, prng(21), KEYS, 8000);
+  randomOps({ backend: heap, model, rnd: prng(21), keys: KEYS }, 8000);
   const heapHandle = await heap.snapshot(1, storage.target(1)).run();
   await heap.dispose();
-  t.strictSame(await restoredDifferences('lmdb', 'full', [heapHandle], storage, model), [], 'heap → lmdb full');
-  t.strictSame(await restoredDifferences('lmdb', 'incremental', [heapHandle], storage, model), [], 'heap → lmdb incremental');
+  t.strictSame(await restoredDifferences({ kind: 'lmdb', mode: 'full' }, [heapHandle], storage, model), [], 'heap → lmdb full');
+  t.strictSame(await restoredDifferences({ kind: 'lmdb', mode: 'incremental' }, [heapHandle], storage, model), [], 'heap → lmdb incremental');
 
   const lmdb = makeBackend({ kind: 'lmdb', mode: 'incremental', tuning: TUNING, maxDeltaRatio: 100 });
   await lmdb.restore([heapHandle], storage);
-  const rnd = prng(22);
+  const w = { backend: lmdb, model, rnd: prng(22), keys: KEYS };
   let handle: KeyedStateHandle | undefined;
   for (let id = 2; id <= 4; id++) {
-    randomOps(lmdb, model, rnd, KEYS, 2000);
+    randomOps(w, 2000);
     handle = await lmdb.snapshot(id, storage.target(id)).run();
     lmdb.notifyCheckpointComplete(id);
   }
   await lmdb.dispose();
   t.equal(handle!.files.length, 3, 'a chain of base and two deltas, with tombstones');
-  t.strictSame(await restoredDifferences('heap', 'full', [handle!], storage, model), [], 'lmdb chain → heap');
+  t.strictSame(await restoredDifferences({ kind: 'heap', mode: 'full' }, [handle!], storage, model), [], 'lmdb chain → heap');
 });
 
 t.test('factory refuses unusable options with a ConfigError naming the option', async (t) => {

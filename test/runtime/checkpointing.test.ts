@@ -17,8 +17,8 @@ import { applyRecord, type CustomerState } from '../fixtures/jobs/keyed-state.js
 import type { CheckpointMetadata } from '../../runtime/checkpoint-types.js';
 
 const JOB = new URL('../fixtures/jobs/keyed-state.js', import.meta.url);
-const RECORDS = 40_000;
-const KEYS = 20_000;
+const RECORDS = 30_000;
+const KEYS = 5_000;
 
 /** The state after the records each source subtask emitted before its position. */
 function expectedAt(positions: number[]): Map<string, CustomerState> {
@@ -61,8 +61,8 @@ for (const mode of ['full', 'incremental'] as const) {
       const dir = await mkdtemp(join(tmpdir(), 'snapflow-ckpt-test-'));
       t.teardown(() => rm(dir, { recursive: true, force: true }));
       const result = await execute(JOB, {
-        parallelism, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 100_000 },
-        checkpointing: { intervalMs: 15, mode, dir, retained: 1000, maxDeltas: 4 },
+        parallelism, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 50_000 },
+        checkpointing: { intervalMs: 15, mode, dir, retained: 1000, maxDeltas: 4, maxDeltaRatio: 10 },
       });
       const stats = result.stats.checkpoints!;
       t.ok(stats, 'checkpoint statistics are reported');
@@ -102,7 +102,7 @@ t.test('at-least-once checkpoints complete and the job still ends with the right
   const dir = await mkdtemp(join(tmpdir(), 'snapflow-ckpt-test-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const result = await execute(JOB, {
-    parallelism: 2, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 100_000 },
+    parallelism: 2, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 50_000 },
     checkpointing: { intervalMs: 15, guarantee: 'at-least-once', dir, retained: 1 },
   });
   const stats = result.stats.checkpoints!;
