@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execute, type ExecuteOptions } from '../runtime/execute.js';
+import type { JobStats } from '../runtime/coordinator.js';
 import type { CheckpointSummary } from '../runtime/checkpoint-types.js';
 import type { CheckpointJobParams } from './jobs/checkpoint.js';
 import { median, quantile, round } from './measure.js';
@@ -59,7 +60,9 @@ export interface CheckpointBenchResult {
   changedKeysPerCheckpoint: number;
   syncMsP99: number;
   e2eMsMedian: number;
+  /** Updates per second after the load (median of the runs), with checkpoints every interval. */
   recordsPerSec: number;
+  /** The same with checkpointing off. */
   recordsPerSecNoCheckpoints: number;
   /** recordsPerSec of every throughput run, in order, with and without checkpoints. */
   runs: { withCheckpoints: number[]; noCheckpoints: number[] };
@@ -71,6 +74,14 @@ export interface CheckpointBenchReport {
 }
 
 const JOB = fileURLToPath(new URL('./jobs/checkpoint.js', import.meta.url));
+
+/** Updates per second after the load: from the source's first update to the last actor's end. */
+function updateRate(stats: JobStats, updates: number): number {
+  const from = stats.actors.find((a) => a.metrics.updatesFrom !== undefined)?.metrics.updatesFrom as number | undefined;
+  if (from === undefined) throw new Error('the source did not report when its updates began');
+  const end = Math.max(...stats.actors.map((a) => a.endedAt));
+  return Math.round(updates / ((end - from) / 1000));
+}
 
 function figures(c: CheckpointSummary): CheckpointFigures {
   const max = (f: (s: CheckpointSummary['subtasks'][number]) => number) => round(c.subtasks.reduce((m, s) => Math.max(m, f(s)), 0), 3);
@@ -105,9 +116,9 @@ export async function benchCheckpoint(opts: CheckpointBenchOptions): Promise<Che
       const without: number[] = [];
       for (let r = 0; r < opts.runs; r++) {
         const off = await execute(JOB, { ...base, params: params('stream') });
-        without.push(off.stats.recordsPerSec);
+        without.push(updateRate(off.stats, opts.streamUpdates));
         const on = await execute(JOB, { ...base, params: params('stream'), checkpointing: { intervalMs: opts.intervalMs, mode, dir, retained: 1 } });
-        withCk.push(on.stats.recordsPerSec);
+        withCk.push(updateRate(on.stats, opts.streamUpdates));
         say(`  throughput run ${r + 1}: ${without[r]} records/s without checkpoints, ${withCk[r]} with ${mode} checkpoints every ${opts.intervalMs} ms`);
       }
       const syncs = rest.map((c) => c.syncMs).sort((a, b) => a - b);

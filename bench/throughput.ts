@@ -25,6 +25,8 @@ export interface ThroughputOptions {
   /** Records/s each sink subtask accepts (a deliberately slow sink). */
   sinkRate?: number;
   baseline: boolean;
+  /** State backend of the keyed pipeline (default: the runtime's, lmdb). */
+  stateBackend?: 'lmdb' | 'heap';
   progress?: (line: string) => void;
 }
 
@@ -71,7 +73,7 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
       for (let run = 0; run < opts.runs; run++) {
         const stopRss = sampleRss();
         const params: ThroughputParams = { pipeline, records: opts.records, keys: opts.keys, sinkRate: opts.sinkRate, separateSink: opts.separateSink };
-        const result = await execute(JOB, { parallelism, params: params as unknown as Record<string, unknown>, chaining: opts.chaining, threads: opts.threads });
+        const result = await execute(JOB, { parallelism, params: params as unknown as Record<string, unknown>, chaining: opts.chaining, threads: opts.threads, stateBackend: opts.stateBackend });
         peak = Math.max(peak, stopRss());
         if (result.stats.sourceRecords !== opts.records) throw new Error(`benchmark lost records: ${result.stats.sourceRecords}/${opts.records}`);
         rates.push(Math.round(opts.records / (processingMs(result.stats) / 1000)));

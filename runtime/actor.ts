@@ -111,6 +111,15 @@ class Actor {
     s.control.onMessage((msg) => this.onControl(msg));
   }
 
+  /**
+   * Handles control messages that have arrived but wait behind data messages. A completion
+   * notice sent before a later barrier's trigger is then seen before that barrier's snapshot,
+   * so an incremental snapshot does not carry changes an already completed checkpoint holds.
+   */
+  private pollControl(): void {
+    for (let msg = this.s.control.poll(); msg !== undefined; msg = this.s.control.poll()) this.onControl(msg);
+  }
+
   private onControl(msg: ControlToActor): void {
     try {
       if (msg.kind === 'cancel') this.fail(new CancelledError(msg.reason, this.origin));
@@ -331,6 +340,7 @@ class Actor {
       const timing = { startDelayMs: a?.delay ?? 0, alignmentMs: a ? this.clock.now() - a.at : 0, alignedRecords: a ? this.recordsIn - a.records : 0 };
       const barrier: BarrierMessage = { kind: 'barrier', id: b.id, timestamp: b.timestamp, final: b.final, savepoint: b.savepoint };
       if (!b.final || this.opsFinished) {
+        this.pollControl();
         this.ckpt!.snapshot(barrier, timing);
         this.router.broadcastEvent(barrier);
         continue;
@@ -338,6 +348,7 @@ class Actor {
       // Operators flush what they hold before the final snapshot, which may take a while.
       this.paused = true;
       this.finishOperators().then(() => {
+        this.pollControl();
         this.ckpt!.snapshot(barrier, timing);
         this.router.broadcastEvent(barrier);
         this.paused = false;
@@ -394,6 +405,7 @@ class Actor {
     try {
       await this.open();
       this.startedAt = wallNow();
+      if (this.ckpt) this.s.control.send({ kind: 'running' });
       const work = this.reader ? this.runSource(this.reader) : this.runInputs();
       await Promise.race([work, this.done]);
       if (this.failure !== null) throw this.failure;

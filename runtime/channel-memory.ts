@@ -24,6 +24,11 @@ export class Mailbox<T> {
     this.schedule();
   }
 
+  /** Removes and returns the oldest undelivered item, if any, without waiting for delivery. */
+  take(): T | undefined {
+    return this.queue.shift();
+  }
+
   private schedule(): void {
     if (!this.scheduled && this.handler && this.queue.length > 0) {
       this.scheduled = true;

@@ -60,6 +60,9 @@ export class CheckpointCoordinator {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly exhausted = new Set<number>();
   private readonly sources: number[];
+  /** Actors that reported running; like Flink, no checkpoint is triggered before all are. */
+  private readonly running = new Set<number>();
+  private waitingForActors = false;
   private nextId = 1;
   private timer: unknown = null;
   private lastTrigger = -Infinity;
@@ -76,10 +79,11 @@ export class CheckpointCoordinator {
     this.sources = o.actors.flatMap((a, i) => (a.isSource ? [i] : []));
   }
 
-  /** Starts periodic triggering; the first checkpoint comes one interval after the start. */
+  /** Starts periodic triggering once every actor is running; the first checkpoint comes one interval later. */
   start(): void {
     this.lastTrigger = this.clock.now();
-    this.tryTrigger();
+    if (this.running.size === this.o.actors.length) this.tryTrigger();
+    else this.waitingForActors = true;
   }
 
   /** True once the final checkpoint of a bounded job has completed. */
@@ -95,6 +99,14 @@ export class CheckpointCoordinator {
         return true;
       case 'decline':
         this.fail(msg.id, `declined by ${this.o.actors[i].name}: ${msg.reason}`, true);
+        return true;
+      case 'running':
+        this.running.add(i);
+        if (this.waitingForActors && this.running.size === this.o.actors.length) {
+          this.waitingForActors = false;
+          this.lastTrigger = this.clock.now();
+          this.tryTrigger();
+        }
         return true;
       case 'request-checkpoint':
         this.requested = true;

@@ -1,5 +1,5 @@
 /** The control link between the coordinator and one actor, over a port or in memory. */
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { ControlFromActor, ControlToActor } from './protocol.js';
 import { Mailbox } from './channel-memory.js';
 
@@ -7,6 +7,8 @@ import { Mailbox } from './channel-memory.js';
 export interface ControlEndpoint {
   send(msg: ControlFromActor): void;
   onMessage(fn: (msg: ControlToActor) => void): void;
+  /** Takes a message that has arrived but not been delivered yet, synchronously. */
+  poll(): ControlToActor | undefined;
   close(): void;
 }
 
@@ -25,6 +27,7 @@ export function portEndpoint<In, Out>(port: MessagePort) {
     send: (msg: Out) => port.postMessage(msg),
     onMessage: (fn: (msg: In) => void) => void port.on('message', fn),
     onClose: (fn: () => void) => void port.on('close', fn),
+    poll: () => receiveMessageOnPort(port)?.message as In | undefined,
     close: () => port.close(),
   };
 }
@@ -38,6 +41,7 @@ export function memoryControl(): { actor: ControlEndpoint; coordinator: Coordina
     actor: {
       send: (msg) => toCoordinator.post(msg),
       onMessage: (fn) => toActor.listen(fn),
+      poll: () => toActor.take(),
       close: () => {},
     },
     coordinator: {

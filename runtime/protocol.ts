@@ -73,5 +73,7 @@ export type ControlFromActor =
   | { kind: 'decline'; id: number; reason: string }
   /** A source subtask has emitted its last record and waits for the final checkpoint. */
   | { kind: 'source-exhausted' }
+  /** The actor opened its operators and processes records (checkpointing only waits for every actor to be running). */
+  | { kind: 'running' }
   /** Asks for a checkpoint now, outside the interval (benchmarks pace their rounds with it). */
   | { kind: 'request-checkpoint' };

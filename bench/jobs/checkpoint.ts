@@ -3,9 +3,11 @@
  * a fraction of the keys per round → keyBy key → value state per key → discard.
  * In `rounds` mode the source asks for a checkpoint after the load and after each round and
  * waits for it to complete, so each checkpoint covers exactly one round of updates. In
- * `stream` mode it updates the same hot keys without pause, for throughput runs.
+ * `stream` mode it updates the same hot keys without pause, for throughput runs; the wall
+ * time at which the updates begin is reported as the source's `updatesFrom` metric.
  */
 import type { Collector, OperatorContext, SourceReader } from '../../operators/api.js';
+import { wallNow } from '../../runtime/clock.js';
 import { defineJob } from '../../runtime/job.js';
 
 /** Parameters of the checkpoint benchmark job. */
@@ -70,6 +72,7 @@ class UpdateReader implements SourceReader {
     if (this.waiting) return this.ctx.clock.sleep(1).then(() => true);
     const total = this.p.mode === 'rounds' ? this.p.keys + this.p.rounds * this.hot : this.p.keys + this.p.updates;
     const end = Math.min(this.next + max, total, this.p.mode === 'rounds' ? this.phaseEnd : total);
+    if (this.next >= this.p.keys) this.ctx.metrics.updatesFrom ??= wallNow();
     for (; this.next < end; this.next++) out.collect({ key: this.keyOf(this.next), seq: this.next });
     if (this.p.mode === 'rounds' && this.next === this.phaseEnd && this.round <= this.p.rounds) {
       this.waiting = true;

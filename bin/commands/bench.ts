@@ -22,6 +22,7 @@ export function benchCommand(y: Argv): Argv {
         .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
         .option('sink-rate', { type: 'string', describe: 'records/s each sink subtask accepts: a deliberately slow sink' })
         .option('baseline', { type: 'boolean', default: true, describe: 'also measure the bare MessagePort pipe (--no-baseline to skip)' })
+        .option('state-backend', { type: 'string', choices: ['lmdb', 'heap'], describe: 'state backend of the keyed pipeline (default lmdb)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
       async (argv) => {
         const pipelines = String(argv.pipeline).split(',').map((s) => s.trim());
@@ -37,6 +38,7 @@ export function benchCommand(y: Argv): Argv {
           threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
           sinkRate: argv['sink-rate'] === undefined ? undefined : positiveInt('sink-rate', argv['sink-rate']),
           baseline: argv.baseline,
+          stateBackend: argv['state-backend'] as 'lmdb' | 'heap' | undefined,
           progress: (line) => process.stderr.write(line + '\n'),
         });
         if (argv.json) {

@@ -58,14 +58,18 @@ function setup(over: Partial<CheckpointConfig> = {}) {
   };
   const triggers = () => sent.filter((s) => s.msg.kind === 'trigger').map((s) => [s.to, (s.msg as { id: number }).id]);
   const of = (kind: string) => sent.filter((s) => s.msg.kind === kind);
-  return { c, clock, sent, written, discarded, fatal, ack, ackAll, triggers, of, setFailWrites: (v: boolean) => (failWrites = v) };
+  const start = () => {
+    c.start();
+    ACTORS.forEach((_, i) => c.handle(i, { kind: 'running' }));
+  };
+  return { c, start, clock, sent, written, discarded, fatal, ack, ackAll, triggers, of, setFailWrites: (v: boolean) => (failWrites = v) };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
 
 t.test('triggers every interval at the sources only, completes when every subtask acknowledged', async (t) => {
   const s = setup();
-  s.c.start();
+  s.start();
   s.clock.advance(99);
   t.same(s.triggers(), [], 'nothing before the first interval');
   s.clock.advance(1);
@@ -88,9 +92,23 @@ t.test('triggers every interval at the sources only, completes when every subtas
   t.equal(st.summary!.syncMs.max, 0.5);
 });
 
+t.test('no checkpoint is triggered before every actor is running', async (t) => {
+  const s = setup();
+  s.c.start();
+  s.c.handle(0, { kind: 'running' });
+  s.c.handle(2, { kind: 'running' });
+  s.clock.advance(500);
+  t.same(s.triggers(), [], 'one actor is still opening');
+  s.c.handle(1, { kind: 'running' });
+  s.clock.advance(99);
+  t.same(s.triggers(), [], 'the interval counts from the moment all are running');
+  s.clock.advance(1);
+  t.same(s.triggers().map((x) => x[1]), [1, 1]);
+});
+
 t.test('at most maxConcurrent in flight, then minimum pause after the end of the last one', async (t) => {
   const s = setup({ minPauseMs: 250 });
-  s.c.start();
+  s.start();
   s.clock.advance(100);
   s.clock.advance(300);
   t.same(s.triggers().map((x) => x[1]), [1, 1], 'no second trigger while one is in flight');
@@ -103,7 +121,7 @@ t.test('at most maxConcurrent in flight, then minimum pause after the end of the
 
 t.test('two concurrent checkpoints: completing the newer subsumes the older', async (t) => {
   const s = setup({ maxConcurrent: 2 });
-  s.c.start();
+  s.start();
   s.clock.advance(200);
   t.same([...new Set(s.triggers().map((x) => x[1]))], [1, 2]);
   await s.ackAll(2);
@@ -115,7 +133,7 @@ t.test('two concurrent checkpoints: completing the newer subsumes the older', as
 
 t.test('a checkpoint past its timeout is failed, its files discarded, and a late ack discards its files too', async (t) => {
   const s = setup({ timeoutMs: 500, tolerableFailures: 1 });
-  s.c.start();
+  s.start();
   s.clock.advance(100);
   s.ack(0, 1, ['shared/a.sfs']);
   s.clock.advance(500);
@@ -131,7 +149,7 @@ t.test('a checkpoint past its timeout is failed, its files discarded, and a late
 
 t.test('failures beyond the tolerated number fail the job; a success resets the count', async (t) => {
   const s = setup({ tolerableFailures: 1 });
-  s.c.start();
+  s.start();
   s.clock.advance(100);
   s.c.handle(2, { kind: 'decline', id: 1, reason: 'disk full' });
   s.clock.advance(100);
@@ -149,7 +167,7 @@ t.test('failures beyond the tolerated number fail the job; a success resets the 
 
 t.test('a metadata write that fails makes the checkpoint fail', async (t) => {
   const s = setup({ tolerableFailures: 5 });
-  s.c.start();
+  s.start();
   s.setFailWrites(true);
   s.clock.advance(100);
   await s.ackAll(1);
@@ -159,7 +177,7 @@ t.test('a metadata write that fails makes the checkpoint fail', async (t) => {
 
 t.test('final checkpoint once every source is exhausted, retried when it fails', async (t) => {
   const s = setup({ intervalMs: 60_000, tolerableFailures: 3 });
-  s.c.start();
+  s.start();
   s.c.handle(0, { kind: 'source-exhausted' });
   t.same(s.triggers(), [], 'waits for every source');
   s.c.handle(1, { kind: 'source-exhausted' });
@@ -178,7 +196,7 @@ t.test('final checkpoint once every source is exhausted, retried when it fails',
 
 t.test('stop() abandons a pending checkpoint as aborted', async (t) => {
   const s = setup();
-  s.c.start();
+  s.start();
   s.clock.advance(100);
   const stats = await s.c.stop();
   t.match(stats.checkpoints, [{ id: 1, status: 'aborted', reason: /job ended/ }]);

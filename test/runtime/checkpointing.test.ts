@@ -61,7 +61,7 @@ for (const mode of ['full', 'incremental'] as const) {
       const dir = await mkdtemp(join(tmpdir(), 'snapflow-ckpt-test-'));
       t.teardown(() => rm(dir, { recursive: true, force: true }));
       const result = await execute(JOB, {
-        parallelism, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 50_000 },
+        parallelism, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 30_000 },
         checkpointing: { intervalMs: 15, mode, dir, retained: 1000, maxDeltas: 4, maxDeltaRatio: 10 },
       });
       const stats = result.stats.checkpoints!;
@@ -113,4 +113,16 @@ t.test('at-least-once checkpoints complete and the job still ends with the right
   const meta = await storage.readMetadata(ids[0]);
   t.ok(meta.final, 'the kept one is the final checkpoint');
   t.same([...(await restoredState(storage, meta, join(dir, 'r'))).entries()].sort(), [...expectedAt([RECORDS, RECORDS]).entries()].sort(), 'final state is exact');
+});
+
+t.test('checkpoints that time out leave nothing behind, and too many failures fail the job', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-ckpt-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const run = execute(JOB, {
+    parallelism: 2, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 50_000 },
+    checkpointing: { intervalMs: 5, mode: 'incremental', dir, timeoutMs: 1, tolerableFailures: 3 },
+  });
+  await t.rejects(run, { name: 'CheckpointError', message: /4 checkpoint\(s\) failed in a row, more than the 3 tolerated; the last: expired after 1 ms/ });
+  const left = await readdir(dir, { recursive: true, withFileTypes: true });
+  t.same(left.filter((e) => e.isFile()).map((e) => e.name), [], 'no file of an expired checkpoint is left in the checkpoint folder');
 });
