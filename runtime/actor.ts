@@ -8,6 +8,7 @@ import { threadId } from 'node:worker_threads';
 import type { Collector, OperatorContext, SourceReader, StreamOperator } from '../operators/api.js';
 import type { KeyedStateBackend } from '../backends/state.js';
 import { CheckpointParticipant, keyedBackendFor, type ActorStateSettings } from './actor-checkpoint.js';
+import { SourceDriver } from './actor-source.js';
 import { BarrierAligner, type AlignmentEvent } from './alignment.js';
 import { systemClock, wallNow, type Clock } from './clock.js';
 import type { ChannelSettings, InputChannel, OutputChannel } from './channel.js';
@@ -42,8 +43,6 @@ interface InputState {
   ended: boolean;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 class Actor {
   private readonly clock: Clock;
   private readonly origin: ErrorOrigin;
@@ -70,12 +69,7 @@ class Actor {
   private readonly ckpt: CheckpointParticipant | null = null;
   /** Alignments in progress: when the first barrier came, its start delay, records read by then. */
   private readonly alignments = new Map<number, { at: number; delay: number; records: number }>();
-  /** Barrier triggers a source handles between polls. */
-  private readonly triggers: { id: number; timestamp: number; final: boolean }[] = [];
-  /** Highest checkpoint ids completed and aborted so far (an exhausted source waits on these). */
-  private lastCompleted = 0;
-  private lastAborted = 0;
-  private wake: () => void = () => {};
+  private source: SourceDriver | null = null;
   private opsFinished = false;
 
   constructor(private readonly s: ActorSetup) {
@@ -123,21 +117,20 @@ class Actor {
   private onControl(msg: ControlToActor): void {
     try {
       if (msg.kind === 'cancel') this.fail(new CancelledError(msg.reason, this.origin));
-      else if (msg.kind === 'trigger') this.triggers.push(msg);
+      else if (msg.kind === 'trigger') this.source?.onTrigger(msg);
       else if (msg.kind === 'checkpoint-complete') {
-        this.lastCompleted = Math.max(this.lastCompleted, msg.id);
+        this.source?.onOutcome(msg.id, true);
         this.ckpt?.onComplete(msg.id);
         this.reader?.notifyCheckpointComplete?.(msg.id);
         for (const op of this.ops) op.notifyCheckpointComplete?.(msg.id);
       } else if (msg.kind === 'checkpoint-abort') {
-        this.lastAborted = Math.max(this.lastAborted, msg.id);
+        this.source?.onOutcome(msg.id, false);
         this.ckpt?.onAbort(msg.id, msg.reason);
         if (this.aligner) {
           this.onAlignment(this.aligner.abort(msg.id, msg.reason));
           this.drain();
         }
       }
-      this.wake();
     } catch (err) {
       this.fail(err);
     }
@@ -187,6 +180,7 @@ class Actor {
     if (this.failure !== null) return;
     this.failure = err;
     this.settle.reject(err);
+    this.source?.interrupt();
   }
 
   /** A promise if the outputs or an operator cannot take more now. */
@@ -201,57 +195,17 @@ class Actor {
   }
 
   private async runSource(reader: SourceReader): Promise<void> {
-    const head = this.head;
-    let count = 0;
-    const counting: Collector = { collect: (r) => (count++, head.collect(r)) };
-    for (;;) {
-      if (this.failure !== null) return;
-      await this.serveTriggers(reader);
-      const wait = this.backpressure();
-      if (wait) await wait;
-      const polled = reader.poll(this.s.settings.batchSize, counting);
-      const more = typeof polled === 'boolean' ? polled : await polled;
-      this.recordsIn = count;
-      if (!more) break;
-      await yieldToEventLoop();
-    }
-    if (this.ckpt) await this.awaitFinalCheckpoint(reader);
-  }
-
-  /** Emits a barrier for each trigger received; returns the id of a final one, if any. */
-  private async serveTriggers(reader: SourceReader): Promise<number | null> {
-    let finalId: number | null = null;
-    while (this.triggers.length > 0 && this.failure === null) {
-      const t = this.triggers.shift()!;
-      const barrier: BarrierMessage = { kind: 'barrier', id: t.id, timestamp: t.timestamp, final: t.final };
-      if (t.final) {
-        await this.finishOperators();
-        finalId = t.id;
-      }
-      const timing = { startDelayMs: Math.max(0, wallNow() - t.timestamp), alignmentMs: 0, alignedRecords: 0 };
-      this.ckpt!.snapshot(barrier, timing, reader.position());
-      this.router.broadcastEvent(barrier);
-    }
-    return finalId;
-  }
-
-  /**
-   * An exhausted source holds back end of input until a final checkpoint completes, so a
-   * bounded job ends with a checkpoint and records emitted at finish are covered by it.
-   */
-  private async awaitFinalCheckpoint(reader: SourceReader): Promise<void> {
-    this.s.control.send({ kind: 'source-exhausted' });
-    let finalId: number | null = null;
-    for (;;) {
-      const served = await this.serveTriggers(reader);
-      if (served !== null) finalId = served;
-      if (this.failure !== null) return;
-      if (finalId !== null && this.lastCompleted >= finalId) return;
-      if (finalId !== null && this.lastAborted >= finalId) finalId = null;
-      // Nothing may be awaited between these checks and the wait, or a wake-up could be missed.
-      if (this.triggers.length > 0) continue;
-      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.done]).catch(() => {});
-      this.wake = () => {};
+    const driver = new SourceDriver({
+      batchSize: this.s.settings.batchSize, head: this.head, failed: () => this.failure !== null,
+      backpressure: () => this.backpressure(), finishOperators: () => this.finishOperators(),
+      snapshot: this.ckpt ? (barrier, timing, position) => this.ckpt!.snapshot(barrier, timing, position) : null,
+      broadcast: (barrier) => this.router.broadcastEvent(barrier), send: (msg) => this.s.control.send(msg),
+    }, reader);
+    this.source = driver;
+    try {
+      await driver.run();
+    } finally {
+      this.recordsIn = driver.count;
     }
   }
 
@@ -347,13 +301,14 @@ class Actor {
       }
       // Operators flush what they hold before the final snapshot, which may take a while.
       this.paused = true;
-      this.finishOperators().then(() => {
+      (async () => {
+        await this.finishOperators();
         this.pollControl();
         this.ckpt!.snapshot(barrier, timing);
         this.router.broadcastEvent(barrier);
         this.paused = false;
         this.drain();
-      }, (err) => this.fail(err));
+      })().catch((err: unknown) => this.fail(err));
     }
   }
 

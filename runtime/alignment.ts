@@ -34,6 +34,8 @@ export class BarrierAligner {
   private done = -Infinity;
   /** Highest id started here: an id below it that never started was skipped upstream. */
   private newest = -Infinity;
+  /** Ids the coordinator aborted before they started here; an older id may still align. */
+  private readonly aborted = new Set<number>();
 
   constructor(readonly channels: number, readonly guarantee: Guarantee) {
     if (!Number.isInteger(channels) || channels < 1) throw new Error(`barrier alignment needs at least one input channel, got ${channels}`);
@@ -53,7 +55,7 @@ export class BarrierAligner {
     const events: AlignmentEvent[] = [];
     if (alignment === undefined) {
       // Obsolete: finished here already, or skipped by the channel that started a newer one.
-      if (id <= this.done || id < this.newest) return [];
+      if (id <= this.done || id < this.newest || this.aborted.has(id)) return [];
       // A newer barrier on an unblocked channel means its producer skipped the pending id.
       if (this.guarantee === 'exactly-once') for (const old of [...this.inFlight.keys()]) events.push(this.drop(old, `subsumed by checkpoint ${id}`));
       alignment = { barrier, delivered: new Set() };
@@ -75,9 +77,9 @@ export class BarrierAligner {
 
   /** The coordinator aborted checkpoint `id` (e.g. timeout). */
   abort(id: number, reason: string): AlignmentEvent[] {
-    const events = this.inFlight.has(id) ? [this.drop(id, reason)] : [];
-    this.done = Math.max(this.done, id);
-    return events;
+    if (this.inFlight.has(id)) return [this.drop(id, reason)];
+    if (id > this.done) this.aborted.add(id);
+    return [];
   }
 
   /** Whether the actor must leave `channel` unread until the pending checkpoint resolves. */
@@ -121,7 +123,7 @@ export class BarrierAligner {
       }
       for (const old of waiting.splice(0)) events.push(this.drop(old, `subsumed by checkpoint ${id}`));
       this.inFlight.delete(id);
-      this.done = Math.max(this.done, id);
+      this.finish(id);
       events.push({ kind: 'aligned', barrier });
     }
     return events;
@@ -129,7 +131,12 @@ export class BarrierAligner {
 
   private drop(id: number, reason: string): AlignmentEvent {
     this.inFlight.delete(id);
-    this.done = Math.max(this.done, id);
+    this.finish(id);
     return { kind: 'aborted', id, reason };
+  }
+
+  private finish(id: number): void {
+    this.done = Math.max(this.done, id);
+    for (const a of this.aborted) if (a <= this.done) this.aborted.delete(a);
   }
 }

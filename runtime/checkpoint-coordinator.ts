@@ -58,16 +58,19 @@ export class CheckpointCoordinator {
   private readonly history: CheckpointSummary[] = [];
   private readonly completed: CheckpointMetadata[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly warnings: string[] = [];
   private readonly exhausted = new Set<number>();
   private readonly sources: number[];
   /** Actors that reported running; like Flink, no checkpoint is triggered before all are. */
   private readonly running = new Set<number>();
-  private waitingForActors = false;
   private nextId = 1;
   private timer: unknown = null;
   private lastTrigger = -Infinity;
   private lastEnd = -Infinity;
   private failuresInARow = 0;
+  /** Highest id whose completion the actors were told of; older notices are not sent after it. */
+  private lastNotified = 0;
+  private startCalled = false;
   private finalRequested = false;
   private finalDone = false;
   private halted = false;
@@ -81,9 +84,9 @@ export class CheckpointCoordinator {
 
   /** Starts periodic triggering once every actor is running; the first checkpoint comes one interval later. */
   start(): void {
+    this.startCalled = true;
     this.lastTrigger = this.clock.now();
-    if (this.running.size === this.o.actors.length) this.tryTrigger();
-    else this.waitingForActors = true;
+    this.tryTrigger();
   }
 
   /** True once the final checkpoint of a bounded job has completed. */
@@ -102,8 +105,7 @@ export class CheckpointCoordinator {
         return true;
       case 'running':
         this.running.add(i);
-        if (this.waitingForActors && this.running.size === this.o.actors.length) {
-          this.waitingForActors = false;
+        if (this.running.size === this.o.actors.length) {
           this.lastTrigger = this.clock.now();
           this.tryTrigger();
         }
@@ -137,7 +139,11 @@ export class CheckpointCoordinator {
     for (const p of [...this.pending.values()]) if (!p.completing) this.abort(p, 'aborted', 'the job ended before it completed');
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     const keep = new Set(this.o.retention.retainedIds());
-    await this.o.storage.sweep(this.completed.filter((m) => keep.has(m.checkpointId)));
+    try {
+      await this.o.storage.sweep(this.completed.filter((m) => keep.has(m.checkpointId)));
+    } catch (err) {
+      this.warnings.push(`files no retained checkpoint needs could not all be removed: ${(err as Error).message}`);
+    }
     return this.stats();
   }
 
@@ -148,12 +154,13 @@ export class CheckpointCoordinator {
     return {
       jobId: this.o.jobId, jobDir: this.o.config.jobDir,
       counts: { triggered: this.nextId - 1, completed: count('completed'), failed: count('failed'), aborted: count('aborted') },
-      checkpoints, summary: summarize(checkpoints),
+      checkpoints, warnings: [...this.warnings], summary: summarize(checkpoints),
     };
   }
 
-  private track(p: Promise<unknown>): void {
-    const tracked = p.catch(() => {}).finally(() => this.inFlight.delete(tracked));
+  /** Keeps a background step until stop(); its failure becomes a warning, never silence. */
+  private track(p: Promise<unknown>, what: string): void {
+    const tracked = p.catch((err: unknown) => void this.warnings.push(`${what}: ${(err as Error).message}`)).finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
 
@@ -167,7 +174,7 @@ export class CheckpointCoordinator {
 
   /** Triggers when every condition holds, or sets the timer for when the time-based ones will. */
   private tryTrigger(): void {
-    if (this.halted || this.finalDone) return;
+    if (this.halted || this.finalDone || !this.startCalled || this.running.size < this.o.actors.length) return;
     const busy = [...this.pending.values()];
     if (busy.length >= this.o.config.maxConcurrent) return;
     if (this.finalRequested && busy.some((p) => p.final)) return;
@@ -201,7 +208,9 @@ export class CheckpointCoordinator {
     const p = this.pending.get(id);
     if (!p || p.completing) {
       // A late acknowledgement of an aborted checkpoint: its files would otherwise stay behind.
-      if (written.length > 0 && !this.completed.some((m) => m.checkpointId === id)) this.track(this.o.storage.discard(id, written));
+      if (written.length > 0 && !this.completed.some((m) => m.checkpointId === id)) {
+        this.track(this.o.storage.discard(id, written), `files of aborted checkpoint ${id} could not be removed`);
+      }
       return;
     }
     p.acks.set(i, { state, stats });
@@ -233,21 +242,31 @@ export class CheckpointCoordinator {
       this.record(p, 'completed', undefined, meta.stats);
       this.failuresInARow = 0;
       if (p.final) this.finalDone = true;
-      for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-complete', id: p.id });
+      if (p.id > this.lastNotified) {
+        this.lastNotified = p.id;
+        for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-complete', id: p.id });
+      }
       for (const older of [...this.pending.values()]) {
         if (older.id < p.id && !older.completing) this.abort(older, 'aborted', `subsumed by checkpoint ${p.id}`);
       }
-      await this.o.retention.add(meta);
-      this.tryTrigger();
-    })());
+      try {
+        // Checkpoints still in flight may stand on files this release frees; those wait for them.
+        await this.o.retention.add(meta, [...this.pending.keys()]);
+        await this.o.retention.settle(p.id);
+      } catch (err) {
+        this.warnings.push(`retention after checkpoint ${p.id} failed: ${(err as Error).message}`);
+      } finally {
+        this.tryTrigger();
+      }
+    })(), `checkpoint ${p.id}`);
   }
 
   /** Fails a pending checkpoint; counted failures beyond the tolerated number fail the job. */
   private fail(id: number, reason: string, counted: boolean): void {
     const p = this.pending.get(id);
-    if (!p || p.completing || this.halted) return;
+    if (!p || p.completing) return;
     this.abort(p, counted ? 'failed' : 'aborted', reason);
-    if (!counted) return;
+    if (!counted || this.halted) return;
     this.failuresInARow++;
     const tolerated = this.o.config.tolerableFailures;
     if (this.failuresInARow > tolerated) {
@@ -262,7 +281,8 @@ export class CheckpointCoordinator {
     this.clock.cancelTimer(p.timer);
     this.pending.delete(p.id);
     for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-abort', id: p.id, reason });
-    this.track(this.o.storage.discard(p.id, p.written));
+    this.track(this.o.storage.discard(p.id, p.written), `files of aborted checkpoint ${p.id} could not be removed`);
+    this.track(this.o.retention.settle(p.id), `retention after aborted checkpoint ${p.id}`);
     this.record(p, status, reason, [...p.acks.values()].map((a) => a.stats));
   }
 

@@ -81,6 +81,11 @@ export class CheckpointRetention {
   private readonly retained: number;
   /** Held checkpoints, ascending by id. */
   private readonly held: CheckpointMetadata[] = [];
+  /**
+   * Shared files no held checkpoint references any more, kept while checkpoints that were in
+   * flight when they were released may still stand on them (each waits for those ids to end).
+   */
+  private readonly parked = new Map<string, Set<number>>();
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RetentionOptions) {
@@ -107,10 +112,33 @@ export class CheckpointRetention {
     return r;
   }
 
-  /** Registers a completed checkpoint and releases the oldest ones beyond `retained`; returns the deleted paths. */
-  add(meta: CheckpointMetadata): Promise<string[]> {
-    // Serialized: two adds interleaving their releases could both delete, or both keep, a file.
-    const run = this.tail.then(() => this.addNow(meta));
+  /**
+   * Registers a completed checkpoint and releases the oldest ones beyond `retained`; returns
+   * the deleted paths. Shared files released while the checkpoints `inFlight` are still
+   * pending are only deleted once each of them has ended (see settle()), because their
+   * snapshots may have been planned on a released checkpoint's files.
+   */
+  add(meta: CheckpointMetadata, inFlight: number[] = []): Promise<string[]> {
+    return this.serialized(() => this.addNow(meta, inFlight));
+  }
+
+  /** Checkpoint `id` ended (completed and added, or aborted): deletes parked files nobody can need any more. */
+  settle(id: number): Promise<string[]> {
+    return this.serialized(async () => {
+      const removed: string[] = [];
+      for (const [path, waits] of [...this.parked]) {
+        waits.delete(id);
+        if (waits.size > 0) continue;
+        this.parked.delete(path);
+        if (this.registry.refs(path) === 0 && (await this.storage.remove(path))) removed.push(path);
+      }
+      return removed;
+    });
+  }
+
+  // Serialized: two adds interleaving their releases could both delete, or both keep, a file.
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -125,7 +153,7 @@ export class CheckpointRetention {
     return this.held[this.held.length - 1];
   }
 
-  private async addNow(meta: CheckpointMetadata): Promise<string[]> {
+  private async addNow(meta: CheckpointMetadata, inFlight: number[]): Promise<string[]> {
     if (this.held.some((m) => m.checkpointId === meta.checkpointId)) throw new Error(`checkpoint ${meta.checkpointId} was already added`);
     this.registry.register(meta);
     const at = this.held.findIndex((m) => m.checkpointId > meta.checkpointId);
@@ -135,17 +163,19 @@ export class CheckpointRetention {
     while (this.held.filter((m) => !m.savepoint).length > this.retained) {
       const oldest = this.held.findIndex((m) => !m.savepoint);
       const [gone] = this.held.splice(oldest, 1);
-      removed.push(...(await this.drop(gone!)));
+      removed.push(...(await this.drop(gone!, inFlight)));
     }
     return removed.sort();
   }
 
-  private async drop(meta: CheckpointMetadata): Promise<string[]> {
+  private async drop(meta: CheckpointMetadata, inFlight: number[]): Promise<string[]> {
     const unused = this.registry.release(meta);
     const folder = `chk-${meta.checkpointId}`;
     const removed: string[] = [];
+    const now = unused.filter((path) => inFlight.length === 0 || !path.startsWith('shared/'));
+    for (const path of unused) if (!now.includes(path)) this.parked.set(path, new Set(inFlight));
     // `_metadata` first: a crash part-way then leaves an incomplete checkpoint, never a complete one missing files.
-    for (const path of [`${folder}/_metadata`, ...unused]) if (await this.storage.remove(path)) removed.push(path);
+    for (const path of [`${folder}/_metadata`, ...now]) if (await this.storage.remove(path)) removed.push(path);
     const left = await this.storage.files(folder);
     // A file in the folder that a retained checkpoint still references keeps the folder, whatever the scope said.
     if (left.every((f) => this.registry.refs(f.path) === 0)) {

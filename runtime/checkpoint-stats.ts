@@ -68,6 +68,7 @@ export function formatCheckpointStats(stats: CheckpointStats): string {
     if (c.reason) lines.push(`        ${c.status}: ${c.reason}`);
   }
   if (stats.checkpoints.some((c) => c.final)) lines.push('  * the final checkpoint of the bounded job');
+  for (const w of stats.warnings) lines.push(`  warning: ${w}`);
   const s = stats.summary;
   if (s) {
     const row = (name: string, m: MinAvgMax, f: (v: number) => string) => `  ${name.padEnd(18)} ${f(m.min).padStart(11)} ${f(m.avg).padStart(11)} ${f(m.max).padStart(11)}`;

@@ -46,7 +46,7 @@ const sanitize = (name: string, fallback: string) =>
 /** A job id that sorts by start time and stays unique when the same job starts twice in a second. */
 export function newJobId(jobName: string, now: number = Date.now()): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${sanitize(jobName, 'job')}-${stamp}-${hex(2)}`;
+  return `${sanitize(jobName, 'job')}-${stamp}-${hex(6)}`;
 }
 
 /** JSON with sorted keys, so the checksum does not depend on property order. */

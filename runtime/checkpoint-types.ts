@@ -120,6 +120,8 @@ export interface CheckpointStats {
   jobDir: string;
   counts: { triggered: number; completed: number; failed: number; aborted: number };
   checkpoints: CheckpointSummary[];
+  /** Problems that did not fail a checkpoint: old files that could not be deleted, and the like. */
+  warnings: string[];
   summary: {
     endToEndMs: MinAvgMax;
     checkpointedBytes: MinAvgMax;

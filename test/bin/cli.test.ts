@@ -1,6 +1,9 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CLI = fileURLToPath(new URL('../../bin/snapflow.js', import.meta.url));
 const COUNTS = fileURLToPath(new URL('../fixtures/jobs/counts.js', import.meta.url));
@@ -94,4 +97,31 @@ t.test('a reader that closes the pipe early ends the run quietly', async (t) => 
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   t.equal(code, 0);
   t.notMatch(stderr, /node:events|Unhandled/);
+});
+
+t.test('run with checkpoint flags prints the checkpoint table and lists them with snapflow checkpoints', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapflow-cli-ckpt-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = run('run', 'transactions', '--checkpoint-interval', '50', '--checkpoint-mode', 'incremental', '--checkpoint-dir', `file://${dir}`, '--retained', '2', '--json');
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stderr, /checkpoints of job transactions-/);
+  t.match(r.stderr, /completed\*/, 'the final checkpoint is marked');
+  const stats = JSON.parse(r.stdout.trim().split('\n').pop()!) as { checkpoints: { counts: { completed: number }; jobDir: string } };
+  t.ok(stats.checkpoints.counts.completed >= 1, 'checkpoint statistics are in the JSON');
+  t.ok(stats.checkpoints.jobDir.startsWith(dir), 'the job folder is inside the checkpoint dir');
+  const listed = run('checkpoints', dir, '--verify');
+  t.equal(listed.status, 0, listed.stderr);
+  t.match(listed.stdout, /incremental\s+lmdb\s+final/);
+});
+
+t.test('checkpoint flags without an interval, and incremental heap state, are configuration errors', async (t) => {
+  const stray = run('run', 'transactions', '--checkpoint-mode', 'incremental');
+  t.equal(stray.status, 2);
+  t.match(stray.stderr, /--checkpoint-mode needs --checkpoint-interval/);
+  const heap = run('run', 'transactions', '--checkpoint-interval', '100', '--checkpoint-mode', 'incremental', '--state-backend', 'heap');
+  t.equal(heap.status, 2);
+  t.match(heap.stderr, /option checkpoint-mode: the heap state backend takes full checkpoints only/);
+  const bad = run('run', 'transactions', '--checkpoint-interval', '0');
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /option checkpoint-interval: must be an integer ≥ 1, got 0/);
 });

@@ -36,7 +36,18 @@ function setup(over: Partial<CheckpointConfig> = {}) {
     discard: async (id: number, w: string[]) => void discarded.push({ id, written: w }),
     sweep: async () => [],
   } as unknown as CheckpointStorage;
-  const retention = { add: async () => [], retainedIds: () => written.map((m) => m.checkpointId) } as unknown as CheckpointRetention;
+  const added: { id: number; inFlight: number[] }[] = [];
+  const settled: number[] = [];
+  let failRetention = false;
+  const retention = {
+    add: async (m: CheckpointMetadata, inFlight: number[]) => {
+      if (failRetention) throw new Error('permission denied');
+      added.push({ id: m.checkpointId, inFlight });
+      return [];
+    },
+    settle: async (id: number) => void settled.push(id),
+    retainedIds: () => written.map((m) => m.checkpointId),
+  } as unknown as CheckpointRetention;
   const c = new CheckpointCoordinator({
     config: config(over), jobId: 'job-1', jobName: 'job', maxParallelism: 128, actors: ACTORS, storage, retention, clock,
     send: (to, msg) => void sent.push({ to, msg }), onFatal: (e) => void fatal.push(e),
@@ -62,7 +73,7 @@ function setup(over: Partial<CheckpointConfig> = {}) {
     c.start();
     ACTORS.forEach((_, i) => c.handle(i, { kind: 'running' }));
   };
-  return { c, start, clock, sent, written, discarded, fatal, ack, ackAll, triggers, of, setFailWrites: (v: boolean) => (failWrites = v) };
+  return { c, start, clock, sent, added, settled, setFailRetention: (v: boolean) => (failRetention = v), written, discarded, fatal, ack, ackAll, triggers, of, setFailWrites: (v: boolean) => (failWrites = v) };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -202,4 +213,48 @@ t.test('stop() abandons a pending checkpoint as aborted', async (t) => {
   t.match(stats.checkpoints, [{ id: 1, status: 'aborted', reason: /job ended/ }]);
   t.same(s.discarded.map((d) => d.id), [1]);
   t.equal(stats.summary, null, 'no completed checkpoint, no summary');
+});
+
+t.test('retention is told which checkpoints are in flight, and every ended checkpoint is settled', async (t) => {
+  const s = setup({ maxConcurrent: 2, timeoutMs: 10_000 });
+  s.start();
+  s.clock.advance(200);
+  await s.ackAll(1);
+  t.same(s.added, [{ id: 1, inFlight: [2] }], 'checkpoint 2 was in flight when 1 completed');
+  t.same(s.settled, [1]);
+  s.c.handle(0, { kind: 'decline', id: 2, reason: 'x' });
+  await flush();
+  t.same(s.settled, [1, 2], 'an aborted checkpoint is settled too');
+});
+
+t.test('a retention failure is a warning and checkpoints go on', async (t) => {
+  const s = setup();
+  s.start();
+  s.setFailRetention(true);
+  s.clock.advance(100);
+  await s.ackAll(1);
+  s.clock.advance(100);
+  t.same(s.triggers().map((x) => x[1]), [1, 1, 2, 2], 'the next checkpoint is still triggered');
+  t.match(s.c.stats().warnings, [/retention after checkpoint 1 failed: permission denied/]);
+});
+
+t.test('a completion older than one already notified is not sent again', async (t) => {
+  const s = setup({ maxConcurrent: 2, timeoutMs: 10_000 });
+  s.start();
+  s.clock.advance(200);
+  for (let i = 0; i < ACTORS.length; i++) s.ack(i, 2);
+  for (let i = 0; i < ACTORS.length; i++) s.ack(i, 1);
+  await flush();
+  await flush();
+  const notified = s.of('checkpoint-complete').map((x) => (x.msg as { id: number }).id);
+  t.notOk(notified.some((id, k) => k > 0 && id < notified[k - 1]), `notices never go backwards: ${notified.join(',')}`);
+});
+
+t.test('a requested checkpoint waits until every actor is running', async (t) => {
+  const s = setup({ intervalMs: 60_000 });
+  s.c.start();
+  s.c.handle(0, { kind: 'request-checkpoint' });
+  t.same(s.triggers(), [], 'not while actors are opening');
+  ACTORS.forEach((_, i) => s.c.handle(i, { kind: 'running' }));
+  t.same(s.triggers().map((x) => x[1]), [1, 1], 'triggered once all are running');
 });

@@ -202,3 +202,31 @@ t.test('a file in a released checkpoint folder that a retained checkpoint still 
   t.same(await retention.add(m2), ['chk-1/_metadata', other1.path].sort());
   t.same(await onDisk(storage), [own1.path, 'chk-2/_metadata'].sort());
 });
+
+t.test('files released while checkpoints are in flight wait for them to end', async (t) => {
+  const storage = await jobFolder(t);
+  const put = async (id: number, label: string) => {
+    const w = await storage.target(id, 'Sum (1/1)').createFile('shared', label);
+    await w.write(randomBytes(32));
+    return w.close(1);
+  };
+  const retention = new CheckpointRetention({ storage, retained: 1 });
+  const base1 = await put(1, 'base');
+  await retention.add(metadata(1, [{ files: [base1], written: [base1.path] }]));
+  const base2 = await put(2, 'base');
+  // Checkpoint 3 was planned on checkpoint 1's base before 2 completed and released it.
+  const delta3 = await put(3, 'delta');
+  const removed = await retention.add(metadata(2, [{ files: [base2], written: [base2.path] }]), [3]);
+  t.notOk(removed.includes(base1.path), 'the base 3 may stand on is not deleted yet');
+  t.ok((await onDisk(storage)).includes(base1.path));
+  await retention.add(metadata(3, [{ files: [base1, delta3], written: [delta3.path] }]), []);
+  await retention.settle(3);
+  t.ok((await onDisk(storage)).includes(base1.path), 'checkpoint 3 completed on it, so it stays');
+  const base4 = await put(4, 'base');
+  const delta5 = await put(5, 'delta');
+  await retention.add(metadata(4, [{ files: [base4], written: [base4.path] }]), [5]);
+  t.ok((await onDisk(storage)).includes(base1.path), 'released by 3, parked while 5 is in flight');
+  const gone = await retention.settle(5);
+  t.same(gone, [base1.path, delta3.path].sort(), 'once 5 ended without them, they are deleted');
+  t.ok((await onDisk(storage)).includes(delta5.path), 'an in-flight checkpoint\'s own file is not retention\'s to delete');
+});

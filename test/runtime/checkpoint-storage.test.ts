@@ -71,11 +71,11 @@ t.test('resolveCheckpointDir takes paths and file:// URIs and refuses other sche
   t.throws(() => resolveCheckpointDir('s3://b', '<dir>'), /option <dir>/);
 });
 
-t.test('newJobId is the sanitized name, a UTC stamp and 4 random hex digits', async (t) => {
+t.test('newJobId is the sanitized name, a UTC stamp and 12 random hex digits', async (t) => {
   const at = Date.UTC(2026, 10, 25, 6, 15, 0, 123);
-  t.match(newJobId('transactions', at), /^transactions-20261125T061500Z-[0-9a-f]{4}$/);
-  t.match(newJobId('My job/v2 (test)', at), /^My_job_v2_test-20261125T061500Z-[0-9a-f]{4}$/);
-  t.match(newJobId('../..', at), /^job-20261125T061500Z-[0-9a-f]{4}$/, 'nothing left of the name: a neutral one');
+  t.match(newJobId('transactions', at), /^transactions-20261125T061500Z-[0-9a-f]{12}$/);
+  t.match(newJobId('My job/v2 (test)', at), /^My_job_v2_test-20261125T061500Z-[0-9a-f]{12}$/);
+  t.match(newJobId('../..', at), /^job-20261125T061500Z-[0-9a-f]{12}$/, 'nothing left of the name: a neutral one');
   const ids = new Set(Array.from({ length: 50 }, () => newJobId('j', at)));
   t.ok(ids.size > 1, 'the random suffix tells apart jobs started in the same second');
 });

@@ -62,7 +62,7 @@ for (const mode of ['full', 'incremental'] as const) {
       t.teardown(() => rm(dir, { recursive: true, force: true }));
       const result = await execute(JOB, {
         parallelism, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 30_000 },
-        checkpointing: { intervalMs: 15, mode, dir, retained: 1000, maxDeltas: 4, maxDeltaRatio: 10 },
+        checkpointing: { intervalMs: 40, mode, dir, retained: 1000, maxDeltas: 4, maxDeltaRatio: 10 },
       });
       const stats = result.stats.checkpoints!;
       t.ok(stats, 'checkpoint statistics are reported');
@@ -125,4 +125,19 @@ t.test('checkpoints that time out leave nothing behind, and too many failures fa
   await t.rejects(run, { name: 'CheckpointError', message: /4 checkpoint\(s\) failed in a row, more than the 3 tolerated; the last: expired after 1 ms/ });
   const left = await readdir(dir, { recursive: true, withFileTypes: true });
   t.same(left.filter((e) => e.isFile()).map((e) => e.name), [], 'no file of an expired checkpoint is left in the checkpoint folder');
+});
+
+t.test('with two checkpoints in flight, retention never deletes a file a later checkpoint stands on', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-ckpt-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const result = await execute(JOB, {
+    parallelism: 2, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 50_000 },
+    checkpointing: { intervalMs: 5, mode: 'incremental', dir, retained: 1, maxConcurrent: 2, maxDeltas: 1000, maxDeltaRatio: 1000 },
+  });
+  const stats = result.stats.checkpoints!;
+  t.ok(stats.counts.completed >= 3, `several checkpoints completed (${stats.counts.completed})`);
+  const storage = new CheckpointStorage(stats.jobDir);
+  const [id] = await storage.completedIds();
+  t.same(await storage.verify(id), [], `the retained checkpoint ${id} has every file it stands on`);
+  t.same(stats.warnings, []);
 });
