@@ -20,10 +20,11 @@ import { DEFAULT_STORE_OPTIONS, OverlayStore, type OverlayStoreOptions } from '.
 import { SnapshotView } from './lmdb-view.js';
 import { readHandles } from './restore-reader.js';
 import { makeAsyncSnapshot } from './snapshot-run.js';
+import type { StateFileEntry } from './state-file.js';
 import type { KeyedBackendOptions, KeyedStateBackend, ListState, MapState, ReducingState, StateKey, ValueState } from './state.js';
 
 /** Entries per LMDB batch while restoring. */
-const RESTORE_BATCH_ENTRIES = 16384;
+const RESTORE_BATCH_ENTRIES = 65536;
 /** lmdb-js's files in an environment folder. */
 const LMDB_FILES = ['data.mdb', 'lock.mdb'];
 
@@ -37,6 +38,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   private readonly kinds = new Map<string, StateKind>();
   private readonly handles = new Map<string, unknown>();
   private readonly running = new Set<AsyncSnapshot & { settled: Promise<unknown> }>();
+  private lastHeader: Buffer | undefined;
   private disposed: Promise<void> | undefined;
 
   constructor(private readonly options: KeyedBackendOptions, tuning: Partial<OverlayStoreOptions> = {}) {
@@ -108,36 +110,53 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     this.chain?.abort(checkpointId);
   }
 
+  /**
+   * Per handle, the base streams in batches; its deltas are folded into one map (the last
+   * entry of a key wins) and written once, in key order, in one transaction. Applying each
+   * delta entry as it came, in many transactions, copied most B-tree pages again in each and
+   * cost several times a base entry per delta entry (measured with 1,000,000 keys). The map
+   * is bounded by the re-base policy.
+   */
   async restore(handles: KeyedStateHandle[], source: StateFileSource): Promise<void> {
     await this.store.drain();
-    const db = this.db;
-    let batch: { key: Buffer; value: Buffer | null }[] = [];
-    const commit = async (): Promise<void> => {
-      const entries = batch;
-      batch = [];
-      // Parsed entries are views into chunks nobody reuses, and lmdb-js reads a value only when it commits.
-      await db.batch(() => {
-        for (const e of entries) void (e.value === null ? db.remove(e.key) : db.put(e.key, e.value));
+    for (const handle of handles) {
+      const latest = new Map<string, StateFileEntry>();
+      let batch: StateFileEntry[] = [];
+      await readHandles({
+        handles: [handle], source, keyGroups: this.options.keyGroups,
+        onEntry: (e, file) => {
+          this.noteHeader(e.key);
+          if (file > 0) {
+            latest.set(Buffer.from(e.key.buffer, e.key.byteOffset, e.key.byteLength).toString('latin1'), e);
+            return;
+          }
+          batch.push(e);
+          if (batch.length < RESTORE_BATCH_ENTRIES) return;
+          const full = batch;
+          batch = [];
+          return this.writeEntries(full).then(() => {});
+        },
       });
-    };
-    let lastHeader: Buffer | undefined;
-    await readHandles({
-      handles,
-      source,
-      keyGroups: this.options.keyGroups,
-      onEntry: (e) => {
-        if (lastHeader === undefined || !sameHeader(lastHeader, e.key)) {
-          const { name, kind } = decodeStateHeader(e.key);
-          this.registerKind(name, kind);
-          lastHeader = Buffer.from(e.key.subarray(0, 4 + e.key[2]));
-        }
-        batch.push(e);
-        if (batch.length >= RESTORE_BATCH_ENTRIES) return commit();
-      },
-    });
-    await commit();
+      await this.writeEntries(batch);
+      // latin1 strings compare char by char with chars 0-255, which is byte order.
+      await this.writeEntries([...latest.keys()].sort().map((k) => latest.get(k)!));
+    }
     this.store.clearChanged();
     this.chain?.restored(handles);
+  }
+
+  private writeEntries(entries: StateFileEntry[]): Promise<unknown> {
+    const db = this.db;
+    return db.batch(() => {
+      for (const e of entries) void (e.value === null ? db.remove(e.key) : db.put(e.key, e.value));
+    });
+  }
+
+  private noteHeader(key: Uint8Array): void {
+    if (this.lastHeader !== undefined && sameHeader(this.lastHeader, key as Buffer)) return;
+    const { name, kind } = decodeStateHeader(key);
+    this.registerKind(name, kind);
+    this.lastHeader = Buffer.from(key.subarray(0, 4 + key[2]));
   }
 
   blocked(): Promise<void> | null {

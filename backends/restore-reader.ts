@@ -20,8 +20,11 @@ export interface ReadHandlesOptions {
   source: StateFileSource;
   /** Only entries in these key groups reach `onEntry`. */
   keyGroups: KeyGroups;
-  /** Called in file order; a returned promise is awaited before the next entry. A KeyFormatError it throws marks the file corrupt. */
-  onEntry: (entry: StateFileEntry) => void | Promise<void>;
+  /**
+   * Called in file order with the file's index in its handle (0: the base); a returned promise
+   * is awaited before the next entry. A KeyFormatError it throws marks the file corrupt.
+   */
+  onEntry: (entry: StateFileEntry, file: number) => void | Promise<void>;
 }
 
 /** Streams every in-range entry of the handles' files to `onEntry`. */
@@ -30,12 +33,12 @@ export async function readHandles(opts: ReadHandlesOptions): Promise<void> {
   for (const handle of opts.handles) {
     // A former subtask whose range misses ours holds nothing we keep: skip reading its files.
     if (handle.keyGroups.end < start || handle.keyGroups.start > end) continue;
-    for (const ref of handle.files) {
+    for (const [file, ref] of handle.files.entries()) {
       const onEntry = (e: StateFileEntry): void | Promise<void> => {
         const group = keyGroupOfKey(e.key);
         if (group < start || group > end) return;
         try {
-          return opts.onEntry(e);
+          return opts.onEntry(e, file);
         } catch (err) {
           if (err instanceof KeyFormatError) throw new CorruptCheckpointError(ref.path, err.message);
           throw err;

@@ -17,7 +17,7 @@ export function withCheckpointFlags<T>(y: Argv<T>) {
     .option('max-concurrent-checkpoints', { type: 'number', describe: 'checkpoints in flight at once (default 1)' })
     .option('tolerable-failures', { type: 'number', describe: 'failed checkpoints in a row the job survives (default 0)' })
     .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base is written (default 20)' })
-    .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.5)' });
+    .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' });
 }
 
 /** Reads the flags back; checkpointing stays off unless an interval is given. */

@@ -5,7 +5,7 @@
  * the actor's keyed state backend, since the backend and the snapshot strategy go together.
  */
 import { join } from 'node:path';
-import { createKeyedBackend } from '../backends/factory.js';
+import { createKeyedBackend, DEFAULT_REBASE } from '../backends/factory.js';
 import type { AsyncSnapshot, KeyedStateHandle } from '../backends/handles.js';
 import type { KeyedStateBackend } from '../backends/state.js';
 import { CheckpointStorage } from './checkpoint-storage.js';
@@ -52,7 +52,7 @@ export function keyedBackendFor(settings: ActorStateSettings | undefined, owner:
   return createKeyedBackend({
     kind: settings?.backend ?? 'heap', mode: c?.mode ?? 'full', keyGroups,
     workDir: join(settings?.workDir ?? '.', owner.replace(/[^A-Za-z0-9._-]+/g, '_')),
-    maxDeltas: c?.maxDeltas ?? 20, maxDeltaRatio: c?.maxDeltaRatio ?? 0.5,
+    maxDeltas: c?.maxDeltas ?? DEFAULT_REBASE.maxDeltas, maxDeltaRatio: c?.maxDeltaRatio ?? DEFAULT_REBASE.maxDeltaRatio,
   });
 }
 

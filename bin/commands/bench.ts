@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { benchThroughput } from '../../bench/throughput.js';
 import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
+import { benchRecovery } from '../../bench/recovery.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { intList, positiveInt } from '../args.js';
 
@@ -98,5 +99,37 @@ export function benchCommand(y: Argv): Argv {
         for (const line of checkTargets(report)) process.stdout.write(line + '\n');
       },
     )
-    .demandCommand(1, 'name a benchmark: throughput, checkpoint'));
+    .command(
+      'recovery',
+      'Restore time of LMDB keyed state from a full checkpoint and from incremental chains of given lengths',
+      (c) => c
+        .option('keys', { type: 'number', default: 1_000_000, describe: 'keys in state' })
+        .option('chain-lengths', { type: 'string', default: '0,5,10,20', describe: 'deltas on the base (comma-separated; 0 is the base alone)' })
+        .option('update-ratio', { type: 'number', default: 0.01, describe: 'share of the keys each delta updates' })
+        .option('value-bytes', { type: 'number', default: 64, describe: 'padding bytes in every state value' })
+        .option('runs', { type: 'number', default: 3, describe: 'restores per chain length (the median is reported)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
+      async (argv) => {
+        const ratio = Number(argv['update-ratio']);
+        if (!(ratio > 0 && ratio <= 1)) throw new ConfigError('update-ratio', `must be in (0, 1], got ${argv['update-ratio']}`);
+        const lengths = String(argv['chain-lengths']).split(',').map((v) => {
+          const n = Number(v.trim());
+          if (!Number.isInteger(n) || n < 0) throw new ConfigError('chain-lengths', `expected whole numbers ≥ 0, got "${v}"`);
+          return n;
+        });
+        const report = await benchRecovery({
+          keys: positiveInt('keys', argv.keys), chainLengths: lengths, updateRatio: ratio, runs: positiveInt('runs', argv.runs),
+          valueBytes: argv['value-bytes'], progress: (line) => process.stderr.write(line + '\n'),
+        });
+        if (argv.json) {
+          process.stdout.write(JSON.stringify(report) + '\n');
+          return;
+        }
+        process.stdout.write('deltas  delta/base  restored bytes  restore ms  × full\n');
+        for (const r of report.results) {
+          process.stdout.write(`${String(r.chainLength).padStart(6)}  ${r.deltaRatio.toFixed(3).padStart(10)}  ${String(r.restoredBytes).padStart(14)}  ${String(r.restoreMs).padStart(10)}  ${r.vsFull.toFixed(2).padStart(6)}\n`);
+        }
+      },
+    )
+    .demandCommand(1, 'name a benchmark: throughput, checkpoint, recovery'));
 }

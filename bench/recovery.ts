@@ -1,0 +1,141 @@
+/**
+ * `snapflow bench recovery`: how long restoring keyed LMDB state takes from a full
+ * checkpoint and from incremental chains (a base plus deltas), on the backends directly.
+ * One chain is built per run: N keys loaded, a base, then deltas that each update a share
+ * of the keys; each chain length asked for is restored into a fresh environment, interleaved
+ * with restores of a full checkpoint of the same state, and checked against the values the
+ * keys must have.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKeyedBackend } from '../backends/factory.js';
+import type { KeyedStateHandle } from '../backends/handles.js';
+import type { KeyedStateBackend } from '../backends/state.js';
+import { CheckpointStorage } from '../runtime/checkpoint-storage.js';
+import { keyGroupOf } from '../runtime/keygroups.js';
+import { median, round } from './measure.js';
+
+/** Options of the recovery benchmark. */
+export interface RecoveryBenchOptions {
+  keys: number;
+  /** Deltas on the base; 0 is a full checkpoint. */
+  chainLengths: number[];
+  /** Share of the keys each delta updates. */
+  updateRatio: number;
+  runs: number;
+  valueBytes: number;
+  progress?: (line: string) => void;
+}
+
+/** One restore's figures (median of the runs). */
+export interface RecoveryResult {
+  chainLength: number;
+  keys: number;
+  restoreMs: number;
+  restoredBytes: number;
+  /** Delta bytes over base bytes. */
+  deltaRatio: number;
+  /** restoreMs over the full checkpoint's restoreMs. */
+  vsFull: number;
+  runsMs: number[];
+}
+
+/** The benchmark's output. */
+export interface RecoveryReport {
+  results: RecoveryResult[];
+}
+
+const KEY_GROUPS = { start: 0, end: 127 };
+
+/** Runs the recovery benchmark. */
+export async function benchRecovery(opts: RecoveryBenchOptions): Promise<RecoveryReport> {
+  const say = opts.progress ?? (() => {});
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-bench-recovery-'));
+  let work = 0;
+  const backend = (mode: 'full' | 'incremental') => createKeyedBackend({
+    kind: 'lmdb', mode, keyGroups: KEY_GROUPS, workDir: join(dir, `work-${work++}`), maxDeltas: 1e9, maxDeltaRatio: 1e9,
+  });
+  const pad = 'x'.repeat(opts.valueBytes);
+  const perDelta = Math.max(1, Math.round(opts.keys * opts.updateRatio));
+  const keyOf = (d: number, j: number) => ((d * perDelta + j) * 7919) % opts.keys;
+  const write = async (b: KeyedStateBackend, i: number, last: number) => {
+    const key = 'k' + i;
+    b.setCurrentKey(key, keyGroupOf(key, 128));
+    b.valueState<{ n: number; last: number; pad: string }>('v').update({ n: i, last, pad });
+    const wait = b.blocked();
+    if (wait) await wait;
+  };
+  try {
+    const longest = Math.max(...opts.chainLengths);
+    const storage = new CheckpointStorage(join(dir, 'job'));
+    const chain = backend('incremental');
+    const full = backend('full');
+    // The full backend receives the same writes, for a full checkpoint of each state measured.
+    const fulls = new Map<number, KeyedStateHandle>();
+    const both = async (i: number, last: number) => {
+      await write(chain, i, last);
+      await write(full, i, last);
+    };
+    for (let i = 0; i < opts.keys; i++) await both(i, i);
+    const handles: KeyedStateHandle[] = [await snapshot(chain, storage, 1)];
+    if (opts.chainLengths.includes(0)) fulls.set(0, await snapshot(full, storage, 1));
+    for (let d = 1; d <= longest; d++) {
+      for (let j = 0; j < perDelta; j++) await both(keyOf(d, j), d);
+      handles.push(await snapshot(chain, storage, d + 1));
+      if (opts.chainLengths.includes(d)) fulls.set(d, await snapshot(full, storage, d + 1));
+    }
+    await chain.dispose();
+    await full.dispose();
+    say(`recovery: ${opts.keys} keys, base and ${longest} deltas of ${perDelta} keys written`);
+    const results: RecoveryResult[] = [];
+    for (const length of opts.chainLengths) {
+      const h = handles[length];
+      const times: number[] = [];
+      const fullRuns: number[] = [];
+      for (let r = 0; r < opts.runs; r++) {
+        times.push(await timeRestore(backend('incremental'), h, storage));
+        fullRuns.push(await timeRestore(backend('full'), fulls.get(length)!, storage));
+        say(`  chain ${length} run ${r + 1}: ${Math.round(times[r])} ms, full checkpoint of the same state ${Math.round(fullRuns[r])} ms`);
+      }
+      await check(backend('incremental'), h, storage, { keys: opts.keys, length, keyOf, perDelta });
+      const base = h.files[0].bytes;
+      const bytes = h.files.reduce((n, f) => n + f.bytes, 0);
+      results.push({
+        chainLength: length, keys: opts.keys, restoreMs: round(median(times), 1), restoredBytes: bytes,
+        deltaRatio: round((bytes - base) / base, 3), vsFull: round(median(times) / median(fullRuns), 2), runsMs: times.map((t) => round(t, 1)),
+      });
+    }
+    return { results };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function snapshot(b: KeyedStateBackend, storage: CheckpointStorage, id: number): Promise<KeyedStateHandle> {
+  const handle = await b.snapshot(id, storage.target(id, 'bench')).run();
+  b.notifyCheckpointComplete(id);
+  return handle;
+}
+
+async function timeRestore(b: KeyedStateBackend, handle: KeyedStateHandle, storage: CheckpointStorage): Promise<number> {
+  const t0 = performance.now();
+  await b.restore([handle], storage.source());
+  const ms = performance.now() - t0;
+  await b.dispose();
+  return ms;
+}
+
+async function check(b: KeyedStateBackend, handle: KeyedStateHandle, storage: CheckpointStorage, c: { keys: number; length: number; keyOf: (d: number, j: number) => number; perDelta: number }): Promise<void> {
+  await b.restore([handle], storage.source());
+  const last = new Map<number, number>();
+  for (let d = 1; d <= c.length; d++) for (let j = 0; j < c.perDelta; j++) last.set(c.keyOf(d, j), d);
+  const v = b.valueState<{ n: number; last: number }>('v');
+  for (let s = 0; s < c.keys; s += Math.max(1, Math.floor(c.keys / 5000))) {
+    const key = 'k' + s;
+    b.setCurrentKey(key, keyGroupOf(key, 128));
+    const got = v.value();
+    if (!got || got.n !== s || got.last !== (last.get(s) ?? s)) throw new Error(`restored state is wrong at ${key}: ${JSON.stringify(got)}`);
+  }
+  await b.dispose();
+}
