@@ -31,6 +31,9 @@ export interface CheckpointBenchOptions {
   /** Throughput runs per configuration; the median is reported. */
   runs: number;
   stateBackend: 'lmdb' | 'heap';
+  /** Incremental re-base policy (defaults: the runtime's). */
+  maxDeltas?: number;
+  maxDeltaRatio?: number;
   threads?: number;
   progress?: (line: string) => void;
 }
@@ -105,7 +108,7 @@ export async function benchCheckpoint(opts: CheckpointBenchOptions): Promise<Che
       say(`checkpoint: ${mode}, ${opts.keys} keys, ${opts.checkpoints} rounds of ${opts.updateRatio * 100}% updates`);
       const rounds = await execute(JOB, {
         ...base, params: params('rounds'),
-        checkpointing: { intervalMs: 1e9, mode, dir, retained: 1 },
+        checkpointing: { intervalMs: 1e9, mode, dir, retained: 1, maxDeltas: opts.maxDeltas, maxDeltaRatio: opts.maxDeltaRatio },
       });
       const done = rounds.stats.checkpoints!.checkpoints.filter((c) => c.status === 'completed' && !c.final);
       if (done.length !== opts.checkpoints + 1) {
@@ -117,7 +120,10 @@ export async function benchCheckpoint(opts: CheckpointBenchOptions): Promise<Che
       for (let r = 0; r < opts.runs; r++) {
         const off = await execute(JOB, { ...base, params: params('stream') });
         without.push(updateRate(off.stats, opts.streamUpdates));
-        const on = await execute(JOB, { ...base, params: params('stream'), checkpointing: { intervalMs: opts.intervalMs, mode, dir, retained: 1 } });
+        const on = await execute(JOB, {
+          ...base, params: params('stream'),
+          checkpointing: { intervalMs: opts.intervalMs, mode, dir, retained: 1, maxDeltas: opts.maxDeltas, maxDeltaRatio: opts.maxDeltaRatio },
+        });
         withCk.push(updateRate(on.stats, opts.streamUpdates));
         say(`  throughput run ${r + 1}: ${without[r]} records/s without checkpoints, ${withCk[r]} with ${mode} checkpoints every ${opts.intervalMs} ms`);
       }

@@ -69,6 +69,8 @@ export function benchCommand(y: Argv): Argv {
         .option('stream-updates', { type: 'number', describe: 'updates per throughput run after the load (default 5 × keys)' })
         .option('runs', { type: 'number', default: 1, describe: 'throughput runs per mode (the median is reported)' })
         .option('state-backend', { type: 'string', default: 'lmdb', choices: ['lmdb', 'heap'], describe: 'state backend' })
+        .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
+        .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
         .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
       async (argv) => {
@@ -82,6 +84,7 @@ export function benchCommand(y: Argv): Argv {
           valueBytes: argv['value-bytes'], parallelism: positiveInt('parallelism', argv.parallelism), intervalMs: positiveInt('interval', argv.interval),
           streamUpdates: argv['stream-updates'] === undefined ? 5 * keys : positiveInt('stream-updates', argv['stream-updates']),
           runs: positiveInt('runs', argv.runs), stateBackend: argv['state-backend'] as 'lmdb' | 'heap',
+          maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'],
           threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
           progress: (line) => process.stderr.write(line + '\n'),
         });
