@@ -16,6 +16,15 @@ for (const kind of ['heap', 'lmdb'] as const) {
       for (const b of opened) await b.dispose();
     });
 
+    t.test('currentKey reflects setCurrentKey', async (t) => {
+      const b = backend();
+      t.equal(b.currentKey(), undefined, 'no key before the first record');
+      enter(b, 'a');
+      t.equal(b.currentKey(), 'a');
+      enter(b, 7);
+      t.equal(b.currentKey(), 7, 'numbers stay numbers');
+    });
+
     t.test('value state is per key and clearable', async (t) => {
       const b = backend('a');
       t.equal(b.currentKey(), 'a');
