@@ -21,8 +21,13 @@ export interface OverlayStoreOptions {
   trackChanges: boolean;
 }
 
-/** Default tuning: 4,096-entry batches, at most 4 in flight before backpressure. */
-export const DEFAULT_STORE_OPTIONS: OverlayStoreOptions = { flushEntries: 4096, maxInFlight: 4, trackChanges: false };
+/**
+ * Default tuning: batches of up to 16,384 distinct keys, at most 4 in flight before
+ * backpressure. A larger overlay absorbs repeated updates of hot keys: updating 10,000 hot
+ * keys among 1,000,000 ran at about 2.5× the rate of 4,096-entry batches (bench checkpoint's
+ * stream job); the price is up to about 12 MiB of overlays per stateful subtask.
+ */
+export const DEFAULT_STORE_OPTIONS: OverlayStoreOptions = { flushEntries: 16384, maxInFlight: 4, trackChanges: false };
 
 type Waiter = { atMost: number; resolve: () => void; reject: (err: Error) => void };
 

@@ -62,6 +62,7 @@ class Actor {
   /** Where records enter the chain: its first operator, or straight to the outputs. */
   private head: Collector = { collect: () => {} };
   private draining = false;
+  private drainScheduled = false;
   private failure: unknown = null;
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
   private readonly done: Promise<void>;
@@ -216,13 +217,27 @@ class Actor {
       this.inputs.forEach((inp) => {
         inp.channel.onMessage((msg) => {
           inp.queue.push(msg);
-          this.drain();
+          this.scheduleDrain();
         });
         inp.channel.onClose(() => this.fail(new ChannelError(this.origin, 'an upstream actor closed its channel without end of input')));
       });
     });
   }
 
+
+  /**
+   * Drains on the next check phase rather than inside the message callback. A port delivers
+   * up to a thousand messages in one callback, and a producer refilled by returned credit keeps
+   * it going, which starved timers, file writes and the asynchronous part of snapshots.
+   */
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
 
   private drain(): void {
     if (this.draining || this.paused || this.failure !== null) return;

@@ -66,7 +66,7 @@ export function benchCommand(y: Argv): Argv {
         .option('value-bytes', { type: 'number', default: 64, describe: 'padding bytes in every state value' })
         .option('parallelism', { type: 'number', default: 1, describe: 'parallelism of the keyed operator' })
         .option('interval', { type: 'number', default: 1000, describe: 'checkpoint interval (ms) of the throughput runs' })
-        .option('stream-updates', { type: 'number', describe: 'updates per throughput run after the load (default 5 × keys)' })
+        .option('stream-updates', { type: 'number', describe: 'updates per throughput run after the load (default 10 × keys)' })
         .option('runs', { type: 'number', default: 1, describe: 'throughput runs per mode (the median is reported)' })
         .option('state-backend', { type: 'string', default: 'lmdb', choices: ['lmdb', 'heap'], describe: 'state backend' })
         .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
@@ -82,7 +82,7 @@ export function benchCommand(y: Argv): Argv {
         const report = await benchCheckpoint({
           keys, updateRatio: ratio, checkpoints: positiveInt('checkpoints', argv.checkpoints), modes: modes as ('full' | 'incremental')[],
           valueBytes: argv['value-bytes'], parallelism: positiveInt('parallelism', argv.parallelism), intervalMs: positiveInt('interval', argv.interval),
-          streamUpdates: argv['stream-updates'] === undefined ? 5 * keys : positiveInt('stream-updates', argv['stream-updates']),
+          streamUpdates: argv['stream-updates'] === undefined ? 10 * keys : positiveInt('stream-updates', argv['stream-updates']),
           runs: positiveInt('runs', argv.runs), stateBackend: argv['state-backend'] as 'lmdb' | 'heap',
           maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'],
           threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),

@@ -8,7 +8,8 @@ import { enter, makeBackend } from './support.js';
 t.test('lmdb backend specifics', async (t) => {
   const opened: KeyedStateBackend[] = [];
   const backend = (key?: string): KeyedStateBackend => {
-    const b = makeBackend({ kind: 'lmdb' });
+    // Small batches, so these tests flush often with few writes.
+    const b = makeBackend({ kind: 'lmdb', tuning: { flushEntries: 4096 } });
     opened.push(b);
     if (key !== undefined) enter(b, key);
     return b;

@@ -7,7 +7,8 @@ for (const kind of ['heap', 'lmdb'] as const) {
   t.test(`${kind} backend`, async (t) => {
     const opened: KeyedStateBackend[] = [];
     const backend = (key?: string | number): KeyedStateBackend => {
-      const b = makeBackend({ kind });
+      // Small batches, so these tests flush often with few writes.
+      const b = makeBackend({ kind, tuning: { flushEntries: 4096 } });
       opened.push(b);
       if (key !== undefined) enter(b, key);
       return b;
