@@ -19,6 +19,8 @@ export type OverlayValue = Buffer | typeof TOMBSTONE;
 /** Writes not yet committed to LMDB, keyed by the binary key as a latin1 string. */
 export class Overlay {
   readonly entries = new Map<string, OverlayValue>();
+  /** Order in which overlays were frozen (later writes have higher numbers). */
+  seq = 0;
   /** Map-state prefix → this overlay's keys under it, so iterating one map does not scan the overlay. */
   readonly maps = new Map<string, Set<string>>();
 

@@ -35,6 +35,12 @@ type Waiter = { atMost: number; resolve: () => void; reject: (err: Error) => voi
 export class OverlayStore {
   /** The overlay taking writes. */
   private dirty = new Overlay();
+  /**
+   * The last batch LMDB committed, kept as a read cache: after a snapshot freezes the overlay,
+   * hot keys are read from here instead of being decoded out of LMDB again.
+   */
+  private lastCommitted: Overlay | null = null;
+  private frozen = 0;
   /** Frozen overlays, oldest first, until their batch commits. */
   private flushing: Overlay[] = [];
   /** Frozen overlays whose batch is not yet submitted, oldest first; submitted in this order. */
@@ -64,6 +70,8 @@ export class OverlayStore {
       v = this.flushing[i].entries.get(key);
       if (v !== undefined) return v === TOMBSTONE ? undefined : v;
     }
+    v = this.lastCommitted?.entries.get(key);
+    if (v !== undefined) return v === TOMBSTONE ? undefined : v;
     return exactView(this.db.getBinaryFast(keyBytes));
   }
 
@@ -117,6 +125,7 @@ export class OverlayStore {
   /** Commits everything written so far. */
   async drain(): Promise<void> {
     this.check();
+    this.lastCommitted = null;
     this.freeze();
     this.submitPending();
     await this.whenAtMost(0);
@@ -158,6 +167,7 @@ export class OverlayStore {
 
   private freeze(): void {
     if (this.dirty.entries.size === 0) return;
+    this.dirty.seq = ++this.frozen;
     this.flushing.push(this.dirty);
     this.unsubmitted.push(this.dirty);
     this.dirty = new Overlay();
@@ -186,8 +196,11 @@ export class OverlayStore {
     }
     committed.then(
       () => {
+        // LMDB commits batches in the order they were submitted, so every older batch is committed too.
         const i = this.flushing.indexOf(overlay);
-        if (i >= 0) this.flushing.splice(i, 1);
+        if (i >= 0) this.flushing.splice(0, i + 1);
+        // Only the newest committed batch holds the newest committed value of each of its keys.
+        if (this.lastCommitted === null || overlay.seq > this.lastCommitted.seq) this.lastCommitted = overlay;
         this.wake();
       },
       (err: unknown) => this.fail(err),

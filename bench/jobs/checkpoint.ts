@@ -4,7 +4,8 @@
  * In `rounds` mode the source asks for a checkpoint after the load and after each round and
  * waits for it to complete, so each checkpoint covers exactly one round of updates. In
  * `stream` mode it updates the same hot keys without pause, for throughput runs; the wall
- * time at which the updates begin is reported as the source's `updatesFrom` metric.
+ * times at which the updates begin and end are reported as the source's `updatesFrom` and
+ * `updatesUntil` metrics.
  */
 import type { Collector, OperatorContext, SourceReader } from '../../operators/api.js';
 import { wallNow } from '../../runtime/clock.js';
@@ -22,6 +23,8 @@ export interface CheckpointJobParams {
   updates: number;
   /** Length of the padding string stored in every value. */
   valueBytes: number;
+  /** Stream mode: after the load, ask for a checkpoint and wait for it, so updates start on a checkpointed base. */
+  checkpointAfterLoad?: boolean;
 }
 
 /** One update record. */
@@ -49,6 +52,7 @@ class UpdateReader implements SourceReader {
   private phaseEnd: number;
   private round = 0;
   private waiting = false;
+  private loadCheckpointed = false;
   private ctx!: OperatorContext;
 
   constructor(private readonly p: CheckpointJobParams) {
@@ -71,7 +75,13 @@ class UpdateReader implements SourceReader {
   poll(max: number, out: Collector<Update>): boolean | Promise<boolean> {
     if (this.waiting) return this.ctx.clock.sleep(1).then(() => true);
     const total = this.p.mode === 'rounds' ? this.p.keys + this.p.rounds * this.hot : this.p.keys + this.p.updates;
-    const end = Math.min(this.next + max, total, this.p.mode === 'rounds' ? this.phaseEnd : total);
+    const end = Math.min(this.next + max, total, this.p.mode === 'rounds' ? this.phaseEnd : this.next < this.p.keys ? this.p.keys : total);
+    if (this.p.mode === 'stream' && this.p.checkpointAfterLoad && this.next === this.p.keys && !this.loadCheckpointed) {
+      this.loadCheckpointed = true;
+      this.waiting = true;
+      this.ctx.toCoordinator({ kind: 'request-checkpoint' });
+      return true;
+    }
     if (this.next >= this.p.keys) this.ctx.metrics.updatesFrom ??= wallNow();
     for (; this.next < end; this.next++) out.collect({ key: this.keyOf(this.next), seq: this.next });
     if (this.p.mode === 'rounds' && this.next === this.phaseEnd && this.round <= this.p.rounds) {
@@ -81,7 +91,9 @@ class UpdateReader implements SourceReader {
       this.ctx.toCoordinator({ kind: 'request-checkpoint' });
       return true;
     }
-    return this.next < total;
+    if (this.next < total) return true;
+    this.ctx.metrics.updatesUntil ??= wallNow();
+    return false;
   }
 
   notifyCheckpointComplete(): void {
