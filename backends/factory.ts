@@ -9,9 +9,10 @@ import type { KeyedBackendOptions, KeyedStateBackend } from './state.js';
 
 /**
  * When an incremental chain is re-based. Measured with 1,000,000 keys (docs/checkpointing.md):
- * a restore costs about 0.8 µs per base entry and 3 µs more per delta entry, so a chain
- * whose deltas reach 0.19 × the base's bytes restores in 1.5× the time of a full checkpoint;
- * 0.15 keeps it near 1.4×. The delta count bounds the files a restore opens.
+ * a chain whose deltas reach 0.10 × the base's bytes restored in about 1.45× the time of a
+ * full checkpoint, 0.15 in about 1.6×, since a delta entry costs several times a base entry
+ * to restore. 0.15 keeps re-bases (a whole-state copy on the actor's thread) to one per 15
+ * checkpoints at 1% updates. The delta count bounds the files a restore opens.
  */
 export const DEFAULT_REBASE = { maxDeltas: 20, maxDeltaRatio: 0.15 } as const;
 

@@ -125,10 +125,14 @@ export class OverlayStore {
   /** Commits everything written so far. */
   async drain(): Promise<void> {
     this.check();
-    this.lastCommitted = null;
     this.freeze();
     this.submitPending();
     await this.whenAtMost(0);
+  }
+
+  /** Forgets cached committed values; LMDB was written around the overlays (a restore). */
+  invalidateReadCache(): void {
+    this.lastCommitted = null;
   }
 
   /** Every entry of one map (LMDB range merged with the overlays): latin1 key → encoded value. */

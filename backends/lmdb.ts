@@ -127,7 +127,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
         onEntry: (e, file) => {
           this.noteHeader(e.key);
           if (file > 0) {
-            latest.set(Buffer.from(e.key.buffer, e.key.byteOffset, e.key.byteLength).toString('latin1'), e);
+            // Copies, so a kept entry does not hold its whole read chunk in memory.
+            const key = Buffer.from(e.key);
+            latest.set(key.toString('latin1'), { key, value: e.value === null ? null : Buffer.from(e.value) });
             return;
           }
           batch.push(e);
@@ -141,6 +143,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
       // latin1 strings compare char by char with chars 0-255, which is byte order.
       await this.writeEntries([...latest.keys()].sort().map((k) => latest.get(k)!));
     }
+    this.store.invalidateReadCache();
     this.store.clearChanged();
     this.chain?.restored(handles);
   }

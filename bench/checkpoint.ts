@@ -90,7 +90,8 @@ function updateRate(stats: JobStats, updates: number): number {
   const from = source?.updatesFrom as number | undefined;
   const until = source?.updatesUntil as number | undefined;
   if (from === undefined || until === undefined) throw new Error('the source did not report when its updates began and ended');
-  return Math.round(updates / ((until - from) / 1000));
+  // The source starts its clock after a warm-up of a tenth of the updates.
+  return Math.round((updates - Math.floor(updates / 10)) / ((until - from) / 1000));
 }
 
 function figures(c: CheckpointSummary): CheckpointFigures {

@@ -64,6 +64,21 @@ t.test('lmdb backend specifics', async (t) => {
     await t.rejects(b.blocked()!, /failed to commit/);
   });
 
+  t.test('a restore into a backend that has written state reads the restored values', async (t) => {
+    const storage = new MemoryStorage();
+    const source = backend('a');
+    source.valueState<number>('v').update(100);
+    const handle = await source.snapshot(1, storage.target(1)).run();
+    const b = backend('a');
+    const v = b.valueState<number>('v');
+    v.update(1);
+    while (b.blocked()) await b.blocked();
+    await sleep(20);
+    await b.restore([handle], storage);
+    enter(b, 'a');
+    t.equal(v.value(), 100, 'no cached value from before the restore is served');
+  });
+
   t.test('an over-long key is refused when written', async (t) => {
     const b = backend('x'.repeat(3000));
     t.throws(() => b.valueState<number>('v').update(1), /longer than LMDB's limit/);
