@@ -81,8 +81,10 @@ export class OverlayStore {
     if (keyBytes.length > this.maxKeySize) {
       throw new Error(`state key of ${keyBytes.length} bytes is longer than LMDB's limit of ${this.maxKeySize} bytes: use a shorter key or state name`);
     }
+    const size = this.dirty.entries.size;
     this.dirty.set(key, value, mapPrefix);
-    if (this.changed !== null && !this.changed.has(key)) this.changed.set(key, Buffer.from(keyBytes));
+    // Keys already in the live overlay are already tracked: it is never older than the change set.
+    if (this.changed !== null && this.dirty.entries.size > size && !this.changed.has(key)) this.changed.set(key, Buffer.from(keyBytes));
     if (this.dirty.entries.size >= this.opts.flushEntries) {
       this.freeze();
       this.submitPending();
