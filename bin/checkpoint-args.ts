@@ -1,6 +1,7 @@
 /** The state and checkpoint flags shared by `snapflow run` and the benchmarks. */
 import type { Argv } from 'yargs';
 import type { CheckpointOptions } from '../runtime/checkpoint-config.js';
+import { ConfigError } from '../runtime/errors.js';
 
 /** Adds the state backend and checkpoint flags. */
 export function withCheckpointFlags<T>(y: Argv<T>) {
@@ -28,7 +29,7 @@ export function checkpointArgs(argv: Record<string, unknown>): { stateBackend?: 
   const interval = num('checkpoint-interval');
   if (interval === undefined) {
     const stray = ['checkpoint-mode', 'checkpoint-dir', 'retained', 'checkpointing-mode', 'checkpoint-timeout', 'min-pause', 'max-concurrent-checkpoints', 'tolerable-failures', 'max-deltas', 'max-delta-ratio'].find((k) => argv[k] !== undefined);
-    if (stray) throw new Error(`--${stray} needs --checkpoint-interval, which turns checkpointing on`);
+    if (stray) throw new ConfigError(stray, `--${stray} needs --checkpoint-interval, which turns checkpointing on`);
     return { stateBackend, stateDir };
   }
   return {

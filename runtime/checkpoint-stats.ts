@@ -1,4 +1,5 @@
 /** Checkpoint statistics: the min/avg/max summary and the table printed at the end of a run. */
+import { formatBytes } from './checkpoint-listing.js';
 import type { CheckpointStats, CheckpointSummary, MinAvgMax, SubtaskCheckpointStats } from './checkpoint-types.js';
 
 function minAvgMax(values: number[]): MinAvgMax {
@@ -31,18 +32,6 @@ export function summarize(checkpoints: CheckpointSummary[]): CheckpointStats['su
   };
 }
 
-/** Bytes for people: 1.5 KiB, 12.0 MiB. */
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v).toString());
 
 function maxOf(c: CheckpointSummary, f: (s: SubtaskCheckpointStats) => number): number {
@@ -60,8 +49,8 @@ export function formatCheckpointStats(stats: CheckpointStats): string {
   for (const c of stats.checkpoints) {
     const status = c.status + (c.final ? '*' : '');
     lines.push([
-      String(c.id).padStart(4), status.padEnd(10), `${ms(c.endToEndMs)} ms`.padStart(11), humanBytes(c.checkpointedBytes).padStart(13),
-      humanBytes(c.fullStateBytes).padStart(11), `${ms(maxOf(c, (s) => s.syncMs))} ms`.padStart(10), `${ms(maxOf(c, (s) => s.asyncMs))} ms`.padStart(10),
+      String(c.id).padStart(4), status.padEnd(10), `${ms(c.endToEndMs)} ms`.padStart(11), formatBytes(c.checkpointedBytes).padStart(13),
+      formatBytes(c.fullStateBytes).padStart(11), `${ms(maxOf(c, (s) => s.syncMs))} ms`.padStart(10), `${ms(maxOf(c, (s) => s.asyncMs))} ms`.padStart(10),
       `${ms(maxOf(c, (s) => s.alignmentMs))} ms`.padStart(10), `${ms(maxOf(c, (s) => s.startDelayMs))} ms`.padStart(10),
       String(c.subtasks.reduce((n, s) => n + s.alignedRecords, 0)).padStart(13),
     ].join(' '));
@@ -74,7 +63,7 @@ export function formatCheckpointStats(stats: CheckpointStats): string {
     const row = (name: string, m: MinAvgMax, f: (v: number) => string) => `  ${name.padEnd(18)} ${f(m.min).padStart(11)} ${f(m.avg).padStart(11)} ${f(m.max).padStart(11)}`;
     const t = (v: number) => `${ms(v)} ms`;
     lines.push('  summary (completed)        min         avg         max');
-    lines.push(row('end-to-end', s.endToEndMs, t), row('checkpointed size', s.checkpointedBytes, humanBytes), row('full state size', s.fullStateBytes, humanBytes));
+    lines.push(row('end-to-end', s.endToEndMs, t), row('checkpointed size', s.checkpointedBytes, formatBytes), row('full state size', s.fullStateBytes, formatBytes));
     lines.push(row('sync (subtask)', s.syncMs, t), row('async (subtask)', s.asyncMs, t), row('alignment', s.alignmentMs, t), row('start delay', s.startDelayMs, t));
   }
   return lines.join('\n') + '\n';

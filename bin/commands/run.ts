@@ -2,7 +2,6 @@
 import type { Argv } from 'yargs';
 import { execute } from '../../runtime/execute.js';
 import { formatCheckpointStats } from '../../runtime/checkpoint-stats.js';
-import { ConfigError } from '../../runtime/errors.js';
 import { parseParams, positiveInt, resolveJob } from '../args.js';
 import { checkpointArgs, withCheckpointFlags } from '../checkpoint-args.js';
 
@@ -34,12 +33,7 @@ export function runCommand(y: Argv): Argv {
       };
       process.once('beforeExit', onStall);
       try {
-        let state;
-        try {
-          state = checkpointArgs(argv);
-        } catch (err) {
-          throw new ConfigError('checkpoint-interval', (err as Error).message);
-        }
+        const state = checkpointArgs(argv);
         const job = resolveJob(argv.job as string);
         process.stderr.write(`snapflow: running ${job}\n`);
         const result = await execute(job, {
