@@ -58,16 +58,35 @@ export interface KeyedStateBackend {
    * The synchronous part of a snapshot: fixes a consistent view of the state as it is now
    * and returns the asynchronous part, which copies that view while records keep flowing.
    */
-  snapshot(checkpointId: number, target: SnapshotTarget): AsyncSnapshot;
+  snapshot(checkpointId: number, target: SnapshotTarget, options?: SnapshotOptions): AsyncSnapshot;
   /** The checkpoint completed: later incremental snapshots build on its handle. */
   notifyCheckpointComplete(checkpointId: number): void;
   /** The checkpoint was aborted: its changes stay pending for the next snapshot. */
   notifyCheckpointAborted(checkpointId: number): void;
   /** Loads state from handles of one or more former subtasks, keeping the entries in this backend's key groups. */
-  restore(handles: KeyedStateHandle[], source: StateFileSource): Promise<void>;
+  restore(handles: KeyedStateHandle[], source: StateFileSource, options?: RestoreOptions): Promise<void>;
   /** A promise while buffered writes must drain before more records are processed, else null. */
   blocked(): Promise<void> | null;
   dispose(): void | Promise<void>;
+}
+
+/** How a snapshot is taken. */
+export interface SnapshotOptions {
+  /**
+   * A savepoint: one self-contained full file in the format every backend reads, whatever
+   * the mode; it neither consumes the changes an incremental chain tracks nor becomes a base.
+   */
+  savepoint?: boolean;
+}
+
+/** How a restore treats the handles. */
+export interface RestoreOptions {
+  /**
+   * The handles are this job's own latest checkpoint, in storage later checkpoints share, so
+   * incremental snapshots may stand on them. Otherwise (another job's checkpoint, a savepoint)
+   * the next incremental snapshot writes a fresh base.
+   */
+  continueChain?: boolean;
 }
 
 /** Which backend and snapshot strategy a keyed subtask uses. */

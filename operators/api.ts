@@ -26,6 +26,32 @@ export interface OperatorContext {
   keyedState?: KeyedStateBackend;
   /** Counters and figures reported in the actor's statistics. */
   metrics: Record<string, unknown>;
+  /** Present when the job resumed from a checkpoint or savepoint. */
+  restored?: RestoreContext;
+  /** True when the job takes checkpoints: sinks then commit output on checkpoint completion. */
+  checkpointing?: boolean;
+}
+
+/** What a subtask of a resumed job learns about the checkpoint it resumed from. */
+export interface RestoreContext {
+  /** Id of the checkpoint or savepoint restored; later checkpoint ids are higher. */
+  checkpointId: number;
+  /** Parallelism of this operator when that checkpoint was taken. */
+  previousParallelism: number;
+  /**
+   * Former subtasks whose non-keyed work this subtask takes over: every k below
+   * previousParallelism with k mod parallelism = subtask (just [subtask] when unchanged).
+   */
+  inheritedSubtasks: number[];
+}
+
+/** The position one source subtask recorded in a checkpoint, handed back on restore. */
+export interface SourceSplitState {
+  /** The subtask that recorded it, and the source's parallelism then. */
+  subtask: number;
+  parallelism: number;
+  /** What the reader's position() returned at the barrier. */
+  position: unknown;
 }
 
 /** One operator of a chain: map, filter, a keyed process function, a sink… */
@@ -39,6 +65,13 @@ export interface StreamOperator {
   finish?(out: Collector): void | Promise<void>;
   /** Releases resources; called on success and on failure. */
   close?(): void | Promise<void>;
+  /**
+   * The barrier of checkpoint `id` reached this operator; everything processed so far belongs
+   * to it. Called before the keyed state snapshot and before the barrier goes downstream. A
+   * returned promise (a sink flushing a pending file) is awaited before the subtask
+   * acknowledges the checkpoint, while records keep flowing.
+   */
+  snapshotState?(id: number): void | Promise<void>;
   /** Checkpoint `id` completed: what it covers is durable (the hook of exactly-once sinks). */
   notifyCheckpointComplete?(id: number): void;
 }

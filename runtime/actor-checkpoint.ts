@@ -12,6 +12,7 @@ import { CheckpointStorage } from './checkpoint-storage.js';
 import type { SubtaskCheckpointStats } from './checkpoint-types.js';
 import type { Clock } from './clock.js';
 import type { KeyGroupRange } from './keygroups.js';
+import type { FaultInjector } from './actor-faults.js';
 import type { BarrierMessage, ControlFromActor } from './protocol.js';
 
 /** Where an actor keeps keyed state, and how it checkpoints it (absent: checkpointing is off). */
@@ -68,11 +69,25 @@ function bytesOf(handle: KeyedStateHandle | undefined): { written: number; full:
   return { written: w, full: f };
 }
 
+/** The asynchronous part of one subtask's checkpoint: the state copy, the operators' work, or both. */
+interface Work {
+  run(): Promise<KeyedStateHandle | undefined>;
+  cancel(reason: string): void;
+}
+
+/** Joins the state copy and the operators' work into the one task the acknowledgement waits for. */
+function asyncWork(copy: AsyncSnapshot | null, operatorWork: Promise<unknown> | null): Work | null {
+  if (!operatorWork) return copy;
+  if (!copy) return { run: () => operatorWork.then(() => undefined), cancel: () => {} };
+  return { run: async () => (await Promise.all([copy.run(), operatorWork]))[0], cancel: (reason) => copy.cancel(reason) };
+}
+
 /** Takes this actor's snapshots and reports them. */
 export class CheckpointParticipant {
   private readonly storage: CheckpointStorage;
-  private readonly running = new Map<number, AsyncSnapshot>();
+  private readonly running = new Map<number, Work>();
   private readonly tasks = new Set<Promise<void>>();
+  private faults: { injector: FaultInjector; operators: string[]; fail(err: unknown): void } | null = null;
 
   constructor(private readonly o: ParticipantOptions, private readonly keyed: () => KeyedStateBackend | null) {
     this.storage = new CheckpointStorage(o.settings.checkpointing!.jobDir);
@@ -80,9 +95,10 @@ export class CheckpointParticipant {
 
   /**
    * Takes the synchronous part now (the caller forwards the barrier right after) and
-   * acknowledges once the asynchronous part has written its files.
+   * acknowledges once the asynchronous part has written its files and `operatorWork` (sinks
+   * making their output durable) has settled.
    */
-  snapshot(barrier: BarrierMessage, timing: AlignmentTiming, sourcePosition?: unknown): void {
+  snapshot(barrier: BarrierMessage, timing: AlignmentTiming, sourcePosition?: unknown, operatorWork: Promise<unknown> | null = null): void {
     const { id } = barrier;
     const { clock } = this.o;
     const base = { chain: this.o.chain, subtask: this.o.subtask, parallelism: this.o.parallelism };
@@ -92,25 +108,41 @@ export class CheckpointParticipant {
     };
     const keyed = this.keyed();
     const t0 = clock.now();
-    let pending: AsyncSnapshot | null = null;
+    let copy: AsyncSnapshot | null = null;
     try {
-      pending = keyed ? keyed.snapshot(id, this.storage.target(id, this.o.actor)) : null;
+      const target = barrier.savepoint ? new CheckpointStorage(barrier.savepoint, { flat: true }).target(id, this.o.actor) : this.storage.target(id, this.o.actor);
+      copy = keyed ? keyed.snapshot(id, target, { savepoint: barrier.savepoint !== undefined }) : null;
     } catch (err) {
       this.o.send({ kind: 'decline', id, reason: `its snapshot failed: ${(err as Error).message}` });
       return;
     }
     const syncMs = clock.now() - t0;
     const state = sourcePosition === undefined ? base : { ...base, sourcePosition };
+    const f = this.faults;
+    const injected = f?.injector.duringCheckpoint(id, f.operators);
+    if (f && injected) {
+      // Fires once the copy has started, so partial files exist when the subtask dies.
+      setImmediate(() => {
+        try {
+          f.injector.fire(injected);
+        } catch (err) {
+          f.fail(err);
+        }
+      });
+    }
+    const t1 = clock.now();
+    const pending = asyncWork(copy, operatorWork);
     if (!pending) {
-      this.o.send({ kind: 'ack', id, state, stats: stats(syncMs, 0) });
+      if (!injected) this.o.send({ kind: 'ack', id, state, stats: stats(syncMs, 0) });
       return;
     }
     this.running.set(id, pending);
-    const t1 = clock.now();
     const task = pending.run().then(
       (handle) => {
         this.running.delete(id);
-        this.o.send({ kind: 'ack', id, state: { ...state, keyed: handle }, stats: stats(syncMs, clock.now() - t1, handle) });
+        // The subtask is failing on purpose; acknowledging would let the checkpoint complete.
+        if (injected) return;
+        this.o.send({ kind: 'ack', id, state: handle ? { ...state, keyed: handle } : state, stats: stats(syncMs, clock.now() - t1, handle) });
       },
       (err: unknown) => {
         const cancelled = !this.running.has(id);
@@ -120,6 +152,11 @@ export class CheckpointParticipant {
     );
     const tracked = task.finally(() => this.tasks.delete(tracked));
     this.tasks.add(tracked);
+  }
+
+  /** Arms injected failures of the asynchronous part for the chain's operators; `fail` fails the actor. */
+  attachFaults(injector: FaultInjector, operators: string[], fail: (err: unknown) => void): void {
+    this.faults = { injector, operators, fail };
   }
 
   /** The coordinator completed checkpoint `id`. */

@@ -29,7 +29,9 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export class SourceDriver {
   /** Records emitted so far. */
   count = 0;
-  private readonly triggers: { id: number; timestamp: number; final: boolean }[] = [];
+  private readonly triggers: { id: number; timestamp: number; final: boolean; savepoint?: string; stop?: boolean }[] = [];
+  /** A stop-with-savepoint barrier went out: polling pauses until that savepoint ends (the job then stops, or goes on if it failed). */
+  private stopAt: number | null = null;
   /** Highest checkpoint ids completed and aborted so far (an exhausted source waits on these). */
   private lastCompleted = 0;
   private lastAborted = 0;
@@ -38,7 +40,7 @@ export class SourceDriver {
   constructor(private readonly host: SourceHost, private readonly reader: SourceReader) {}
 
   /** The coordinator asks for barrier `id`; it is emitted before the next poll. */
-  onTrigger(t: { id: number; timestamp: number; final: boolean }): void {
+  onTrigger(t: { id: number; timestamp: number; final: boolean; savepoint?: string; stop?: boolean }): void {
     this.triggers.push(t);
     this.wake();
   }
@@ -47,6 +49,7 @@ export class SourceDriver {
   onOutcome(id: number, completed: boolean): void {
     if (completed) this.lastCompleted = Math.max(this.lastCompleted, id);
     else this.lastAborted = Math.max(this.lastAborted, id);
+    if (!completed && id === this.stopAt) this.stopAt = null;
     this.wake();
   }
 
@@ -62,6 +65,10 @@ export class SourceDriver {
     for (;;) {
       if (host.failed()) return;
       await this.serveTriggers();
+      if (this.stopAt !== null) {
+        if (this.triggers.length === 0) await this.sleep();
+        continue;
+      }
       const wait = host.backpressure();
       if (wait) await wait;
       const polled = reader.poll(host.batchSize, counting);
@@ -77,7 +84,8 @@ export class SourceDriver {
     let finalId: number | null = null;
     while (this.triggers.length > 0 && !this.host.failed()) {
       const t = this.triggers.shift()!;
-      const barrier: BarrierMessage = { kind: 'barrier', id: t.id, timestamp: t.timestamp, final: t.final };
+      const barrier: BarrierMessage = { kind: 'barrier', id: t.id, timestamp: t.timestamp, final: t.final, savepoint: t.savepoint };
+      if (t.stop) this.stopAt = t.id;
       if (t.final) {
         await this.host.finishOperators();
         finalId = t.id;
@@ -100,9 +108,13 @@ export class SourceDriver {
       if (finalId !== null && this.lastAborted >= finalId) finalId = null;
       // Nothing may be awaited between these checks and the wait, or a wake-up could be missed.
       if (this.triggers.length > 0) continue;
-      // A failing actor calls interrupt(), which wakes this wait too.
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = () => {};
+      await this.sleep();
     }
+  }
+
+  /** Waits for a trigger, an outcome or a failure; a failing actor calls interrupt(), which wakes it too. */
+  private async sleep(): Promise<void> {
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = () => {};
   }
 }

@@ -6,6 +6,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { runActor } from './actor.js';
 import type { ActorStateSettings } from './actor-checkpoint.js';
+import type { FailureInjection } from './failure-injection.js';
+import type { ActorRestore } from './restore-plan.js';
 import type { ChannelSettings } from './channel.js';
 import { PortInputChannel, PortOutputChannel } from './channel-port.js';
 import { portEndpoint, type ControlEndpoint } from './control.js';
@@ -24,6 +26,8 @@ export interface ActorTask {
   subtask: number;
   settings: ChannelSettings;
   state?: ActorStateSettings;
+  restore?: ActorRestore;
+  injections?: FailureInjection[];
   inputs: MessagePort[];
   outputs: MessagePort[][];
   control: MessagePort;
@@ -47,6 +51,7 @@ export async function runActorTask(task: ActorTask): Promise<boolean> {
   const window = task.settings.credits;
   return runActor({
     ...built, chain: task.chain, subtask: task.subtask, control, settings: task.settings, state: task.state,
+    restore: task.restore, injections: task.injections,
     inputs: task.inputs.map((p) => new PortInputChannel(p, window)),
     outputs: task.outputs.map((list) => list.map((p) => new PortOutputChannel(p, window, origin(task.chain, task.subtask)))),
   });

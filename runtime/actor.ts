@@ -5,15 +5,19 @@
  * link. The same code runs on a worker thread and, in tests, on the main thread.
  */
 import { threadId } from 'node:worker_threads';
-import type { Collector, OperatorContext, SourceReader, StreamOperator } from '../operators/api.js';
+import type { Collector, OperatorContext, RestoreContext, SourceReader, StreamOperator } from '../operators/api.js';
 import type { KeyedStateBackend } from '../backends/state.js';
 import { CheckpointParticipant, keyedBackendFor, type ActorStateSettings } from './actor-checkpoint.js';
+import { FaultInjector } from './actor-faults.js';
+import { restoreActorState } from './actor-restore.js';
+import type { FailureInjection } from './failure-injection.js';
+import type { ActorRestore } from './restore-plan.js';
 import { SourceDriver } from './actor-source.js';
 import { BarrierAligner, type AlignmentEvent } from './alignment.js';
 import { systemClock, wallNow, type Clock } from './clock.js';
 import type { ChannelSettings, InputChannel, OutputChannel } from './channel.js';
 import type { ControlEndpoint } from './control.js';
-import { CancelledError, ChannelError, serializeError, type ErrorOrigin } from './errors.js';
+import { CancelledError, ChannelError, ConfigError, serializeError, type ErrorOrigin } from './errors.js';
 import type { JobGraph } from './graph.js';
 import { keyGroupRange } from './keygroups.js';
 import { OutputRouter } from './output.js';
@@ -35,6 +39,10 @@ export interface ActorSetup {
   /** Keyed state backend and checkpointing; without it, state is on the heap and checkpointing is off. */
   state?: ActorStateSettings;
   clock?: Clock;
+  /** What to restore before the operators open (a resumed or restarted job). */
+  restore?: ActorRestore;
+  /** Failure injections armed for this run. */
+  injections?: FailureInjection[];
 }
 
 interface InputState {
@@ -72,6 +80,12 @@ class Actor {
   private readonly alignments = new Map<number, { at: number; delay: number; records: number }>();
   private source: SourceDriver | null = null;
   private opsFinished = false;
+  private readonly faults: FaultInjector;
+  private readonly nodeNames: string[];
+  /** Id of the last final barrier passed, and the highest checkpoint completed (the end waits for the one to reach the other). */
+  private finalBarrier = 0;
+  private lastCompleted = 0;
+  private onCompleted: () => void = () => {};
 
   constructor(private readonly s: ActorSetup) {
     this.clock = s.clock ?? systemClock;
@@ -103,6 +117,9 @@ class Actor {
         parallelism: chain.parallelism, clock: this.clock, send: (msg) => s.control.send(msg),
       }, () => this.keyed);
     }
+    this.nodeNames = chain.nodeIds.map((id) => s.graph.nodes[id].name);
+    this.faults = new FaultInjector(s.injections ?? [], s.subtask, this.origin, (msg) => s.control.send(msg));
+    if (this.ckpt) this.ckpt.attachFaults(this.faults, this.nodeNames, (err) => this.fail(err));
     s.control.onMessage((msg) => this.onControl(msg));
   }
 
@@ -120,6 +137,8 @@ class Actor {
       if (msg.kind === 'cancel') this.fail(new CancelledError(msg.reason, this.origin));
       else if (msg.kind === 'trigger') this.source?.onTrigger(msg);
       else if (msg.kind === 'checkpoint-complete') {
+        this.lastCompleted = Math.max(this.lastCompleted, msg.id);
+        this.onCompleted();
         this.source?.onOutcome(msg.id, true);
         this.ckpt?.onComplete(msg.id);
         this.reader?.notifyCheckpointComplete?.(msg.id);
@@ -139,11 +158,14 @@ class Actor {
 
   private contextFor(name: string, keyed: boolean): OperatorContext {
     const chain = this.s.plan.chains[this.s.chain];
+    const r = this.s.restore;
+    const restored: RestoreContext | undefined = r && { checkpointId: r.checkpointId, previousParallelism: r.previousParallelism, inheritedSubtasks: r.inheritedSubtasks };
     return {
       operatorName: name, subtask: this.s.subtask, parallelism: chain.parallelism,
       maxParallelism: this.s.plan.maxParallelism, clock: this.clock, metrics: this.metrics,
       toCoordinator: (msg) => this.s.control.send(msg),
       keyedState: keyed ? (this.keyed ??= this.createKeyed()) : undefined,
+      restored, checkpointing: this.ckpt !== null,
     };
   }
 
@@ -155,25 +177,72 @@ class Actor {
 
   private async open(): Promise<void> {
     const chain = this.s.plan.chains[this.s.chain];
+    if (this.s.restore) {
+      const keyedChain = chain.nodeIds.some((id) => { const spec = this.s.graph.nodes[id].spec; return spec.kind === 'operator' && spec.keySelector !== undefined; });
+      const report = await restoreActorState({
+        restore: this.s.restore, keyed: keyedChain ? (this.keyed ??= this.createKeyed()) : null, clock: this.clock,
+        faults: this.faults, operators: this.nodeNames,
+      });
+      this.s.control.send({ kind: 'restored', ...report });
+    }
     for (const id of chain.nodeIds) {
       const node = this.s.graph.nodes[id];
       if (node.spec.kind === 'source') {
-        this.reader = node.spec.createReader(this.s.subtask, chain.parallelism);
+        this.reader = node.spec.createReader(this.s.subtask, chain.parallelism, this.s.restore?.sources);
         await this.reader.open(this.contextFor(node.name, false));
+        this.checkResumed(node.name);
       } else {
         const op = node.spec.createOperator();
         this.ops.push(op);
         await op.open(this.contextFor(node.name, node.spec.keySelector !== undefined));
       }
     }
+    const opNames = chain.nodeIds.map((id) => this.s.graph.nodes[id]).filter((n) => n.spec.kind !== 'source').map((n) => n.name);
     this.ops.forEach((_, i) => {
       const next = this.ops[i + 1];
       const after = this.collectors;
-      this.collectors.push(next ? { collect: (r) => next.process(r, after[i + 1]) } : this.router);
+      this.collectors.push(next ? this.faults.countRecords(opNames[i + 1], { collect: (r) => next.process(r, after[i + 1]) }) : this.router);
     });
     if (this.ops.length === 0) this.collectors.push(this.router);
     const first = this.ops[0];
-    this.head = first ? { collect: (r) => first.process(r, this.collectors[0]) } : this.router;
+    this.head = first ? this.faults.countRecords(opNames[0], { collect: (r) => first.process(r, this.collectors[0]) }) : this.router;
+    if (this.reader) this.head = this.faults.countRecords(this.nodeNames[0], this.head);
+  }
+
+  /**
+   * A reader that ignored its restored position would replay or skip records silently; at an
+   * unchanged parallelism its position right after opening must be the one it was given.
+   */
+  private checkResumed(name: string): void {
+    const splits = this.s.restore?.sources;
+    if (!splits || splits.length !== 1 || splits[0].parallelism !== this.s.plan.chains[this.s.chain].parallelism) return;
+    const now = JSON.stringify(this.reader!.position());
+    const want = JSON.stringify(splits[0].position);
+    if (now !== want) throw new ConfigError(`source "${name}"`, `resumed at position ${now}, not at the restored ${want}; its createReader must honour the restored positions`);
+  }
+
+  /** Runs the operators' snapshotState for checkpoint `id`; their promises are joined into one. */
+  private snapshotOperators(id: number): Promise<unknown> | null {
+    let work: Promise<unknown>[] | null = null;
+    for (const op of this.ops) {
+      const p = op.snapshotState?.(id);
+      if (p) (work ??= []).push(p);
+    }
+    return work && Promise.all(work);
+  }
+
+  /** With checkpointing, the end waits for the final checkpoint's completion notice (sinks commit on it). */
+  private finalCommitted(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.finalBarrier <= this.lastCompleted || this.failure !== null) {
+          this.onCompleted = () => {};
+          resolve();
+        }
+      };
+      this.onCompleted = check;
+      check();
+    });
   }
 
 
@@ -199,7 +268,10 @@ class Actor {
     const driver = new SourceDriver({
       batchSize: this.s.settings.batchSize, head: this.head, failed: () => this.failure !== null,
       backpressure: () => this.backpressure(), finishOperators: () => this.finishOperators(),
-      snapshot: this.ckpt ? (barrier, timing, position) => this.ckpt!.snapshot(barrier, timing, position) : null,
+      snapshot: this.ckpt ? (barrier, timing, position) => {
+        if (barrier.final) this.finalBarrier = barrier.id;
+        this.ckpt!.snapshot(barrier, timing, position, this.snapshotOperators(barrier.id));
+      } : null,
       broadcast: (barrier) => this.router.broadcastEvent(barrier), send: (msg) => this.s.control.send(msg),
     }, reader);
     this.source = driver;
@@ -308,9 +380,10 @@ class Actor {
       for (const id of this.alignments.keys()) if (id < b.id) this.alignments.delete(id);
       const timing = { startDelayMs: a?.delay ?? 0, alignmentMs: a ? this.clock.now() - a.at : 0, alignedRecords: a ? this.recordsIn - a.records : 0 };
       const barrier: BarrierMessage = { kind: 'barrier', id: b.id, timestamp: b.timestamp, final: b.final, savepoint: b.savepoint };
+      if (b.final) this.finalBarrier = b.id;
       if (!b.final || this.opsFinished) {
         this.pollControl();
-        this.ckpt!.snapshot(barrier, timing);
+        this.ckpt!.snapshot(barrier, timing, undefined, this.snapshotOperators(b.id));
         this.router.broadcastEvent(barrier);
         continue;
       }
@@ -319,7 +392,7 @@ class Actor {
       (async () => {
         await this.finishOperators();
         this.pollControl();
-        this.ckpt!.snapshot(barrier, timing);
+        this.ckpt!.snapshot(barrier, timing, undefined, this.snapshotOperators(b.id));
         this.router.broadcastEvent(barrier);
         this.paused = false;
         this.drain();
@@ -380,6 +453,8 @@ class Actor {
       await Promise.race([work, this.done]);
       if (this.failure !== null) throw this.failure;
       await Promise.race([this.finish(), this.done]);
+      if (this.failure !== null) throw this.failure;
+      if (this.ckpt) await Promise.race([this.finalCommitted(), this.done]);
       if (this.failure !== null) throw this.failure;
       await Promise.race([this.ckpt?.drain(), this.done]);
       if (this.failure !== null) throw this.failure;

@@ -9,7 +9,7 @@
 export type Guarantee = 'exactly-once' | 'at-least-once';
 
 /** The barrier fields the aligner needs. */
-export interface BarrierInfo { id: number; timestamp: number; final?: boolean; savepoint?: boolean }
+export interface BarrierInfo { id: number; timestamp: number; final?: boolean; savepoint?: string }
 
 /** What the actor must do after an event. */
 export type AlignmentEvent =

@@ -5,7 +5,7 @@
  * credit must hold its batches, and the stall propagates back to the sources.
  */
 import { Packr } from 'msgpackr';
-import type { DataMessage } from './protocol.js';
+import type { BarrierMessage, DataMessage } from './protocol.js';
 import { RecordEncodingError, type ErrorOrigin } from './errors.js';
 
 /** Sending end of a data channel. */
@@ -48,7 +48,7 @@ export const DEFAULT_CHANNEL_SETTINGS: ChannelSettings = { credits: 4, batchSize
 const packr = new Packr({ useRecords: true, moreTypes: true });
 
 /** A data message in the form it crosses a thread: batches are bytes whose buffer is transferred. */
-export type WireMessage = ArrayBuffer | { kind: 'barrier'; id: number; timestamp: number; savepoint?: boolean } | { kind: 'end' };
+export type WireMessage = ArrayBuffer | BarrierMessage | { kind: 'end' };
 
 /** Encodes a message for the wire; a batch becomes a fresh ArrayBuffer that can be transferred. */
 export function encode(msg: DataMessage, origin: ErrorOrigin = {}): WireMessage {

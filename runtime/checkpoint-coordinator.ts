@@ -6,8 +6,9 @@
  * checkpoints and the number of failures in a row the job tolerates, and it takes a final
  * checkpoint once every source is exhausted so that bounded jobs end with one.
  */
+import { join } from 'node:path';
 import type { CheckpointRetention } from './checkpoint-registry.js';
-import type { CheckpointStorage } from './checkpoint-storage.js';
+import { CheckpointStorage } from './checkpoint-storage.js';
 import { summarize } from './checkpoint-stats.js';
 import type { CheckpointConfig, CheckpointMetadata, CheckpointStats, CheckpointSummary, SubtaskCheckpointStats, SubtaskState } from './checkpoint-types.js';
 import { systemClock, wallNow, type Clock } from './clock.js';
@@ -36,7 +37,22 @@ export interface CheckpointCoordinatorOptions {
   retention: CheckpointRetention;
   /** Called once when more checkpoints failed in a row than the job tolerates. */
   onFatal(err: CheckpointError): void;
+  /** A stop-with-savepoint completed: the job ends now. */
+  onStopped?(savepointDir: string): void;
+  /** Names of the job's operator chains, stored in the metadata. */
+  chains?: string[];
+  /** Id of the first checkpoint (a restarted or resumed job continues the numbering). */
+  firstId?: number;
   clock?: Clock;
+}
+
+/** A savepoint asked for and not yet taken or finished. */
+interface SavepointRequest {
+  /** Folder the savepoint is written to (created inside the folder the user named). */
+  dir: string;
+  stop: boolean;
+  resolve(dir: string): void;
+  reject(err: Error): void;
 }
 
 interface Pending {
@@ -49,6 +65,7 @@ interface Pending {
   timer: unknown;
   /** All acknowledged; the metadata is being written. */
   completing: boolean;
+  savepoint?: SavepointRequest;
 }
 
 /** Triggers, completes, aborts and reports the checkpoints of one job run. */
@@ -63,7 +80,11 @@ export class CheckpointCoordinator {
   private readonly sources: number[];
   /** Actors that reported running; like Flink, no checkpoint is triggered before all are. */
   private readonly running = new Set<number>();
-  private nextId = 1;
+  private nextId: number;
+  private readonly firstId: number;
+  private readonly savepoints: SavepointRequest[] = [];
+  /** Storage of every savepoint triggered, by id, so that late files of a failed one are found. */
+  private readonly savepointStorage = new Map<number, CheckpointStorage>();
   private timer: unknown = null;
   private lastTrigger = -Infinity;
   private lastEnd = -Infinity;
@@ -80,6 +101,27 @@ export class CheckpointCoordinator {
   constructor(private readonly o: CheckpointCoordinatorOptions) {
     this.clock = o.clock ?? systemClock;
     this.sources = o.actors.flatMap((a, i) => (a.isSource ? [i] : []));
+    this.firstId = this.nextId = o.firstId ?? 1;
+  }
+
+  /** Highest checkpoint id triggered so far (firstId - 1 before the first). */
+  get lastTriggeredId(): number {
+    return this.nextId - 1;
+  }
+
+  /**
+   * Takes a savepoint into a new folder inside `parentDir` and resolves with that folder; with
+   * `stop`, the job ends once it completed. Savepoints do not count as checkpoint failures.
+   */
+  triggerSavepoint(parentDir: string, stop = false): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      if (this.halted || this.finalRequested || this.finalDone) {
+        reject(new CheckpointError(this.nextId, 'no savepoint can be taken: the job is ending'));
+        return;
+      }
+      this.savepoints.push({ dir: parentDir, stop, resolve, reject });
+      this.tryTrigger();
+    });
   }
 
   /** Starts periodic triggering once every actor is running; the first checkpoint comes one interval later. */
@@ -129,6 +171,7 @@ export class CheckpointCoordinator {
   /** Stops triggering at once (the job is failing or cancelled). */
   halt(): void {
     this.halted = true;
+    for (const sp of this.savepoints.splice(0)) sp.reject(new CheckpointError(this.nextId, 'the job ended before the savepoint was taken'));
     if (this.timer !== null) this.clock.cancelTimer(this.timer);
     this.timer = null;
   }
@@ -138,9 +181,9 @@ export class CheckpointCoordinator {
     this.halt();
     for (const p of [...this.pending.values()]) if (!p.completing) this.abort(p, 'aborted', 'the job ended before it completed');
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    const keep = new Set(this.o.retention.retainedIds());
     try {
-      await this.o.storage.sweep(this.completed.filter((m) => keep.has(m.checkpointId)));
+      // The retention's list, not this run's: after a restart it holds checkpoints of earlier attempts.
+      await this.o.storage.sweep(this.o.retention.checkpoints());
     } catch (err) {
       this.warnings.push(`files no retained checkpoint needs could not all be removed: ${(err as Error).message}`);
     }
@@ -153,7 +196,7 @@ export class CheckpointCoordinator {
     const checkpoints = [...this.history].sort((a, b) => a.id - b.id);
     return {
       jobId: this.o.jobId, jobDir: this.o.config.jobDir,
-      counts: { triggered: this.nextId - 1, completed: count('completed'), failed: count('failed'), aborted: count('aborted') },
+      counts: { triggered: this.nextId - this.firstId, completed: count('completed'), failed: count('failed'), aborted: count('aborted') },
       checkpoints, warnings: [...this.warnings], summary: summarize(checkpoints),
     };
   }
@@ -180,6 +223,11 @@ export class CheckpointCoordinator {
     if (this.finalRequested && busy.some((p) => p.final)) return;
     if (this.finalRequested && busy.length > 0) return;
     const now = this.clock.now();
+    if (this.savepoints.length > 0 && !this.finalRequested) {
+      this.trigger(false, this.savepoints.shift());
+      this.tryTrigger();
+      return;
+    }
     const early = this.finalRequested || this.requested;
     const due = Math.max(this.lastEnd + this.o.config.minPauseMs, early ? -Infinity : this.lastTrigger + this.o.config.intervalMs);
     if (now < due) {
@@ -191,16 +239,23 @@ export class CheckpointCoordinator {
     if (!this.finalRequested) this.tryTrigger();
   }
 
-  private trigger(final: boolean): void {
+  private trigger(final: boolean, request?: SavepointRequest): void {
     const id = this.nextId++;
     const timestamp = wallNow();
     this.lastTrigger = this.clock.now();
+    const savepoint = request && { ...request, dir: join(request.dir, `savepoint-${this.o.jobId}-${id}`) };
+    if (savepoint) this.savepointStorage.set(id, new CheckpointStorage(savepoint.dir, { flat: true }));
     const p: Pending = {
-      id, final, triggeredAt: timestamp, startedAt: this.lastTrigger, acks: new Map(), written: [], completing: false,
-      timer: this.clock.setTimer(this.o.config.timeoutMs, () => this.fail(id, `expired after ${this.o.config.timeoutMs} ms before every subtask acknowledged it`, true)),
+      id, final, triggeredAt: timestamp, startedAt: this.lastTrigger, acks: new Map(), written: [], completing: false, savepoint,
+      timer: this.clock.setTimer(this.o.config.timeoutMs, () => this.fail(id, `expired after ${this.o.config.timeoutMs} ms before every subtask acknowledged it`, !savepoint)),
     };
     this.pending.set(id, p);
-    for (const i of this.sources) this.o.send(i, { kind: 'trigger', id, timestamp, final });
+    for (const i of this.sources) this.o.send(i, { kind: 'trigger', id, timestamp, final, savepoint: savepoint?.dir, stop: savepoint?.stop });
+  }
+
+  /** Where checkpoint `id` keeps its files: the job folder, or its savepoint folder. */
+  private storageOf(id: number): CheckpointStorage {
+    return this.savepointStorage.get(id) ?? this.o.storage;
   }
 
   private onAck(i: number, id: number, state: SubtaskState, stats: SubtaskCheckpointStats): void {
@@ -209,7 +264,7 @@ export class CheckpointCoordinator {
     if (!p || p.completing) {
       // A late acknowledgement of an aborted checkpoint: its files would otherwise stay behind.
       if (written.length > 0 && !this.completed.some((m) => m.checkpointId === id)) {
-        this.track(this.o.storage.discard(id, written), `files of aborted checkpoint ${id} could not be removed`);
+        this.track(this.storageOf(id).discard(id, written), `files of aborted checkpoint ${id} could not be removed`);
       }
       return;
     }
@@ -225,19 +280,24 @@ export class CheckpointCoordinator {
     const { config } = this.o;
     const meta: CheckpointMetadata = {
       format: 'snapflow-checkpoint', version: 1, jobId: this.o.jobId, jobName: this.o.jobName, checkpointId: p.id,
-      savepoint: false, final: p.final, mode: config.mode, backend: config.backend, maxParallelism: this.o.maxParallelism,
+      savepoint: p.savepoint !== undefined, final: p.final, mode: p.savepoint ? 'full' : config.mode, backend: config.backend,
+      maxParallelism: this.o.maxParallelism, chains: this.o.chains,
       triggeredAt: p.triggeredAt, completedAt: 0, subtasks: acks.map((a) => a.state), stats: acks.map((a) => a.stats),
     };
     this.track((async () => {
       try {
         meta.completedAt = wallNow();
-        await this.o.storage.writeMetadata(meta);
+        await this.storageOf(p.id).writeMetadata(meta);
       } catch (err) {
         p.completing = false;
-        this.fail(p.id, `its metadata could not be written: ${(err as Error).message}`, true);
+        this.fail(p.id, `its metadata could not be written: ${(err as Error).message}`, !p.savepoint);
         return;
       }
       this.pending.delete(p.id);
+      if (p.savepoint) {
+        this.completeSavepoint(p, meta);
+        return;
+      }
       this.completed.push(meta);
       this.record(p, 'completed', undefined, meta.stats);
       this.failuresInARow = 0;
@@ -261,6 +321,25 @@ export class CheckpointCoordinator {
     })(), `checkpoint ${p.id}`);
   }
 
+  /** A savepoint is complete: actors are told (sinks commit), it is never retained or deleted here. */
+  private completeSavepoint(p: Pending & { savepoint?: SavepointRequest }, meta: CheckpointMetadata): void {
+    const sp = p.savepoint!;
+    this.record(p, 'completed', undefined, meta.stats);
+    if (p.id > this.lastNotified) {
+      this.lastNotified = p.id;
+      for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-complete', id: p.id });
+    }
+    for (const older of [...this.pending.values()]) {
+      if (older.id < p.id && !older.completing) this.abort(older, 'aborted', `subsumed by savepoint ${p.id}`);
+    }
+    this.track(this.o.retention.settle(p.id), `retention after savepoint ${p.id}`);
+    sp.resolve(sp.dir);
+    if (sp.stop) {
+      this.halt();
+      this.o.onStopped?.(sp.dir);
+    } else this.tryTrigger();
+  }
+
   /** Fails a pending checkpoint; counted failures beyond the tolerated number fail the job. */
   private fail(id: number, reason: string, counted: boolean): void {
     const p = this.pending.get(id);
@@ -281,7 +360,8 @@ export class CheckpointCoordinator {
     this.clock.cancelTimer(p.timer);
     this.pending.delete(p.id);
     for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-abort', id: p.id, reason });
-    this.track(this.o.storage.discard(p.id, p.written), `files of aborted checkpoint ${p.id} could not be removed`);
+    this.track(this.storageOf(p.id).discard(p.id, p.written), `files of aborted checkpoint ${p.id} could not be removed`);
+    p.savepoint?.reject(new CheckpointError(p.id, `the savepoint failed: ${reason}`));
     this.track(this.o.retention.settle(p.id), `retention after aborted checkpoint ${p.id}`);
     this.record(p, status, reason, [...p.acks.values()].map((a) => a.stats));
   }

@@ -148,6 +148,11 @@ export class CheckpointRetention {
     return this.held.map((m) => m.checkpointId);
   }
 
+  /** The held checkpoints, oldest first: the candidates a restart restores, newest first. */
+  checkpoints(): CheckpointMetadata[] {
+    return [...this.held];
+  }
+
   /** The newest held checkpoint: the one a restart restores. */
   latest(): CheckpointMetadata | undefined {
     return this.held[this.held.length - 1];

@@ -157,38 +157,51 @@ class FileWriter implements StateFileWriter {
   }
 }
 
-/** Reads and writes the checkpoints of one job folder. */
+/** Options of CheckpointStorage. */
+export interface StorageOptions {
+  /**
+   * A savepoint folder: one self-contained checkpoint whose `_metadata` and files lie in the
+   * folder itself, so it can be moved or copied as a whole.
+   */
+  flat?: boolean;
+}
+
+/** Reads and writes the checkpoints of one job folder (or one savepoint folder). */
 export class CheckpointStorage {
   /** Absolute path of the job folder. */
   readonly jobDir: string;
-  constructor(jobDir: string) {
+  private readonly flat: boolean;
+  constructor(jobDir: string, opts: StorageOptions = {}) {
     this.jobDir = resolve(jobDir);
+    this.flat = opts.flat ?? false;
   }
 
   /** Absolute path of a stored file; metadata comes from disk, so paths with `.`, `..` or `//` (changed by normalize) are refused. */
   resolvePath(rel: string): string {
-    const ok = /^(chk-\d+|shared)\/./.test(rel) && posix.normalize(rel) === rel;
-    if (!ok) throw new CorruptCheckpointError(rel, `not a path inside the job folder ${this.jobDir}`);
+    const ok = this.flat ? /^[^/]+$/.test(rel) && rel !== '.' && rel !== '..' : /^(chk-\d+|shared)\/./.test(rel) && posix.normalize(rel) === rel;
+    if (!ok) throw new CorruptCheckpointError(rel, `not a path inside the ${this.flat ? 'savepoint' : 'job'} folder ${this.jobDir}`);
     return join(this.jobDir, ...rel.split('/'));
   }
 
   private chkDir(id: number): string {
     if (!Number.isSafeInteger(id) || id < 0) throw new CheckpointError(id, 'a checkpoint id must be a non-negative integer');
-    return join(this.jobDir, `chk-${id}`);
+    return this.flat ? this.jobDir : join(this.jobDir, `chk-${id}`);
   }
 
   /** Where one subtask's snapshot for one checkpoint writes its files. */
   target(checkpointId: number, owner: string): SnapshotTarget {
     const [chk, shared, who] = [this.chkDir(checkpointId), join(this.jobDir, 'shared'), sanitize(owner, 'state')];
+    const flat = this.flat;
     return {
       checkpointId,
       async createFile(scope: FileScope, label: string): Promise<StateFileWriter> {
+        if (flat && scope === 'shared') throw new CheckpointError(checkpointId, 'a savepoint is self-contained and cannot write shared files');
         const [what, dir] = [sanitize(label, 'file'), scope === 'shared' ? shared : chk];
         await fsp.mkdir(dir, { recursive: true });
         // 32 random bits rarely collide; 'wx' turns a collision into a retry instead of an overwrite.
         for (let attempt = 0; ; attempt++) {
           const name = scope === 'shared' ? `${who}-chk${checkpointId}-${what}-${hex(4)}.sfs` : `${who}-${what}-${hex(4)}.sfs`;
-          const rel = scope === 'shared' ? `shared/${name}` : `chk-${checkpointId}/${name}`;
+          const rel = flat ? name : scope === 'shared' ? `shared/${name}` : `chk-${checkpointId}/${name}`;
           try {
             return new FileWriter(rel, join(dir, name), await fsp.open(join(dir, name), 'wx'), checkpointId);
           } catch (err) {
@@ -242,6 +255,16 @@ export class CheckpointStorage {
 
   /** Ids with a `_metadata` file (not yet verified), ascending. */
   async completedIds(): Promise<number[]> {
+    if (this.flat) {
+      const text = await ignoreEnoent(fsp.readFile(join(this.jobDir, METADATA), 'utf8'));
+      let id: unknown;
+      try {
+        id = text === undefined ? undefined : (JSON.parse(text) as { metadata?: { checkpointId?: unknown } }).metadata?.checkpointId;
+      } catch {
+        // readMetadata reports what is wrong with the file; here it only has no usable id.
+      }
+      return typeof id === 'number' ? [id] : [];
+    }
     const names = ((await ignoreEnoent(fsp.readdir(this.jobDir))) ?? []).filter((n) => CHK_DIR.test(n));
     const done = await Promise.all(names.map((n) => ignoreEnoent(fsp.stat(join(this.jobDir, n, METADATA)))));
     return names.filter((_n, i) => done[i]).map((n) => Number(n.slice(4))).sort((a, b) => a - b);

@@ -80,6 +80,8 @@ export interface CheckpointMetadata {
   mode: 'full' | 'incremental';
   backend: 'lmdb' | 'heap';
   maxParallelism: number;
+  /** Names of the job's operator chains, in plan order; a resumed job must have the same. */
+  chains?: string[];
   /** Wall-clock ms of the trigger and of completion. */
   triggeredAt: number;
   completedAt: number;

@@ -7,6 +7,7 @@
 import { CheckpointCoordinator, type CheckpointCoordinatorOptions } from './checkpoint-coordinator.js';
 import type { CheckpointStats } from './checkpoint-types.js';
 import type { CoordinatorEndpoint } from './control.js';
+import { CollectedResults } from './collected.js';
 import { CancelledError, deserializeError, WorkerExitError, type SnapflowError } from './errors.js';
 import { actorName, type PhysicalPlan } from './plan.js';
 import type { ActorStats } from './protocol.js';
@@ -35,6 +36,44 @@ export interface JobStats {
   actors: ActorStats[];
   /** Present when checkpointing was on. */
   checkpoints?: CheckpointStats;
+  /** Every restart, with its cause (empty when the job never failed). */
+  restarts: RestartRecord[];
+  /** Every restore: from a savepoint or checkpoint at the start, and after each restart. */
+  restores: RestoreRecord[];
+  /** Injected failures that fired. */
+  failuresInjected: number;
+  /** Set when the job was stopped with a savepoint: its folder. */
+  stoppedWithSavepoint?: string;
+}
+
+/** One restart of the job. */
+export interface RestartRecord {
+  /** 1 for the first restart. */
+  attempt: number;
+  cause: string;
+  delayMs: number;
+  /** Checkpoint the restart restored (0: none had completed; the job started over). */
+  checkpointId: number;
+}
+
+/** One subtask's part of a restore. */
+export interface SubtaskRestore {
+  actor: string;
+  chain: number;
+  subtask: number;
+  ms: number;
+  bytes: number;
+  handles: number;
+}
+
+/** One restore of the whole job. */
+export interface RestoreRecord {
+  /** 0 for a restore at the start (a resumed job), n after the n-th restart. */
+  attempt: number;
+  checkpointId: number;
+  /** Slowest subtask, the time the job waited for its state. */
+  maxMs: number;
+  subtasks: SubtaskRestore[];
 }
 
 /** What execute() returns. */
@@ -50,7 +89,28 @@ export interface CoordinateOptions {
   /** How long cancelled actors get to stop before their threads are terminated. */
   cancelGraceMs?: number;
   /** Turns checkpointing on; the actors must have been given matching state settings. */
-  checkpoints?: Omit<CheckpointCoordinatorOptions, 'actors' | 'send' | 'onFatal' | 'maxParallelism'>;
+  checkpoints?: Omit<CheckpointCoordinatorOptions, 'actors' | 'send' | 'onFatal' | 'maxParallelism' | 'chains'>;
+  /** Records of collect sinks, kept across the attempts of a restarting job. */
+  collected?: CollectedResults;
+  /** An armed failure injection fired. */
+  onInjected?(id: number): void;
+  /** The checkpoint coordinator of this attempt exists (savepoints are triggered through it). */
+  onCheckpointCoordinator?(c: CheckpointCoordinator | null): void;
+}
+
+/** How one attempt of a job ended. */
+export interface AttemptOutcome {
+  /** The root cause, when the attempt failed. */
+  failure: SnapflowError | null;
+  interrupted: CancelledError | null;
+  durationMs: number;
+  actors: ActorStats[];
+  checkpoints?: CheckpointStats;
+  /** Highest checkpoint id this attempt triggered (0 for none). */
+  lastCheckpointId: number;
+  restored: SubtaskRestore[];
+  /** Folder of the savepoint that stopped the job, if it was stopped. */
+  stoppedWithSavepoint?: string;
 }
 
 /**
@@ -66,11 +126,31 @@ function primaryFailure(failures: SnapflowError[]): SnapflowError {
   return best;
 }
 
-/** Runs the plan's actors on the host until all finish or one fails. */
+/** Runs the plan's actors on the host until all finish or one fails, and returns the results. */
 export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: CoordinateOptions = {}): Promise<JobResult> {
+  const collected = opts.collected ?? new CollectedResults();
+  const o = await runAttempt(plan, host, { ...opts, collected });
+  if (o.interrupted) throw o.interrupted;
+  if (o.failure) throw o.failure;
+  return { results: collected.results(), stats: jobStats(plan, o) };
+}
+
+/** The statistics of a job whose last attempt succeeded. */
+export function jobStats(plan: PhysicalPlan, o: AttemptOutcome, extra: Partial<JobStats> = {}): JobStats {
+  const stats = [...o.actors].sort((a, b) => a.chain - b.chain || a.subtask - b.subtask);
+  const sourceRecords = stats.filter((s) => plan.chains[s.chain].isSource).reduce((n, s) => n + s.recordsIn, 0);
+  return {
+    durationMs: o.durationMs, sourceRecords, recordsPerSec: Math.round((sourceRecords / o.durationMs) * 1000), actors: stats,
+    checkpoints: o.checkpoints, restarts: [], restores: [], failuresInjected: 0, stoppedWithSavepoint: o.stoppedWithSavepoint, ...extra,
+  };
+}
+
+/** Runs one attempt of the plan's actors on the host: until all finish, one fails, or the job is stopped. */
+export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: CoordinateOptions & { collected: CollectedResults }): Promise<AttemptOutcome> {
   const started = performance.now();
-  const results: Record<string, unknown[]> = {};
+  const { collected } = opts;
   const stats: ActorStats[] = [];
+  const restored: SubtaskRestore[] = [];
   const failures: SnapflowError[] = [];
   const actors = host.launch();
   const open = new Set(actors.map((_, i) => i));
@@ -81,6 +161,7 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
   let onAbort = () => {};
   let finishedAt = 0;
   let ckpt: CheckpointCoordinator | null = null;
+  let stoppedWith: string | undefined;
 
   await new Promise<void>((resolve) => {
     const decide = () => {
@@ -107,7 +188,7 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
     };
     if (opts.checkpoints) {
       ckpt = new CheckpointCoordinator({
-        ...opts.checkpoints, maxParallelism: plan.maxParallelism,
+        ...opts.checkpoints, maxParallelism: plan.maxParallelism, chains: plan.chains.map((c) => c.name),
         actors: actors.map((a) => ({
           chain: a.chain, subtask: a.subtask, parallelism: plan.chains[a.chain].parallelism,
           isSource: plan.chains[a.chain].isSource, name: actorName(plan, a.chain, a.subtask),
@@ -118,8 +199,13 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
           failures.push(err);
           cancelAll(err.message);
         },
+        onStopped: (dir) => {
+          stoppedWith = dir;
+          cancelAll(`stopped with savepoint ${dir}`);
+        },
       });
     }
+    opts.onCheckpointCoordinator?.(ckpt);
     onAbort = () => {
       interrupted = new CancelledError('the job was interrupted');
       cancelAll('the job was interrupted');
@@ -129,10 +215,10 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
     actors.forEach((a, i) => {
       const origin = { operator: actorName(plan, a.chain, a.subtask) };
       a.control.onMessage((msg) => {
-        if (msg.kind === 'collect') {
-          const list = (results[msg.sink] ??= []);
-          for (const r of msg.records) list.push(r);
-        } else if (msg.kind === 'finished') {
+        if (msg.kind === 'collect') collected.add(msg.sink, msg.epoch, msg.records);
+        else if (msg.kind === 'restored') restored.push({ actor: origin.operator, chain: a.chain, subtask: a.subtask, ms: msg.ms, bytes: msg.bytes, handles: msg.handles });
+        else if (msg.kind === 'injected') opts.onInjected?.(msg.id);
+        else if (msg.kind === 'finished') {
           stats.push(msg.stats);
           settle(i);
         } else if (msg.kind === 'failed') fail(i, deserializeError(msg.error));
@@ -147,12 +233,13 @@ export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: Coor
   opts.signal?.removeEventListener('abort', onAbort);
   for (const a of actors) a.control.close();
   await host.shutdown();
+  opts.onCheckpointCoordinator?.(null);
   // After the shutdown no actor can still be writing, so the sweep sees the final state of the folder.
-  const checkpoints = ckpt ? await (ckpt as CheckpointCoordinator).stop() : undefined;
-  if (interrupted) throw interrupted;
-  if (failures.length > 0) throw primaryFailure(failures);
-  const durationMs = finishedAt - started;
-  const sourceRecords = stats.filter((s) => plan.chains[s.chain].isSource).reduce((n, s) => n + s.recordsIn, 0);
-  stats.sort((a, b) => a.chain - b.chain || a.subtask - b.subtask);
-  return { results, stats: { durationMs, sourceRecords, recordsPerSec: Math.round((sourceRecords / durationMs) * 1000), actors: stats, checkpoints } };
+  const c = ckpt as CheckpointCoordinator | null;
+  const checkpoints = c ? await c.stop() : undefined;
+  const failure = stoppedWith !== undefined || failures.length === 0 ? null : primaryFailure(failures);
+  return {
+    failure, interrupted, durationMs: finishedAt - started, actors: stats, checkpoints, lastCheckpointId: c?.lastTriggeredId ?? 0,
+    restored: restored.sort((a, b) => a.chain - b.chain || a.subtask - b.subtask), stoppedWithSavepoint: stoppedWith,
+  };
 }

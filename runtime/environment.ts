@@ -4,7 +4,7 @@
  */
 import { JobGraph, type GraphNode, type JobConfig, type KeySelector, type OperatorSpec, type Partitioning, type SourceSpec } from './graph.js';
 import { ConfigError } from './errors.js';
-import type { Collector, SourceReader, StreamOperator } from '../operators/api.js';
+import type { Collector, SourceReader, SourceSplitState, StreamOperator } from '../operators/api.js';
 import { FilterOperator, FlatMapOperator, MapOperator } from '../operators/basic.js';
 import { AggregateOperator, KeyedProcessOperator, ReduceOperator, type AggregateFunction, type KeyedProcessFunction } from '../operators/keyed.js';
 import { CollectionReader } from '../operators/sources/collection.js';
@@ -20,6 +20,12 @@ import type { Writable } from 'node:stream';
 export function checkParallelism(option: string, n: number): number {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(option, `must be a positive integer, got ${n}`);
   return n;
+}
+
+/** The one restored position of a source that cannot be split. */
+function singleSplit(name: string, restored: SourceSplitState[]): unknown {
+  if (restored.length !== 1) throw new ConfigError(`source "${name}"`, `reads one split but was given ${restored.length} to restore`);
+  return restored[0].position;
 }
 
 /** Entry point of the job API: creates sources and holds job-wide settings. */
@@ -57,17 +63,20 @@ export class StreamEnvironment {
 
   /** Emits the items of an array (parallelism 1). */
   fromCollection<T>(items: readonly T[], name = 'Source: Collection'): DataStream<T> {
-    return this.addSource<T>(name, { createReader: () => new CollectionReader(items), maxParallelism: 1 });
+    return this.addSource<T>(name, { createReader: (_i, _p, restored) => new CollectionReader(items, restored ? (singleSplit(name, restored) as number) : 0), maxParallelism: 1 });
   }
 
   /** Streams a CSV file with a header line (parallelism 1). */
   fromCsv<T = Record<string, unknown>>(options: CsvSourceOptions, name = `Source: CSV ${options.path}`): DataStream<T> {
-    return this.addSource<T>(name, { createReader: () => new CsvReader(options), maxParallelism: 1 });
+    return this.addSource<T>(name, {
+      createReader: (_i, _p, restored) => new CsvReader(restored ? { ...options, startAt: singleSplit(name, restored) as CsvSourceOptions['startAt'] } : options),
+      maxParallelism: 1,
+    });
   }
 
   /** Generates deterministic synthetic transactions, split over the source's subtasks. */
   fromGenerator(options: GeneratorOptions, name = 'Source: Generator'): DataStream<Transaction> {
-    return this.addSource<Transaction>(name, { createReader: (i, p) => new GeneratorReader(options, i, p) });
+    return this.addSource<Transaction>(name, { createReader: (i, p, restored) => new GeneratorReader(options, i, p, restored) });
   }
 
   /** Registers a sink name; collect results are keyed by it, so it must be unique. */

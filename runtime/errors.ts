@@ -128,6 +128,22 @@ export class CorruptCheckpointError extends SnapflowError {
   }
 }
 
+/** A failure injected on purpose (`--inject-failure`, `snapflow chaos`); a restart is what it tests. */
+export class InjectedFailure extends SnapflowError {
+  override name = 'InjectedFailure';
+  constructor(spec: string, origin?: ErrorOrigin) {
+    super(`injected failure ${spec}`, { origin, retriable: true, detail: { spec } });
+  }
+}
+
+/** A job exhausted its restart strategy; the cause is the last failure. */
+export class RestartsExhaustedError extends SnapflowError {
+  override name = 'RestartsExhaustedError';
+  constructor(reason: string, cause: SnapflowError) {
+    super(`the job failed and is not restarted (${reason}): ${cause.message}`, { origin: cause.origin, retriable: false, cause });
+  }
+}
+
 /** Wraps anything thrown inside an actor so that it names the actor. */
 export function asSnapflowError(err: unknown, origin: ErrorOrigin): SnapflowError {
   if (err instanceof SnapflowError) return err;
@@ -143,7 +159,7 @@ export function serializeError(err: unknown, origin: ErrorOrigin): SerializedErr
 
 const ERROR_CLASSES: Record<string, { prototype: SnapflowError }> = {
   ConfigError, InputError, UserFunctionError, WorkerExitError, ChannelError, CancelledError, RecordEncodingError,
-  CheckpointError, CorruptCheckpointError,
+  CheckpointError, CorruptCheckpointError, InjectedFailure,
 };
 
 /** Rebuilds an error sent from another thread as its own class; the message is kept as written there. */

@@ -7,8 +7,13 @@ import { CheckpointStorage } from './checkpoint-storage.js';
 import { resolveState, type CheckpointOptions } from './checkpoint-config.js';
 import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from './channel.js';
 import type { Clock } from './clock.js';
-import { coordinate, type JobResult } from './coordinator.js';
+import type { JobResult } from './coordinator.js';
 import { ConfigError } from './errors.js';
+import { InjectionSchedule, parseInjections, resolveInjections, type FailureInjection } from './failure-injection.js';
+import type { JobControl } from './job-control.js';
+import { runJob, type RunnerCheckpoints } from './job-runner.js';
+import { createRestartStrategy, type RestartOptions } from './restart.js';
+import { checkCompatible, openRestorePoint, type ActorRestore, type RestorePoint } from './restore-plan.js';
 import { checkParallelism } from './environment.js';
 import { LocalHost } from './host-local.js';
 import { ThreadHost } from './host-threads.js';
@@ -43,6 +48,19 @@ export interface ExecuteOptions {
   checkpointing?: CheckpointOptions;
   /** Name of the job in checkpoint folders (default: the module's file name). */
   jobName?: string;
+  /** What happens after a failure (default: exponential delay with checkpointing, no restart without). */
+  restart?: RestartOptions;
+  /** Resume from a savepoint folder, a `chk-<n>` folder, or a job folder's newest checkpoint. */
+  fromCheckpoint?: string;
+  /** Failures to inject (`--inject-failure` specs), for stress tests. */
+  injectFailures?: string[];
+  /** Seed and horizon (records per subtask) of `random=K` injections. */
+  injectSeed?: number;
+  injectHorizon?: number;
+  /** Takes savepoints of the running job, or stops it with one. */
+  control?: JobControl;
+  /** Receives restart and fallback messages (default: stderr). */
+  log?(line: string): void;
 }
 
 /** Validates channel settings, naming the offending option. */
@@ -75,22 +93,42 @@ export async function execute(job: string | URL | JobDefinition<any>, opts: Exec
   const overrides = overridesOf(opts);
   const params = opts.params ?? {};
   const channels = resolveChannelSettings(opts.channels);
+  const initial: RestorePoint | null = opts.fromCheckpoint === undefined ? null : await openRestorePoint(opts.fromCheckpoint, 'from-checkpoint');
+  // Key groups cannot be re-cut: a resumed job keeps the checkpoint's number unless told otherwise (then checkCompatible names the flag).
+  if (initial && overrides.maxParallelism === undefined) overrides.maxParallelism = initial.meta.maxParallelism;
   const built = buildJob(def, params, overrides);
+  if (initial) checkCompatible(initial.meta, built.plan, 'from-checkpoint');
   const jobName = opts.jobName ?? (isModule ? basename(fileURLToPath(moduleUrl(job as string | URL)), extname(String(job))) : 'job');
   const state = resolveState(jobName, opts.stateBackend, opts.checkpointing, opts.stateDir);
   const threads = opts.threads === undefined ? undefined : checkParallelism('threads', opts.threads);
-  const host = local
-    ? new LocalHost(built, { settings: channels, clock: opts.clock, state: state.actors })
-    : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: state.actors });
+  const injections = injectionsOf(built.graph.nodes.map((n) => ({ name: n.name, parallelism: built.plan.chains.find((c) => c.nodeIds.includes(n.id))!.parallelism, stateful: n.spec.kind === 'operator' && n.spec.keySelector !== undefined })), opts, local);
+  const restart = createRestartStrategy(opts.restart, state.checkpoints !== undefined);
+  const makeHost = (restores: ActorRestore[] | undefined, armed: FailureInjection[]) => local
+    ? new LocalHost(built, { settings: channels, clock: opts.clock, state: state.actors, restores, injections: armed })
+    : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: state.actors, restores, injections: armed });
   const config = state.checkpoints;
-  let checkpoints;
+  let checkpoints: RunnerCheckpoints | undefined;
   if (config) {
     const storage = new CheckpointStorage(config.jobDir);
     checkpoints = { config, jobId: state.jobId, jobName, storage, retention: new CheckpointRetention({ storage, retained: config.retained }), clock: local ? opts.clock : undefined };
   }
   try {
-    return await coordinate(built.plan, host, { signal: opts.signal, checkpoints });
+    return await runJob({
+      plan: built.plan, host: makeHost, checkpoints, restart, injections: new InjectionSchedule(injections), initial, signal: opts.signal,
+      log: opts.log ?? ((line) => process.stderr.write(`snapflow: ${line}\n`)),
+      onCheckpointCoordinator: (c) => opts.control?.attach(c, config !== undefined),
+    });
   } finally {
+    opts.control?.end();
     await rm(state.actors.workDir, { recursive: true, force: true });
   }
+}
+
+/** Parses and resolves the failure injections; a hard exit needs worker threads (it would end the calling process). */
+function injectionsOf(operators: { name: string; parallelism: number; stateful: boolean }[], opts: ExecuteOptions, local: boolean): FailureInjection[] {
+  if (!opts.injectFailures || opts.injectFailures.length === 0) return [];
+  const list = resolveInjections(parseInjections(opts.injectFailures), operators, { seed: opts.injectSeed ?? 1, horizon: opts.injectHorizon ?? 100_000 });
+  const exit = list.find((i) => i.kind === 'exit');
+  if (exit && local) throw new ConfigError('inject-failure', `"${exit.spec}": a hard exit needs worker threads; run without --local or use !throw`);
+  return list;
 }

@@ -3,7 +3,7 @@
  * It holds functions, so it never crosses threads; every worker rebuilds it from the
  * job module and finds its own operators by node id.
  */
-import type { SourceReader, StreamOperator } from '../operators/api.js';
+import type { SourceSplitState, SourceReader, StreamOperator } from '../operators/api.js';
 import type { StateKey } from '../backends/state.js';
 
 /** How records of an edge are distributed over the consumer's subtasks. */
@@ -15,7 +15,12 @@ export type KeySelector<T = any> = (record: T) => StateKey;
 /** A source: one reader per source subtask. */
 export interface SourceSpec {
   kind: 'source';
-  createReader(subtask: number, parallelism: number): SourceReader;
+  /**
+   * A reader for one subtask. On restore, `restored` lists the positions of the former
+   * subtasks this one takes over (possibly none after scaling up); the reader must resume
+   * exactly after them and read nothing else.
+   */
+  createReader(subtask: number, parallelism: number, restored?: SourceSplitState[]): SourceReader;
   /** Sources that cannot be split (a single file, a collection) allow only 1. */
   maxParallelism?: number;
 }

@@ -12,12 +12,17 @@ import { actorName } from './plan.js';
 import { wirePlan } from './wiring.js';
 import type { ActorHost, LaunchedActor } from './coordinator.js';
 import type { ActorStateSettings } from './actor-checkpoint.js';
+import type { FailureInjection } from './failure-injection.js';
+import type { ActorRestore } from './restore-plan.js';
 
 /** Options of the single-thread host. */
 export interface LocalHostOptions {
   settings: ChannelSettings;
   clock?: Clock;
   state?: ActorStateSettings;
+  /** Per actor in plan order (chain, then subtask): what it restores. */
+  restores?: ActorRestore[];
+  injections?: FailureInjection[];
 }
 
 /** An ActorHost that runs actors as plain async functions on this thread. */
@@ -28,13 +33,14 @@ export class LocalHost implements ActorHost {
     const { plan, graph } = this.job;
     const { channels, actors } = wirePlan(plan);
     const pairs = channels.map((c) => memoryChannel(this.opts.settings.credits, { operator: actorName(plan, plan.edges[c.edge].from, c.from) }));
-    return actors.map((w) => {
+    return actors.map((w, i) => {
       const control = memoryControl();
       const exited = runActor({
         graph, plan, chain: w.chain, subtask: w.subtask,
         inputs: w.inputs.map((i) => pairs[i].input),
         outputs: w.outputs.map((list) => list.map((i) => pairs[i].output)),
         control: control.actor, settings: this.opts.settings, clock: this.opts.clock, state: this.opts.state,
+        restore: this.opts.restores?.[i], injections: this.opts.injections,
       }).then(() => undefined);
       return { chain: w.chain, subtask: w.subtask, control: control.coordinator, exited };
     });

@@ -19,6 +19,8 @@ import { wirePlan } from './wiring.js';
 import type { ActorTask } from './actor-task.js';
 import type { ActorHost, LaunchedActor } from './coordinator.js';
 import type { ActorStateSettings } from './actor-checkpoint.js';
+import type { FailureInjection } from './failure-injection.js';
+import type { ActorRestore } from './restore-plan.js';
 
 /** Options of the thread host. */
 export interface ThreadHostOptions {
@@ -31,6 +33,9 @@ export interface ThreadHostOptions {
   /** Worker threads in the pool; actors share threads when there are more actors. Default: the machine's cores. */
   threads?: number;
   state?: ActorStateSettings;
+  /** Per actor in plan order (chain, then subtask): what it restores. */
+  restores?: ActorRestore[];
+  injections?: FailureInjection[];
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -53,13 +58,14 @@ export class ThreadHost implements ActorHost {
     });
     this.pool = pool;
     const fingerprint = planFingerprint(plan);
-    return actors.map((w) => {
+    return actors.map((w, i) => {
       const control = new MessageChannel();
       const inputs = w.inputs.map((i) => pairs[i].port2);
       const outputs = w.outputs.map((list) => list.map((i) => pairs[i].port1));
       const task: ActorTask = {
         jobModule: this.opts.jobModule, params: this.opts.params, overrides: this.opts.overrides, fingerprint,
         chain: w.chain, subtask: w.subtask, settings: this.opts.settings, state: this.opts.state, inputs, outputs, control: control.port2,
+        restore: this.opts.restores?.[i], injections: this.opts.injections,
       };
       const transferList: MessagePort[] = [...inputs, ...outputs.flat(), control.port2];
       const exited = pool.run(task, { transferList: transferList as never }).then(() => undefined);

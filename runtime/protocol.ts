@@ -16,8 +16,8 @@ export interface BarrierMessage {
   kind: 'barrier';
   id: number;
   timestamp: number;
-  /** A savepoint barrier (taken on request, never deleted by retention). */
-  savepoint?: boolean;
+  /** A savepoint barrier: the folder the savepoint is written to (taken on request, never deleted by retention). */
+  savepoint?: string;
   /** The final checkpoint of a bounded job: nothing but end of input follows on this channel. */
   final?: boolean;
 }
@@ -58,13 +58,19 @@ export interface ActorStats {
 export type ControlToActor =
   | { kind: 'cancel'; reason: string }
   /** To source subtasks: emit barrier `id` now. */
-  | { kind: 'trigger'; id: number; timestamp: number; final: boolean }
+  /** To source subtasks: emit barrier `id` now; `stop` ends the job after a savepoint. */
+  | { kind: 'trigger'; id: number; timestamp: number; final: boolean; savepoint?: string; stop?: boolean }
   | { kind: 'checkpoint-complete'; id: number }
   | { kind: 'checkpoint-abort'; id: number; reason: string };
 
 /** Actor → coordinator. */
 export type ControlFromActor =
-  | { kind: 'collect'; sink: string; records: unknown[] }
+  /** Records of a collect sink; `epoch` is the id of the last checkpoint barrier the sink had passed. */
+  | { kind: 'collect'; sink: string; records: unknown[]; epoch: number }
+  /** The subtask restored its state before opening its operators. */
+  | { kind: 'restored'; ms: number; bytes: number; handles: number }
+  /** An armed failure injection fires now (sent before a hard exit, which sends nothing more). */
+  | { kind: 'injected'; id: number }
   | { kind: 'finished'; stats: ActorStats }
   | { kind: 'failed'; error: SerializedError }
   /** The subtask's snapshot for checkpoint `id` is written. */

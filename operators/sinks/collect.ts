@@ -1,4 +1,9 @@
-/** Sends every record back to the caller of execute(), in batches over the control port. */
+/**
+ * Sends every record back to the caller of execute(), in batches over the control port. Each
+ * batch carries the id of the last checkpoint barrier the sink had passed, so a job that
+ * restores checkpoint c drops exactly the records collected after barrier c and the result
+ * stays exactly-once across restarts.
+ */
 import type { Collector, OperatorContext, StreamOperator } from '../api.js';
 
 const CHUNK = 1024;
@@ -8,11 +13,13 @@ export class CollectSink implements StreamOperator {
   private ctx!: OperatorContext;
   private buffer: unknown[] = [];
   private scheduled = false;
+  private epoch = 0;
 
   constructor(private readonly sinkName: string) {}
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
+    this.epoch = ctx.restored?.checkpointId ?? 0;
   }
 
   process(record: unknown, _out: Collector): void {
@@ -27,8 +34,14 @@ export class CollectSink implements StreamOperator {
   private flush(): void {
     this.scheduled = false;
     if (this.buffer.length === 0) return;
-    this.ctx.toCoordinator({ kind: 'collect', sink: this.sinkName, records: this.buffer });
+    this.ctx.toCoordinator({ kind: 'collect', sink: this.sinkName, records: this.buffer, epoch: this.epoch });
     this.buffer = [];
+  }
+
+  /** Records before the barrier go out under the previous epoch. */
+  snapshotState(id: number): void {
+    this.flush();
+    this.epoch = id;
   }
 
   finish(): void {

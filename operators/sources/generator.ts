@@ -4,19 +4,26 @@
  * PRNG, so any record can be generated directly: subtasks split the sequence without
  * coordination and a restart resumes at a sequence number without replaying anything.
  *
- * Split and resume: the stream is the sequence numbers startAt … records-1 (`records` counts
- * from 0, so startAt only moves the beginning). Subtask i of p emits startAt+i, startAt+i+p, …
- * below `records`; the union over i is exactly {startAt … records-1} for any p. position()
- * is the next sequence number the subtask would emit (≥ records once exhausted); passing it as
- * the constructor's `resumeFrom`, with the same options, subtask and parallelism, continues
- * exactly. Positions are not portable across parallelisms: to rescale, restart every subtask
- * with `startAt` set to the smallest position and accept replay of what lies above it.
+ * Splits and restore: the stream is the sequence numbers startAt … records-1 (`records`
+ * counts from 0, so startAt only moves the beginning). It is cut into splits, a split being
+ * { next, stride }: the numbers next, next+stride, … below `records`. A fresh subtask i of p
+ * owns one split { next: startAt+i, stride: p }; the union over i is the whole stream for any p.
+ * position() is the reader's unexhausted splits as GeneratorSplit[] ([] once exhausted). On
+ * restore a reader takes the union of the splits in the positions it inherits, so, as Flink
+ * redistributes source splits, any assignment of the former subtasks' positions to the new
+ * subtasks continues exactly, at any parallelism; a subtask that inherits nothing is done at
+ * once. Splits are never cut further, so subtasks added by scaling up stay idle. A reader
+ * merges its splits in ascending sequence order: its output is increasing, as with one split.
  */
-import type { Collector, OperatorContext, SourceReader } from '../api.js';
+import type { Collector, OperatorContext, SourceReader, SourceSplitState } from '../api.js';
 import { wallNow, type Clock } from '../../runtime/clock.js';
 import { murmurMix } from '../../runtime/keygroups.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { ZipfSampler } from './zipf.js';
+import { restoredSplits, SplitMerge, type GeneratorSplit } from './generator-splits.js';
+
+/** The element of position(); defined with the split merging in generator-splits.ts. */
+export type { GeneratorSplit };
 
 /** Options of the synthetic transaction source. */
 export interface GeneratorOptions {
@@ -24,7 +31,8 @@ export interface GeneratorOptions {
   records: number;
   /** Number of distinct customers; customer ids are 'C0' … 'C<keys-1>'. */
   keys: number;
-  distribution?: 'uniform' | 'zipf';
+  /** How customers are drawn; 'cyclic' is customer seq mod keys, so each key's records are in order in one split (for exactly-once checks). */
+  distribution?: 'uniform' | 'zipf' | 'cyclic';
   /** Zipf exponent s, default 1.1; rank k is drawn with weight 1/(k+1)^s. */
   zipfExponent?: number;
   /** Length of the `payload` string, default 0 (no payload field). */
@@ -59,7 +67,7 @@ declare const resolvedBrand: unique symbol;
 export interface ResolvedGeneratorOptions {
   readonly records: number;
   readonly keys: number;
-  readonly distribution: 'uniform' | 'zipf';
+  readonly distribution: 'uniform' | 'zipf' | 'cyclic';
   readonly zipfExponent: number;
   readonly payloadBytes: number;
   readonly ratePerSec: number | undefined;
@@ -123,8 +131,8 @@ function integer(option: string, value: unknown, min: number, max: number): void
 export function validateGeneratorOptions(opts: GeneratorOptions): void {
   integer('records', opts.records, 0, MAX_RECORDS);
   integer('keys', opts.keys, 1, MAX_KEYS);
-  if (opts.distribution !== undefined && opts.distribution !== 'uniform' && opts.distribution !== 'zipf') {
-    throw new ConfigError('distribution', `must be 'uniform' or 'zipf', got ${String(opts.distribution)}`);
+  if (opts.distribution !== undefined && !['uniform', 'zipf', 'cyclic'].includes(opts.distribution)) {
+    throw new ConfigError('distribution', `must be 'uniform', 'zipf' or 'cyclic', got ${String(opts.distribution)}`);
   }
   const s = opts.zipfExponent;
   if (s !== undefined && (typeof s !== 'number' || !Number.isFinite(s) || s < 0)) {
@@ -201,7 +209,7 @@ export function generateTransaction(seq: number, opts: ResolvedGeneratorOptions)
   const p = opts as Plan;
   const lo = seq >>> 0;
   const hi = (seq - lo) / TWO_32;
-  const key = p.zipf === undefined ? Math.floor(uniform53(lo, hi, p.keyA, p.keyB) * p.keys) : zipfKey(p, p.zipf, lo, hi);
+  const key = p.zipf !== undefined ? zipfKey(p, p.zipf, lo, hi) : p.distribution === 'cyclic' ? seq % p.keys : Math.floor(uniform53(lo, hi, p.keyA, p.keyB) * p.keys);
   const tx: Transaction = {
     transaction_id: seq,
     customer_id: customerId(key),
@@ -216,11 +224,10 @@ export function generateTransaction(seq: number, opts: ResolvedGeneratorOptions)
   return tx;
 }
 
-/** Reads one subtask's share of the synthetic stream; see the module comment for the split. */
+/** Reads one subtask's splits of the synthetic stream; see the module comment. */
 export class GeneratorReader implements SourceReader {
   private readonly plan: ResolvedGeneratorOptions;
-  private readonly stride: number;
-  private next: number;
+  private readonly splits: SplitMerge;
   /** Records per millisecond for this subtask, 0 when unlimited. */
   private readonly ratePerMs: number;
   private clock: Clock | undefined;
@@ -228,24 +235,16 @@ export class GeneratorReader implements SourceReader {
   private emittedSinceStart = 0;
 
   /**
-   * `resumeFrom` is a value returned by position() of the same subtask of an earlier reader with
-   * the same options and parallelism; without it the subtask starts at startAt + subtask.
+   * Without `restored` the subtask reads its fresh split; with it, the union of the splits in
+   * those positions (values of position() of readers with the same options), possibly none.
    */
-  constructor(options: GeneratorOptions, subtask: number, parallelism: number, resumeFrom?: number) {
+  constructor(options: GeneratorOptions, subtask: number, parallelism: number, restored?: SourceSplitState[]) {
     this.plan = resolveGeneratorOptions(options);
     integer('parallelism', parallelism, 1, 1 << 20);
     integer('subtask', subtask, 0, parallelism - 1);
-    this.stride = parallelism;
-    const first = this.plan.startAt + subtask;
-    if (resumeFrom === undefined) {
-      this.next = first;
-    } else {
-      integer('resumeFrom', resumeFrom, first, Number.MAX_SAFE_INTEGER);
-      if ((resumeFrom - first) % parallelism !== 0) {
-        throw new ConfigError('resumeFrom', `${resumeFrom} is not a position of subtask ${subtask} of ${parallelism} starting at ${this.plan.startAt}`);
-      }
-      this.next = resumeFrom;
-    }
+    const { startAt, records } = this.plan;
+    const splits = restored === undefined ? [{ next: startAt + subtask, stride: parallelism }] : restoredSplits(restored, startAt);
+    this.splits = new SplitMerge(splits, records);
     this.ratePerMs = this.plan.ratePerSec === undefined ? 0 : this.plan.ratePerSec / parallelism / 1000;
   }
 
@@ -254,7 +253,7 @@ export class GeneratorReader implements SourceReader {
   }
 
   poll(max: number, out: Collector): boolean | Promise<boolean> {
-    if (this.ratePerMs === 0 || this.next >= this.plan.records) return this.emit(max, out);
+    if (this.ratePerMs === 0 || this.splits.next >= this.plan.records) return this.emit(max, out);
     const clock = this.clock;
     if (clock === undefined) throw new Error('GeneratorReader.poll() called before open()');
     const now = clock.now();
@@ -267,9 +266,9 @@ export class GeneratorReader implements SourceReader {
     return clock.sleep(wait).then(() => this.emit(Math.min(max, Math.max(1, this.due(clock.now()))), out));
   }
 
-  /** Next sequence number this subtask would emit; ≥ records once exhausted. */
-  position(): number {
-    return this.next;
+  /** The unexhausted splits, as fresh copies ordered by next; [] once exhausted. */
+  position(): GeneratorSplit[] {
+    return this.splits.splits();
   }
 
   /** Records the schedule allows by `now`; the first is due at once, and a backlog is caught up. */
@@ -279,19 +278,25 @@ export class GeneratorReader implements SourceReader {
 
   private emit(max: number, out: Collector): boolean {
     const { records, stampWallTime } = this.plan;
-    const stride = this.stride;
-    let seq = this.next;
+    const splits = this.splits;
     let count = 0;
     // One stamp per poll: a poll takes microseconds, and reading the clock per record cost more than generating it.
     const emittedAt = stampWallTime ? wallNow() : 0;
-    for (; count < max && seq < records; count++, seq += stride) {
-      const tx = generateTransaction(seq, this.plan);
-      if (stampWallTime) tx.emittedAt = emittedAt;
-      // Advance before collect so that position() is right even if a downstream operator throws.
-      this.next = seq + stride;
-      out.collect(tx);
+    for (;;) {
+      const stride = splits.stride;
+      const end = Math.min(records, splits.limit);
+      let seq = splits.next;
+      for (; count < max && seq < end; count++, seq += stride) {
+        const tx = generateTransaction(seq, this.plan);
+        if (stampWallTime) tx.emittedAt = emittedAt;
+        // Advance before collect so that position() is right even if a downstream operator throws.
+        splits.next = seq + stride;
+        out.collect(tx);
+      }
+      // Advancing even when max is reached keeps the head unexhausted while other splits remain.
+      if (seq < end || !splits.advance()) break;
     }
     this.emittedSinceStart += count;
-    return this.next < records;
+    return splits.next < records;
   }
 }

@@ -52,8 +52,8 @@ t.test('file sink writes CSV with header and quoting', async (t) => {
     { id: 4, text: '', note: { nested: [1, 2] } },
   ];
   await run(records, (s) => void s.sinkToFile(dir));
-  t.strictSame(readdirSync(dir), ['part-0.csv'], 'one part file named after the subtask');
-  const text = readFileSync(join(dir, 'part-0.csv'), 'utf8');
+  t.strictSame(readdirSync(dir), ['part-0-0.csv'], 'one part file named after the subtask, committed at the end');
+  const text = readFileSync(join(dir, 'part-0-0.csv'), 'utf8');
   t.equal(text, [
     'id,text,note',
     '1,plain,',
@@ -67,15 +67,15 @@ t.test('file sink writes CSV with header and quoting', async (t) => {
 t.test('file sink writes scalars under a value column', async (t) => {
   const dir = tempDir(t);
   await run(['x', 'y,z', 7], (s) => void s.sinkToFile(dir));
-  t.equal(readFileSync(join(dir, 'part-0.csv'), 'utf8'), 'value\nx\n"y,z"\n7\n');
+  t.equal(readFileSync(join(dir, 'part-0-0.csv'), 'utf8'), 'value\nx\n"y,z"\n7\n');
 });
 
 t.test('file sink writes JSON lines', async (t) => {
   const dir = tempDir(t);
   const records = [{ a: 1, s: 'x\ny' }, { a: 2, big: 10n }, 'str', [1, 2]];
   await run(records, (s) => void s.sinkToFile(dir, { format: 'jsonl' }));
-  t.strictSame(readdirSync(dir), ['part-0.jsonl']);
-  const lines = readFileSync(join(dir, 'part-0.jsonl'), 'utf8').split('\n');
+  t.strictSame(readdirSync(dir), ['part-0-0.jsonl']);
+  const lines = readFileSync(join(dir, 'part-0-0.jsonl'), 'utf8').split('\n');
   t.equal(lines.pop(), '', 'ends with a newline');
   t.strictSame(lines.map((l) => JSON.parse(l)), [{ a: 1, s: 'x\ny' }, { a: 2, big: '10' }, 'str', [1, 2]]);
 });
@@ -90,9 +90,9 @@ t.test('file sink at parallelism 2 writes two part files whose union is the inpu
   const dir = tempDir(t);
   const records = Array.from({ length: 3000 }, (_, i) => ({ i, s: `v,${i}` }));
   await run(records, (s) => void s.sinkToFile(dir), 2);
-  t.strictSame(readdirSync(dir).sort(), ['part-0.csv', 'part-1.csv']);
+  t.strictSame(readdirSync(dir).sort(), ['part-0-0.csv', 'part-1-0.csv']);
   const rows: string[] = [];
-  for (const f of ['part-0.csv', 'part-1.csv']) {
+  for (const f of ['part-0-0.csv', 'part-1-0.csv']) {
     const lines = readFileSync(join(dir, f), 'utf8').split('\n');
     t.equal(lines[0], 'i,s', `${f} has the header`);
     t.equal(lines.pop(), '', `${f} ends with a newline`);
@@ -103,8 +103,8 @@ t.test('file sink at parallelism 2 writes two part files whose union is the inpu
 
   const jdir = tempDir(t);
   await run(records, (s) => void s.sinkToFile(jdir, { format: 'jsonl' }), 2);
-  t.strictSame(readdirSync(jdir).sort(), ['part-0.jsonl', 'part-1.jsonl']);
-  const all = ['part-0.jsonl', 'part-1.jsonl'].flatMap((f) => readFileSync(join(jdir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { i: number }));
+  t.strictSame(readdirSync(jdir).sort(), ['part-0-0.jsonl', 'part-1-0.jsonl']);
+  const all = ['part-0-0.jsonl', 'part-1-0.jsonl'].flatMap((f) => readFileSync(join(jdir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { i: number }));
   t.strictSame(all.map((r) => r.i).sort((a, b) => a - b), records.map((r) => r.i));
 });
 
@@ -118,11 +118,15 @@ t.test('file sink whose folder cannot be created fails the job', async (t) => {
   t.match(err.message, /Sink: File/, 'names the sink');
 });
 
-t.test('file sink whose part file cannot be opened fails the job', async (t) => {
+t.test('file sink refuses a folder holding an earlier run\'s output', async (t) => {
   const dir = tempDir(t);
-  mkdirSync(join(dir, 'part-0.jsonl'));
-  const err = await failureOf(run([{ a: 1 }, { a: 2 }], (s) => void s.sinkToFile(dir, { format: 'jsonl' })));
-  t.match(err.message, /EISDIR|directory/i);
+  await run([{ a: 1 }], (s) => void s.sinkToFile(dir, { format: 'jsonl' }));
+  const err = await failureOf(run([{ a: 2 }], (s) => void s.sinkToFile(dir, { format: 'jsonl' })));
+  t.equal(err.name, 'ConfigError');
+  t.ok(err.message.includes(dir), 'names the folder');
+  t.match(err.message, /earlier run; remove them or resume the job from a checkpoint/);
+  t.strictSame(readdirSync(dir), ['part-0-0.jsonl'], 'the earlier output is left as it was');
+  t.equal(readFileSync(join(dir, 'part-0-0.jsonl'), 'utf8'), '{"a":1}\n');
 });
 
 t.test('print sink at parallelism 1 prints raw strings and JSON, no prefix', async (t) => {
@@ -212,7 +216,7 @@ t.test('CSV header names are quoted like values', async (t) => {
   // A column name with a comma or quote must not change the file's column count.
   const dir = tempDir(t);
   await run([{ 'a,b': 1, 'say "x"': 2 }], (s) => void s.sinkToFile(dir));
-  t.equal(readFileSync(join(dir, 'part-0.csv'), 'utf8'), '"a,b","say ""x"""\n1,2\n');
+  t.equal(readFileSync(join(dir, 'part-0-0.csv'), 'utf8'), '"a,b","say ""x"""\n1,2\n');
 });
 
 t.test('a print target failing while full fails the job instead of crashing the process', async (t) => {
@@ -258,4 +262,6 @@ t.test('a failed job leaves no file sink part file open', { skip: existsSync('/p
   t.match(err.message, /boom/);
   for (let i = 0; i < 50 && openParts().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
   t.strictSame(openParts(), [], 'no descriptor of a part file is left open');
+  for (let i = 0; i < 50 && readdirSync(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.strictSame(readdirSync(dir), [], 'the in-progress files of the failed run are removed');
 });

@@ -143,8 +143,8 @@ script('abort of a future id makes only that id obsolete', 2, EO, [
 ]);
 
 script('final and savepoint flags pass through', 2, EO, [
-  [['barrier', 1, 1, { savepoint: true }], [started(1)], [1]],
-  [['barrier', 0, 1, { savepoint: true }], [aligned(1, 1, { savepoint: true })], []],
+  [['barrier', 1, 1, { savepoint: '/sp' }], [started(1)], [1]],
+  [['barrier', 0, 1, { savepoint: '/sp' }], [aligned(1, 1, { savepoint: '/sp' })], []],
   [['barrier', 0, 2, { final: true }], [started(2)], [0]],
   [['barrier', 1, 2, { final: true }], [aligned(2, 0, { final: true })], []],
   [['end', 0], [], []],

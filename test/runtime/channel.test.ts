@@ -106,7 +106,7 @@ async function checkChannel(t: Tap, output: OutputChannel, input: InputChannel, 
     { kind: 'barrier', id: 1, timestamp: 42 },
     { kind: 'batch', records: ['x', null, true] },
     { kind: 'batch', records: [3.25] },
-    { kind: 'barrier', id: 2, timestamp: 43, savepoint: true },
+    { kind: 'barrier', id: 2, timestamp: 43, savepoint: '/savepoints/sp-2' },
     { kind: 'batch', records: [] },
   ];
   for (const m of sent) output.send(m);

@@ -12,7 +12,7 @@ import { createKeyedBackend } from '../../backends/factory.js';
 import { execute } from '../../runtime/execute.js';
 import { CheckpointStorage } from '../../runtime/checkpoint-storage.js';
 import { keyGroupOf } from '../../runtime/keygroups.js';
-import { generateTransaction, resolveGeneratorOptions } from '../../operators/sources/generator.js';
+import { generateTransaction, resolveGeneratorOptions, type GeneratorSplit } from '../../operators/sources/generator.js';
 import { applyRecord, type CustomerState } from '../fixtures/jobs/keyed-state.js';
 import type { CheckpointMetadata } from '../../runtime/checkpoint-types.js';
 
@@ -72,7 +72,7 @@ for (const mode of ['full', 'incremental'] as const) {
       let midStream = 0;
       for (const id of ids) {
         const meta = await storage.readMetadata(id);
-        const positions = meta.subtasks.filter((s) => s.chain === 0).sort((a, b) => a.subtask - b.subtask).map((s) => s.sourcePosition as number);
+        const positions = meta.subtasks.filter((s) => s.chain === 0).sort((a, b) => a.subtask - b.subtask).map((s) => (s.sourcePosition as GeneratorSplit[])[0]?.next ?? RECORDS);
         t.equal(positions.length, parallelism, `checkpoint ${id} has a position per source subtask`);
         if (positions.some((p) => p < RECORDS)) midStream++;
         const want = expectedAt(positions);

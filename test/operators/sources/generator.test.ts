@@ -1,10 +1,10 @@
 import t from 'tap';
-import type { OperatorContext } from '../../../operators/api.js';
+import type { OperatorContext, SourceSplitState } from '../../../operators/api.js';
 import { ManualClock, type Clock } from '../../../runtime/clock.js';
 import { ConfigError } from '../../../runtime/errors.js';
 import {
   GENERATOR_EPOCH_MS, GeneratorReader, generateTransaction, resolveGeneratorOptions, validateGeneratorOptions,
-  type GeneratorOptions, type Transaction,
+  type GeneratorOptions, type GeneratorSplit, type Transaction,
 } from '../../../operators/sources/generator.js';
 
 function ctx(subtask = 0, parallelism = 1, clock: Clock = new ManualClock()): OperatorContext {
@@ -78,7 +78,6 @@ t.test('parallel split: any parallelism yields the same records', async (t) => {
   const one = readAll(opts, 1);
   t.strictSame(readAll(opts, 2), one, 'p = 2');
   t.strictSame(readAll(opts, 3), one, 'p = 3');
-  const ids = (rs: Transaction[]) => rs.map((r) => r.transaction_id);
   const expected = Array.from({ length: 93 }, (_, i) => i + 7);
   for (const p of [1, 2, 3, 5, 200]) {
     t.strictSame(ids(readAll({ records: 100, keys: 5, startAt: 7 }, p)), expected, `startAt 7, p = ${p}`);
@@ -88,31 +87,153 @@ t.test('parallel split: any parallelism yields the same records', async (t) => {
   t.strictSame(readAll({ records: 10, keys: 5, startAt: 10 }, 2), [], 'startAt = records is an empty stream');
 });
 
-t.test('resume from position() continues exactly', async (t) => {
+function state(subtask: number, parallelism: number, position: unknown): SourceSplitState {
+  return { subtask, parallelism, position };
+}
+
+const ids = (rs: Transaction[]) => rs.map((r) => r.transaction_id);
+
+function increasing(seqs: number[]): boolean {
+  return seqs.every((x, i) => i === 0 || x > seqs[i - 1]!);
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
+
+t.test('a fresh reader has one split, and position() lists the unexhausted splits', async (t) => {
+  const opts: GeneratorOptions = { records: 20, keys: 5, startAt: 3 };
+  const r = new GeneratorReader(opts, 2, 4);
+  t.strictSame(r.position(), [{ next: 5, stride: 4 }]);
+  t.strictSame(ids(drain(r)), [5, 9, 13, 17], 'the split is startAt + subtask, stride parallelism');
+  t.strictSame(r.position(), [], 'exhausted: no splits');
+  t.strictSame(new GeneratorReader({ ...opts, startAt: 19 }, 1, 2).position(), [], 'a split starting at records is exhausted at once');
+  const whole = new GeneratorReader(opts, 0, 1);
+  const pos = whole.position();
+  pos[0]!.next = 100;
+  t.strictSame(whole.position(), [{ next: 3, stride: 1 }], 'position() returns copies');
+  const restored = [state(0, 1, [{ next: 7, stride: 2 }])];
+  drain(new GeneratorReader(opts, 0, 1, restored));
+  t.strictSame(restored[0]!.position, [{ next: 7, stride: 2 }], 'the restored positions are not mutated');
+});
+
+t.test('restore at the same parallelism continues exactly', async (t) => {
   const opts: GeneratorOptions = { records: 500, keys: 30, distribution: 'zipf', startAt: 4 };
   const p = 3;
   for (const subtask of [0, 2]) {
     const full = drain(new GeneratorReader(opts, subtask, p));
-    for (const cut of [0, 1, 50, 163]) {
+    for (const cut of [0, 1, 50, 163, 164]) {
       const first = new GeneratorReader(opts, subtask, p);
       const head: Transaction[] = [];
       first.poll(cut, collector(head));
       const pos = first.position();
-      t.equal(pos, full[cut]?.transaction_id ?? pos, 'position is the next sequence number');
-      const rest = drain(new GeneratorReader(opts, subtask, p, pos), 7);
-      t.strictSame([...head, ...rest], full, `subtask ${subtask} resumed after ${cut}`);
+      const expected = cut < full.length ? [{ next: full[cut]!.transaction_id, stride: p }] : [];
+      t.strictSame(pos, expected, 'the position is the split from the next sequence number on');
+      // A checkpoint stores the position serialized.
+      const restored = [state(subtask, p, JSON.parse(JSON.stringify(pos)))];
+      const rest = drain(new GeneratorReader(opts, subtask, p, restored), 7);
+      t.strictSame([...head, ...rest], full, `subtask ${subtask} restored after ${cut}`);
     }
   }
-  const done = new GeneratorReader(opts, 1, p);
-  drain(done);
-  t.ok(done.position() >= 500, 'an exhausted reader is positioned past records');
-  const after = new GeneratorReader(opts, 1, p, done.position());
+  const done = new GeneratorReader(opts, 1, p, [state(1, p, [])]);
   const none: Transaction[] = [];
-  t.equal(after.poll(10, collector(none)), false);
+  t.equal(done.poll(10, collector(none)), false, 'restoring an exhausted position reads nothing');
   t.equal(none.length, 0);
-  for (const bad of [4, 6, 1.5, Number.NaN]) {
-    t.throws(() => new GeneratorReader(opts, 1, p, bad), { name: 'ConfigError', detail: { option: 'resumeFrom' } }, `resumeFrom ${bad}`);
+});
+
+/**
+ * Runs the stream through successive parallelisms: at each stage every subtask reads some
+ * records, then new subtask i of the next stage restores the positions of former subtasks k
+ * with k mod q = i. The last stage reads to the end. Returns every emitted sequence number, and
+ * the readers whose output was not increasing.
+ */
+function rescale(opts: GeneratorOptions, stages: number[]): { emitted: number[]; unordered: string[] } {
+  const emitted: number[] = [];
+  const unordered: string[] = [];
+  let states: SourceSplitState[] | undefined;
+  stages.forEach((q, stage) => {
+    const last = stage === stages.length - 1;
+    const next: SourceSplitState[] = [];
+    for (let i = 0; i < q; i++) {
+      const restored = states?.filter((s) => s.subtask % q === i);
+      const r = new GeneratorReader(opts, i, q, restored);
+      const got: Transaction[] = [];
+      if (last) drain(r, 7, got);
+      else r.poll((i * 37 + stage * 11) % 60, collector(got));
+      const seqs = ids(got);
+      if (!increasing(seqs)) unordered.push(`stage ${stage}, subtask ${i}/${q}`);
+      emitted.push(...seqs);
+      next.push(state(i, q, r.position()));
+    }
+    states = next;
+  });
+  return { emitted, unordered };
+}
+
+t.test('rescaling: old and new subtasks together emit every number exactly once', async (t) => {
+  const opts: GeneratorOptions = { records: 300, keys: 10, startAt: 5 };
+  for (const stages of [[2, 3], [3, 1], [1, 2], [3, 2], [4, 2], [3, 2, 5, 1], [1, 4, 3, 4, 2]]) {
+    const { emitted, unordered } = rescale(opts, stages);
+    t.strictSame(emitted.sort((a, b) => a - b), range(5, 300), stages.join(' → '));
+    t.strictSame(unordered, [], 'every reader emits in increasing order');
   }
+  const short = rescale({ records: 40, keys: 3 }, [3, 2, 1]);
+  t.strictSame(short.emitted.sort((a, b) => a - b), range(0, 40), 'some subtasks exhausted before the restore');
+});
+
+t.test('several splits are merged in increasing order', async (t) => {
+  const opts: GeneratorOptions = { records: 200, keys: 7, distribution: 'zipf', seed: 8 };
+  const splits: GeneratorSplit[] = [{ next: 40, stride: 4 }, { next: 1, stride: 4 }, { next: 6, stride: 4 }, { next: 103, stride: 4 }];
+  const expected = splits.flatMap((s) => range(0, 200).filter((x) => x >= s.next && (x - s.next) % s.stride === 0)).sort((a, b) => a - b);
+  const resolved = resolveGeneratorOptions(opts);
+  for (const batch of [1, 3, 50, 1000]) {
+    const r = new GeneratorReader(opts, 0, 1, [state(0, 4, splits.slice(0, 2)), state(2, 4, splits.slice(2))]);
+    const got = drain(r, batch);
+    t.strictSame(ids(got), expected, `batch ${batch}`);
+    t.ok(got.every((x) => JSON.stringify(x) === JSON.stringify(generateTransaction(x.transaction_id, resolved))), 'records as generated');
+  }
+  const mixed = new GeneratorReader(opts, 0, 1, [state(0, 2, [{ next: 0, stride: 2 }]), state(1, 3, [{ next: 0, stride: 3 }, { next: 0, stride: 3 }])]);
+  t.strictSame(ids(drain(mixed, 4)), range(0, 200).filter((x) => x % 2 === 0 || x % 3 === 0), 'overlapping splits: their union, each number once');
+
+  const full = ids(drain(new GeneratorReader(opts, 1, 2, [state(1, 4, splits)])));
+  for (const cut of [0, 1, 10, 11, 49, 99]) {
+    const first = new GeneratorReader(opts, 1, 2, [state(1, 4, splits)]);
+    const head: Transaction[] = [];
+    first.poll(cut, collector(head));
+    const pos = first.position();
+    t.ok(increasing(pos.map((s) => s.next)), 'position() is ordered by next');
+    const rest = drain(new GeneratorReader(opts, 0, 1, [state(1, 2, pos)]), 9);
+    t.strictSame([...ids(head), ...ids(rest)], full, `a merged reader restored after ${cut}`);
+  }
+});
+
+t.test('an empty restored list is exhausted at once', async (t) => {
+  for (const ratePerSec of [undefined, 5]) {
+    const r = new GeneratorReader({ records: 100, keys: 5, ratePerSec }, 3, 4, []);
+    r.open(ctx(3, 4));
+    const got: Transaction[] = [];
+    t.equal(r.poll(10, collector(got)), false, `synchronously, ratePerSec ${ratePerSec}`);
+    t.equal(got.length, 0);
+    t.strictSame(r.position(), []);
+  }
+});
+
+t.test('malformed restored positions name the former subtask', async (t) => {
+  const opts: GeneratorOptions = { records: 100, keys: 5, startAt: 10 };
+  const good = state(1, 3, [{ next: 11, stride: 3 }]);
+  const cases: unknown[] = [
+    17, null, undefined, 'x', { next: 11, stride: 3 }, [null], [5], [[11, 3]], [{ next: 11 }], [{ stride: 3 }],
+    [{ next: 11.5, stride: 3 }], [{ next: '11', stride: 3 }], [{ next: Number.NaN, stride: 3 }], [{ next: Infinity, stride: 3 }],
+    [{ next: 2 ** 53, stride: 3 }], [{ next: 11, stride: 0 }], [{ next: 11, stride: -3 }], [{ next: 11, stride: 1.5 }],
+    [{ next: 9, stride: 3 }], [{ next: 11, stride: 3 }, { next: -1, stride: 3 }],
+  ];
+  for (const position of cases) {
+    t.throws(() => new GeneratorReader(opts, 0, 2, [good, state(5, 6, position)]),
+      { name: 'ConfigError', detail: { option: 'restored' }, message: /former subtask 5\b/ }, JSON.stringify(position) ?? 'undefined');
+  }
+  t.throws(() => new GeneratorReader(opts, 0, 2, [null as unknown as SourceSplitState]), { name: 'ConfigError', detail: { option: 'restored' } });
+  t.throws(() => new GeneratorReader(opts, 0, 2, {} as unknown as SourceSplitState[]), { name: 'ConfigError', detail: { option: 'restored' } });
+  t.doesNotThrow(() => new GeneratorReader(opts, 0, 2, [good, state(2, 3, [{ next: 500, stride: 1 }])]), 'a split past records is exhausted, not malformed');
 });
 
 t.test('poll contract', async (t) => {
@@ -233,4 +354,20 @@ t.test('rate limiting follows ctx.clock', async (t) => {
   }
   t.equal(slept, 0, 'polling behind schedule never sleeps');
   t.equal(n.length, 1001, '1000 records per second of clock time, plus the one due at time 0');
+
+  // 10/s over 2 subtasks after a restore from 4: this subtask merges two splits at 5/s.
+  const clock3 = new ManualClock();
+  const merged = new GeneratorReader({ records: 100, keys: 5, ratePerSec: 10 }, 0, 2, [state(0, 4, [{ next: 0, stride: 4 }]), state(2, 4, [{ next: 2, stride: 4 }])]);
+  merged.open(ctx(0, 2, clock3));
+  const m: Transaction[] = [];
+  for (let ms = 0; ms <= 1000; ms += 200) {
+    if (ms > 0) clock3.advance(200);
+    t.equal(merged.poll(50, collector(m)), true, `due at ${ms} ms`);
+  }
+  t.strictSame(ids(m), [0, 2, 4, 6, 8, 10], 'one record every 200 ms, in sequence order');
+  const pending2 = merged.poll(50, collector(m));
+  t.ok(pending2 instanceof Promise, 'ahead of schedule');
+  clock3.advance(200);
+  t.equal(await pending2, true);
+  t.strictSame(ids(m).slice(6), [12]);
 });
