@@ -4,13 +4,17 @@ import { execute } from '../../runtime/execute.js';
 import { formatCheckpointStats } from '../../runtime/checkpoint-stats.js';
 import { parseParams, positiveInt, resolveJob } from '../args.js';
 import { checkpointArgs, withCheckpointFlags } from '../checkpoint-args.js';
+import { restartArgs, withRestartFlags } from '../restart-args.js';
+import { formatRecovery } from '../../runtime/recovery-report.js';
+import { JobControl } from '../../runtime/job-control.js';
+import { ConfigError } from '../../runtime/errors.js';
 
 /** Registers the run command. */
 export function runCommand(y: Argv): Argv {
   return y.command(
     'run <job>',
     'Run a job module (or a bundled job: transactions) to completion',
-    (c) => withCheckpointFlags(c)
+    (c) => withRestartFlags(withCheckpointFlags(c))
       .positional('job', { type: 'string', describe: 'path of a job module (.js) or the name of a bundled job', demandOption: true })
       .option('parallelism', { alias: 'p', type: 'number', describe: 'default parallelism of the job\'s operators' })
       .option('max-parallelism', { type: 'number', describe: 'number of key groups (default: derived from parallelism)' })
@@ -21,11 +25,27 @@ export function runCommand(y: Argv): Argv {
       .option('batch-size', { type: 'number', describe: 'records per channel batch (default 1024)' })
       .option('linger-ms', { type: 'number', describe: 'longest wait before a partly filled batch is sent (default 5)' })
       .option('credits', { type: 'number', describe: 'batches a receiver lets each sender have in flight (default 4)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the job statistics as JSON on stdout at the end' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print the job statistics as JSON on stdout at the end' })
+      .option('from-savepoint', { type: 'string', describe: 'resume from a savepoint folder (any parallelism, either state backend)' })
+      .option('from-checkpoint', { type: 'string', describe: 'resume from a retained checkpoint: a chk-<n> folder, or a job folder (its newest checkpoint)' })
+      .option('savepoint-dir', { type: 'string', describe: 'where savepoints go: SIGUSR2 takes one, SIGTERM stops the job with one (needs --checkpoint-interval)' })
+      .option('inject-failure', { type: 'string', array: true, describe: 'inject failures (repeatable): records=N@OPERATOR[#SUBTASK], checkpoint=N, restore[=K], random=K; suffix !throw (default) or !exit' })
+      .option('inject-seed', { type: 'number', describe: 'seed of random=K injections (default 1)' })
+      .option('inject-horizon', { type: 'number', describe: 'random=K injections fire within this many records of a subtask (default 100000)' }),
     async (argv) => {
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
+      const control = new JobControl();
+      const savepointDir = argv['savepoint-dir'] as string | undefined;
+      const saved = (what: string) => (dir: string) => process.stderr.write(`snapflow: ${what} ${dir}\n`);
+      const failed = (err: Error) => process.stderr.write(`snapflow: savepoint failed: ${err.message}\n`);
+      const onUsr2 = () => void control.savepoint(savepointDir!).then(saved('savepoint written to'), failed);
+      const onTerm = () => void control.stopWithSavepoint(savepointDir!).then(saved('stopping with savepoint'), (err: Error) => (failed(err), abort.abort()));
+      if (savepointDir !== undefined) {
+        process.on('SIGUSR2', onUsr2);
+        process.on('SIGTERM', onTerm);
+      }
       // With every actor waiting and no timer or port left, Node would exit 0 in the middle of the job.
       const onStall = () => {
         process.stderr.write('snapflow: the job stalled: every actor is waiting and no message can arrive\n');
@@ -34,6 +54,9 @@ export function runCommand(y: Argv): Argv {
       process.once('beforeExit', onStall);
       try {
         const state = checkpointArgs(argv);
+        const from = [argv['from-savepoint'], argv['from-checkpoint']].filter((v) => v !== undefined) as string[];
+        if (from.length > 1) throw new ConfigError('from-savepoint', 'give --from-savepoint or --from-checkpoint, not both');
+        if (savepointDir !== undefined && !state.checkpointing) throw new ConfigError('savepoint-dir', 'savepoints need checkpointing on; add --checkpoint-interval');
         const job = resolveJob(argv.job as string);
         process.stderr.write(`snapflow: running ${job}\n`);
         const result = await execute(job, {
@@ -50,13 +73,22 @@ export function runCommand(y: Argv): Argv {
           },
           signal: abort.signal,
           ...state,
+          restart: restartArgs(argv),
+          fromCheckpoint: from[0],
+          injectFailures: argv['inject-failure'] as string[] | undefined,
+          injectSeed: argv['inject-seed'] as number | undefined,
+          injectHorizon: argv['inject-horizon'] as number | undefined,
+          control,
         });
         const s = result.stats;
         process.stderr.write(`snapflow: job finished: ${s.sourceRecords} source records in ${(s.durationMs / 1000).toFixed(2)} s (${s.recordsPerSec} records/s), ${s.actors.length} actors\n`);
         if (s.checkpoints) process.stderr.write(formatCheckpointStats(s.checkpoints));
+        process.stderr.write(formatRecovery(s));
         if (argv.json) process.stdout.write(JSON.stringify(s) + '\n');
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGUSR2', onUsr2);
+        process.off('SIGTERM', onTerm);
         process.off('beforeExit', onStall);
       }
     },

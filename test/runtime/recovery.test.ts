@@ -7,51 +7,16 @@
  * without failures.
  */
 import t from 'tap';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execute, type ExecuteOptions } from '../../runtime/execute.js';
 import type { JobResult } from '../../runtime/coordinator.js';
-import { CheckpointStorage } from '../../runtime/checkpoint-storage.js';
-import { createKeyedBackend } from '../../backends/factory.js';
-import { keyGroupOf } from '../../runtime/keygroups.js';
 import type { CheckRow } from '../fixtures/jobs/exactly-once.js';
+import { audit, finalState, KEYS, RECORDS } from './recovery-support.js';
 
 const JOB = new URL('../fixtures/jobs/exactly-once.js', import.meta.url);
-const RECORDS = 6_000;
-const KEYS = 60;
-
-/** Lost, duplicated and out-of-order records in a run's collect output. */
-export function audit(rows: CheckRow[], records = RECORDS): { lost: number; duplicated: number; violations: number } {
-  const seen = new Uint8Array(records);
-  let duplicated = 0;
-  let violations = 0;
-  for (const r of rows) {
-    if ('violation' in r) violations++;
-    else if (seen[r.id]++ > 0) duplicated++;
-  }
-  return { lost: seen.reduce((n, v) => n + (v === 0 ? 1 : 0), 0), duplicated, violations };
-}
-
-/** The last sequence number per key in the newest checkpoint of the job folder, read through a heap backend. */
-async function finalState(jobDir: string, workDir: string): Promise<Map<string, number>> {
-  const storage = new CheckpointStorage(jobDir);
-  const ids = await storage.completedIds();
-  const meta = await storage.readMetadata(ids[ids.length - 1]);
-  const backend = createKeyedBackend({ kind: 'heap', mode: 'full', keyGroups: { start: 0, end: meta.maxParallelism - 1 }, workDir, maxDeltas: 20, maxDeltaRatio: 0.5 });
-  await backend.restore(meta.subtasks.flatMap((s) => (s.keyed ? [s.keyed] : [])), storage.source());
-  const last = backend.valueState<number>('last');
-  const out = new Map<string, number>();
-  for (let k = 0; k < KEYS; k++) {
-    const key = `C${k}`;
-    backend.setCurrentKey(key, keyGroupOf(key, meta.maxParallelism));
-    const v = last.value();
-    if (v !== undefined) out.set(key, v);
-  }
-  await backend.dispose();
-  return out;
-}
-
 interface Case {
   parallelism: number;
   mode?: 'full' | 'incremental';
@@ -110,12 +75,50 @@ t.test('worker threads: hard exits in a map and during a snapshot', async (t) =>
   t.match(result.stats.restarts.map((r) => r.cause).join('\n'), /worker thread ended unexpectedly/);
 });
 
-/** Newest completed chk-<n> folder of the job folder inside `ckptDir`. */
-async function newestCheckpoint(ckptDir: string): Promise<string> {
-  const [job] = await readdir(ckptDir);
-  const storage = new CheckpointStorage(join(ckptDir, job));
-  const ids = await storage.completedIds();
-  return join(ckptDir, job, `chk-${ids[ids.length - 1]}`);
+/** Newest completed chk-<n> folder of the job folder inside `ckptDir`; synchronous, so the runner cannot move on meanwhile. */
+function newestCheckpoint(ckptDir: string): string {
+  const [job] = readdirSync(ckptDir);
+  const ids = readdirSync(join(ckptDir, job)).filter((n) => /^chk-\d+$/.test(n) && existsSync(join(ckptDir, job, n, '_metadata'))).map((n) => Number(n.slice(4)));
+  return join(ckptDir, job, `chk-${Math.max(...ids)}`);
 }
 
-export { newestCheckpoint };
+/** Damages one state file of the newest checkpoint: cut short (seen before reading) or one byte flipped (seen by the checksum). */
+function damageNewest(ckptDir: string, how: 'truncate' | 'flip'): void {
+  const chk = newestCheckpoint(ckptDir);
+  const file = join(chk, readdirSync(chk).find((f) => f.endsWith('.sfs'))!);
+  const bytes = readFileSync(file);
+  if (how === 'truncate') writeFileSync(file, bytes.subarray(0, bytes.length - 1));
+  else writeFileSync(file, Buffer.from(bytes.map((b, i) => (i === bytes.length >> 1 ? b ^ 0xff : b))));
+}
+
+for (const how of ['truncate', 'flip'] as const) {
+  t.test(`a damaged newest checkpoint (${how}) is passed over for the one before, with a warning`, async (t) => {
+    const lines: string[] = [];
+    let damaged = false;
+    const { result, dir } = await runCase(t, {
+      parallelism: 2, retained: 2, inject: ['records=2500@Pass#0'],
+      log: (line, ckptDir) => {
+        lines.push(line);
+        if (line.startsWith('restart 1')) {
+          damageNewest(ckptDir, how);
+          damaged = true;
+        }
+      },
+    });
+    t.ok(damaged, 'the checkpoint was damaged during the restart');
+    await assertExactlyOnce(t, result, dir, 1);
+    t.match(lines.join('\n'), /warning: .*checkpoint \d+ .*falling back to an older one/);
+    t.match(result.stats.checkpoints!.warnings.join('\n'), /falling back/);
+  });
+}
+
+t.test('with no older checkpoint retained, a damaged one ends the job with a clear error', async (t) => {
+  const err = await runCase(t, {
+    parallelism: 1, retained: 1, inject: ['records=2500@Pass#0'],
+    log: (line, ckptDir) => {
+      if (line.startsWith('restart 1')) damageNewest(ckptDir, 'truncate');
+    },
+  }).then(() => null, (e: Error) => e);
+  t.ok(err, 'the job failed');
+  t.match(err?.message, /no retained checkpoint can be restored .*--retained/);
+});
