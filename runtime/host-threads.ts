@@ -57,6 +57,9 @@ export class ThreadHost implements ActorHost {
       resourceLimits: this.opts.workerMemoryMb ? { maxOldGenerationSizeMb: this.opts.workerMemoryMb } : undefined,
     });
     this.pool = pool;
+    // A worker that dies after its tasks were already failed (an out-of-memory error arrives after its exit) is reported on the pool, not on a task.
+    const poolFailed = new Promise<never>((_, reject) => pool.on('error', reject));
+    poolFailed.catch(() => {});
     const fingerprint = planFingerprint(plan);
     return actors.map((w, i) => {
       const control = new MessageChannel();
@@ -68,7 +71,7 @@ export class ThreadHost implements ActorHost {
         restore: this.opts.restores?.[i], injections: this.opts.injections,
       };
       const transferList: MessagePort[] = [...inputs, ...outputs.flat(), control.port2];
-      const exited = pool.run(task, { transferList: transferList as never }).then(() => undefined);
+      const exited = Promise.race([pool.run(task, { transferList: transferList as never }).then(() => undefined), poolFailed]);
       const endpoint = portEndpoint<ControlFromActor, ControlToActor>(control.port1) as CoordinatorEndpoint;
       return { chain: w.chain, subtask: w.subtask, control: endpoint, exited };
     });

@@ -122,3 +122,18 @@ t.test('with no older checkpoint retained, a damaged one ends the job with a cle
   t.ok(err, 'the job failed');
   t.match(err?.message, /no retained checkpoint can be restored .*--retained/);
 });
+
+t.test('a worker over its memory limit fails the attempt; the restart restores and finishes exactly once', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-oom-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  const result = await execute(JOB, {
+    parallelism: 1, workerMemoryMb: 64, params: { records: RECORDS, keys: KEYS, rate: 15_000, hogAt: 3000, hogMarker: join(dir, 'hogged') },
+    stateDir: join(dir, 'state'), checkpointing: { intervalMs: 25, dir: join(dir, 'ckpt') },
+    restart: { strategy: 'fixed-delay', attempts: 2, delayMs: 0 }, log: (line) => lines.push(line),
+  });
+  t.equal(result.stats.restarts.length, 1);
+  t.match(result.stats.restarts[0].cause, /worker thread ended unexpectedly/);
+  t.ok(result.stats.restarts[0].checkpointId > 0, 'restored a checkpoint taken before the failure');
+  t.same(audit(result.results.out as CheckRow[]), { lost: 0, duplicated: 0, violations: 0 });
+});
