@@ -21,6 +21,7 @@ export function runCommand(y: Argv): Argv {
       .option('chaining', { type: 'boolean', default: true, describe: 'fuse forward-connected operators into one actor (--no-chaining to disable)' })
       .option('threads', { type: 'number', describe: 'worker threads; actors share them (default: number of cores)' })
       .option('local', { type: 'boolean', default: false, describe: 'run every actor on the main thread with in-memory channels' })
+      .option('worker-memory-mb', { type: 'number', describe: 'heap limit per worker thread in MiB; a worker over it fails the job (and is restarted like any failure)' })
       .option('param', { type: 'string', array: true, describe: 'job parameter key=value (repeatable), e.g. --param input=data/big.csv' })
       .option('batch-size', { type: 'number', describe: 'records per channel batch (default 1024)' })
       .option('linger-ms', { type: 'number', describe: 'longest wait before a partly filled batch is sent (default 5)' })
@@ -65,6 +66,7 @@ export function runCommand(y: Argv): Argv {
           chaining: argv.chaining,
           local: argv.local,
           threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
+          workerMemoryMb: argv['worker-memory-mb'] === undefined ? undefined : positiveInt('worker-memory-mb', argv['worker-memory-mb']),
           params: parseParams(argv.param),
           channels: {
             batchSize: argv['batch-size'] === undefined ? undefined : positiveInt('batch-size', argv['batch-size']),
