@@ -137,3 +137,20 @@ t.test('a worker over its memory limit fails the attempt; the restart restores a
   t.ok(result.stats.restarts[0].checkpointId > 0, 'restored a checkpoint taken before the failure');
   t.same(audit(result.results.out as CheckRow[]), { lost: 0, duplicated: 0, violations: 0 });
 });
+
+t.test('the file sink commits every record exactly once across failures in a map, a snapshot and a restore', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-file-eo-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'out');
+  const result = await execute(JOB, {
+    local: false, parallelism: 2, params: { records: RECORDS, keys: KEYS, rate: 15_000, fileOut: out }, stateDir: join(dir, 'state'),
+    checkpointing: { intervalMs: 25, mode: 'incremental', dir: join(dir, 'ckpt') }, restart: { strategy: 'fixed-delay', attempts: 5, delayMs: 0 },
+    injectFailures: ['records=2000@Pass#1!exit', 'checkpoint=5', 'restore=2'], log: () => {},
+  });
+  t.equal(result.stats.failuresInjected, 3);
+  const files = readdirSync(out);
+  t.same(files.filter((f) => f.startsWith('.')), [], 'no pending or in-progress file is left');
+  const rows = files.flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CheckRow));
+  t.same(audit(rows), { lost: 0, duplicated: 0, violations: 0 }, 'committed output holds each record once');
+  t.same(audit(result.results.out as CheckRow[]), { lost: 0, duplicated: 0, violations: 0 }, 'and so does the collect sink');
+});
