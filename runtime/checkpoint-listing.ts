@@ -69,13 +69,17 @@ async function isDir(path: string): Promise<boolean> {
 
 async function isJobDir(path: string): Promise<boolean> {
   const names = await fsp.readdir(path).catch(() => [] as string[]);
-  return names.some((n) => n === 'shared' || CHK_DIR.test(n));
+  return names.some((n) => n === 'shared' || n === '_metadata' || CHK_DIR.test(n));
 }
+
+/** A savepoint folder holds one checkpoint's `_metadata` and files directly. */
+const isSavepointDir = async (path: string) => (await fsp.stat(join(path, '_metadata')).catch(() => undefined))?.isFile() ?? false;
 
 const sum = (files: { bytes: number }[]) => files.reduce((n, f) => n + f.bytes, 0);
 
 async function describeJob(dir: string, verify: boolean): Promise<JobEntry> {
-  const storage = new CheckpointStorage(dir);
+  const flat = await isSavepointDir(dir);
+  const storage = new CheckpointStorage(dir, { flat });
   const onDisk = await storage.files();
   const present = new Set(onDisk.map((f) => f.path));
   const known = new Set<string>();
@@ -91,7 +95,7 @@ async function describeJob(dir: string, verify: boolean): Promise<JobEntry> {
       continue;
     }
     const refs = referencedFiles(meta);
-    known.add(`chk-${id}/_metadata`);
+    known.add(flat ? '_metadata' : `chk-${id}/_metadata`);
     for (const f of refs) known.add(f.path);
     job.checkpoints.push({
       id,

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { execute, type ExecuteOptions } from '../../runtime/execute.js';
 import { JobControl } from '../../runtime/job-control.js';
 import { ConfigError } from '../../runtime/errors.js';
+import { listCheckpoints } from '../../runtime/checkpoint-listing.js';
 import type { CheckRow } from '../fixtures/jobs/exactly-once.js';
 import { audit, finalState, KEYS, RECORDS } from './recovery-support.js';
 
@@ -53,6 +54,9 @@ for (const [from, to, b1, b2, mode] of rescales) {
     const state = await finalState(second.stats.checkpoints!.jobDir, join(dir, 'read'));
     t.ok(state.size === KEYS && [...state.values()].every((v) => v === RECORDS / KEYS - 1), 'final state of a run that never stopped');
     t.ok(existsSync(join(savepoint, '_metadata')), 'resuming does not consume the savepoint');
+    const listing = await listCheckpoints(savepoint, { verify: true });
+    t.same(listing.jobs.map((j) => j.checkpoints.map((c) => [c.savepoint, c.mode, c.problems, c.missing])), [[[true, 'full', [], []]]], 'the savepoint lists and verifies on its own');
+    t.same(listing.jobs[0].orphans, [], 'and holds nothing else');
   });
 }
 
