@@ -8,11 +8,12 @@ import { LmdbKeyedStateBackend } from './lmdb.js';
 import type { KeyedBackendOptions, KeyedStateBackend } from './state.js';
 
 /**
- * When an incremental chain is re-based. Measured with 1,000,000 keys (docs/checkpointing.md):
- * a chain whose deltas reach 0.10 × the base's bytes restored in about 1.45× the time of a
- * full checkpoint, 0.15 in about 1.6×, since a delta entry costs several times a base entry
- * to restore. 0.15 keeps re-bases (a whole-state copy on the actor's thread) to one per 15
- * checkpoints at 1% updates. The delta count bounds the files a restore opens.
+ * When an incremental chain is re-based. A restore merges the deltas with their base in one
+ * pass (lmdb-restore.ts), so the longest chain these allow restored 1,000,000 keys in about
+ * 1.2× the time of a full checkpoint of the same state (15 deltas of 1%, or 20 of 0.75%:
+ * `bench recovery --policy-worst-case`). 0.15 keeps re-bases (a whole-state copy on the
+ * actor's thread) to one per 15 checkpoints at 1% updates. The delta count bounds the files a
+ * restore opens and holds in memory.
  */
 export const DEFAULT_REBASE = { maxDeltas: 20, maxDeltaRatio: 0.15 } as const;
 

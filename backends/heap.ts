@@ -12,7 +12,9 @@ import { applyHeapEntry, encodeHeapState, writeHeapState } from './heap-snapshot
 import { stateHeader, type StateKind } from './keys.js';
 import { readHandles, type KeyGroups } from './restore-reader.js';
 import { makeAsyncSnapshot } from './snapshot-run.js';
-import type { KeyedStateBackend, ListState, MapState, ReducingState, StateKey, ValueState } from './state.js';
+import type {
+  KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, ValueState,
+} from './state.js';
 
 type Table = Map<StateKey, unknown>;
 
@@ -160,7 +162,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return n;
   }
 
-  snapshot(checkpointId: number, target: SnapshotTarget): AsyncSnapshot {
+  /** Every heap snapshot is a full file, so a savepoint is taken like any other. */
+  snapshot(checkpointId: number, target: SnapshotTarget, _options?: SnapshotOptions): AsyncSnapshot {
     this.pruneGroups();
     let state: ReturnType<typeof encodeHeapState> | undefined = encodeHeapState({ tables: this.tables, kinds: this.kinds, groups: this.groups });
     return makeAsyncSnapshot({
@@ -177,7 +180,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   /** Full snapshots build on nothing: nothing to do. */
   notifyCheckpointAborted(_checkpointId: number): void {}
 
-  async restore(handles: KeyedStateHandle[], source: StateFileSource): Promise<void> {
+  /** Applies the files' entries in order; with no chain to continue, the options change nothing. */
+  async restore(handles: KeyedStateHandle[], source: StateFileSource, _options?: RestoreOptions): Promise<void> {
     const target = { table: (name: string, kind: StateKind) => this.table(name, kind), groups: this.groups };
     await readHandles({ handles, source, keyGroups: this.keyGroups, onEntry: (e) => applyHeapEntry(target, e) });
   }

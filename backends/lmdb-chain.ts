@@ -40,16 +40,10 @@ export class IncrementalChain {
     this.unconfirmed.push({ id, changed });
     const on = this.confirmed;
     if (on === undefined) return { kind: 'base' };
-    const deltas = on.files.length - 1;
-    if (deltas >= this.opts.maxDeltas) return { kind: 'base' };
     const sets = this.unconfirmed.filter((u) => u.id <= id).map((u) => u.changed);
-    const base = on.files[0];
-    const bytesPerEntry = base.entries > 0 ? base.bytes / base.entries : 0;
     let changedKeys = 0;
     for (const s of sets) changedKeys += s.size;
-    const deltaBytes = on.files.slice(1).reduce((n, f) => n + f.bytes, 0) + changedKeys * bytesPerEntry;
-    if (deltaBytes > this.opts.maxDeltaRatio * base.bytes) return { kind: 'base' };
-    return { kind: 'delta', on, changed: sets };
+    return wouldRebase(on, changedKeys, this.opts) ? { kind: 'base' } : { kind: 'delta', on, changed: sets };
   }
 
   /** The snapshot of checkpoint `id` finished with this handle. */
@@ -73,14 +67,30 @@ export class IncrementalChain {
     this.produced.delete(id);
   }
 
-  /** State was restored from these handles; one incremental handle of our key groups is a valid base to build on. */
-  restored(handles: KeyedStateHandle[]): void {
+  /**
+   * State was restored from these handles. Only with `continueChain` (our own latest checkpoint,
+   * in storage later checkpoints share) may one incremental handle of our key groups be built on.
+   */
+  restored(handles: KeyedStateHandle[], continueChain: boolean): void {
     this.unconfirmed = [];
     this.produced.clear();
     this.confirmedId = -Infinity;
     const [only] = handles;
     // Full handles live in exclusive files, which are deleted with their checkpoint: a chain must not stand on them.
-    const usable = handles.length === 1 && only.backend === 'lmdb' && only.mode === 'incremental' && sameKeyGroups(only.keyGroups, this.opts.keyGroups);
+    const usable = continueChain && handles.length === 1 && only.backend === 'lmdb' && only.mode === 'incremental' && sameKeyGroups(only.keyGroups, this.opts.keyGroups);
     this.confirmed = usable ? only : undefined;
   }
+}
+
+/**
+ * Whether a snapshot changing `changedKeys` keys on top of `on` must write a fresh base rather
+ * than a delta under the re-base policy; the new delta's bytes are estimated at the base's bytes per entry.
+ */
+export function wouldRebase(on: KeyedStateHandle, changedKeys: number, policy: Pick<ChainOptions, 'maxDeltas' | 'maxDeltaRatio'>): boolean {
+  if (on.files.length - 1 >= policy.maxDeltas) return true;
+  const base = on.files[0];
+  const bytesPerEntry = base.entries > 0 ? base.bytes / base.entries : 0;
+  let deltaBytes = changedKeys * bytesPerEntry;
+  for (let i = 1; i < on.files.length; i++) deltaBytes += on.files[i].bytes;
+  return deltaBytes > policy.maxDeltaRatio * base.bytes;
 }

@@ -1,6 +1,7 @@
 /**
- * The asynchronous copy of an LMDB snapshot: a whole view into one file (a full snapshot
- * or an incremental base), or the keys changed since the confirmed checkpoint into a delta.
+ * The asynchronous copy of an LMDB snapshot: a whole view into one file (a full snapshot, a
+ * savepoint or an incremental base), or the keys changed since the confirmed checkpoint into a
+ * delta. Every file is in key order.
  */
 import type { KeyedStateHandle } from './handles.js';
 import type { IncrementalPlan } from './lmdb-chain.js';
@@ -41,8 +42,12 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: Map<string,
       }
     }
   }
+  // In key order, like every state file, so a restore merges the deltas with their base in one pass.
+  // latin1 strings compare char by char with chars 0-255, which is byte order.
+  const order = [...keys.keys()].sort();
   const out = await run.createFile('shared', 'delta');
-  for (const [k, bytes] of keys) {
+  for (const k of order) {
+    const bytes = keys.get(k)!;
     // A key changed since the confirmed checkpoint but absent now was deleted: a tombstone undoes it on restore.
     const written = out.add(bytes, view.get(k, bytes) ?? null);
     if (written) await run.settle(written);

@@ -15,16 +15,16 @@ import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource }
 import { decodeStateHeader, stateHeader, type StateKind } from './keys.js';
 import { IncrementalChain } from './lmdb-chain.js';
 import { CurrentKey, LmdbHandles } from './lmdb-handles.js';
+import { restoreHandle, type RestoreSink } from './lmdb-restore.js';
 import { copyLmdbSnapshot } from './lmdb-snapshot.js';
 import { DEFAULT_STORE_OPTIONS, OverlayStore, type OverlayStoreOptions } from './lmdb-store.js';
 import { SnapshotView } from './lmdb-view.js';
-import { readHandles } from './restore-reader.js';
 import { makeAsyncSnapshot } from './snapshot-run.js';
 import type { StateFileEntry } from './state-file.js';
-import type { KeyedBackendOptions, KeyedStateBackend, ListState, MapState, ReducingState, StateKey, ValueState } from './state.js';
+import type {
+  KeyedBackendOptions, KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, ValueState,
+} from './state.js';
 
-/** Entries per LMDB batch while restoring. */
-const RESTORE_BATCH_ENTRIES = 65536;
 /** lmdb-js's files in an environment folder. */
 const LMDB_FILES = ['data.mdb', 'lock.mdb'];
 
@@ -82,11 +82,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     return this.store.entryCount(mapHeaders, this.options.keyGroups);
   }
 
-  snapshot(checkpointId: number, target: SnapshotTarget): AsyncSnapshot {
+  /** A savepoint is a full file that leaves the incremental chain and its tracked changes alone. */
+  snapshot(checkpointId: number, target: SnapshotTarget, options: SnapshotOptions = {}): AsyncSnapshot {
     this.store.check();
     const overlays = this.store.freezeForSnapshot();
     const view = new SnapshotView(this.db, this.db.useReadTransaction(), overlays);
-    const chain = this.chain;
+    const chain = options.savepoint === true ? undefined : this.chain;
     const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, this.store.takeChanged());
     const snap = makeAsyncSnapshot({
       checkpointId,
@@ -110,48 +111,26 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     this.chain?.abort(checkpointId);
   }
 
-  /**
-   * Per handle, the base streams in batches; its deltas are folded into one map (the last
-   * entry of a key wins) and written once, in key order, in one transaction. Applying each
-   * delta entry as it came, in many transactions, copied most B-tree pages again in each and
-   * cost several times a base entry per delta entry (measured with 1,000,000 keys). The map
-   * is bounded by the re-base policy.
-   */
-  async restore(handles: KeyedStateHandle[], source: StateFileSource): Promise<void> {
+  /** Per handle: a full file streams in, an incremental chain is merged into one pass in key order (lmdb-restore.ts). */
+  async restore(handles: KeyedStateHandle[], source: StateFileSource, options: RestoreOptions = {}): Promise<void> {
     await this.store.drain();
-    for (const handle of handles) {
-      const latest = new Map<string, StateFileEntry>();
-      let batch: StateFileEntry[] = [];
-      await readHandles({
-        handles: [handle], source, keyGroups: this.options.keyGroups,
-        onEntry: (e, file) => {
-          this.noteHeader(e.key);
-          if (file > 0) {
-            // Copies, so a kept entry does not hold its whole read chunk in memory.
-            const key = Buffer.from(e.key);
-            latest.set(key.toString('latin1'), { key, value: e.value === null ? null : Buffer.from(e.value) });
-            return;
-          }
-          batch.push(e);
-          if (batch.length < RESTORE_BATCH_ENTRIES) return;
-          const full = batch;
-          batch = [];
-          return this.writeEntries(full).then(() => {});
-        },
-      });
-      await this.writeEntries(batch);
-      // latin1 strings compare char by char with chars 0-255, which is byte order.
-      await this.writeEntries([...latest.keys()].sort().map((k) => latest.get(k)!));
-    }
+    const sink: RestoreSink = { write: (entries) => this.writeEntries(entries), noteKey: (key) => this.noteHeader(key) };
+    for (const handle of handles) await restoreHandle({ handle, source, keyGroups: this.options.keyGroups, sink });
     this.store.invalidateReadCache();
     this.store.clearChanged();
-    this.chain?.restored(handles);
+    this.chain?.restored(handles, options.continueChain === true);
   }
 
-  private writeEntries(entries: StateFileEntry[]): Promise<unknown> {
+  /**
+   * One synchronous transaction: LMDB copies each value as it is put, so the entries (views into
+   * read chunks) die young. An asynchronous batch kept every entry and a promise per put alive
+   * until the commit, and the garbage collector copying them cost more than the writes
+   * (restoring 1,000,000 keys: 1.1 s in batches of 65,536, 0.7 s this way in batches of 8,192).
+   */
+  private writeEntries(entries: StateFileEntry[]): void {
     const db = this.db;
-    return db.batch(() => {
-      for (const e of entries) void (e.value === null ? db.remove(e.key) : db.put(e.key, e.value));
+    db.transactionSync(() => {
+      for (const e of entries) void (e.value === null ? db.removeSync(e.key) : db.putSync(e.key, e.value));
     });
   }
 

@@ -4,7 +4,7 @@
  * subtask's key groups skipped, malformed files reported as CorruptCheckpointError.
  */
 import { CorruptCheckpointError } from '../runtime/errors.js';
-import type { KeyedStateHandle, StateFileSource } from './handles.js';
+import type { KeyedStateHandle, StateFileRef, StateFileSource } from './handles.js';
 import { KeyFormatError, keyGroupOfKey } from './keys.js';
 import { forEachEntry, type StateFileEntry } from './state-file.js';
 
@@ -29,27 +29,45 @@ export interface ReadHandlesOptions {
 
 /** Streams every in-range entry of the handles' files to `onEntry`. */
 export async function readHandles(opts: ReadHandlesOptions): Promise<void> {
-  const { start, end } = opts.keyGroups;
   for (const handle of opts.handles) {
     // A former subtask whose range misses ours holds nothing we keep: skip reading its files.
-    if (handle.keyGroups.end < start || handle.keyGroups.start > end) continue;
+    if (!overlaps(handle.keyGroups, opts.keyGroups)) continue;
     for (const [file, ref] of handle.files.entries()) {
-      const onEntry = (e: StateFileEntry): void | Promise<void> => {
-        const group = keyGroupOfKey(e.key);
-        if (group < start || group > end) return;
-        try {
-          return opts.onEntry(e, file);
-        } catch (err) {
-          if (err instanceof KeyFormatError) throw new CorruptCheckpointError(ref.path, err.message);
-          throw err;
-        }
-      };
-      const entries = await forEachEntry(ref.path, opts.source.read(ref), onEntry);
-      if (entries !== ref.entries) {
-        throw new CorruptCheckpointError(ref.path, `holds ${entries} entries where the checkpoint recorded ${ref.entries}`);
-      }
+      await readStateFile(ref, opts.source, opts.keyGroups, (e) => opts.onEntry(e, file));
     }
   }
+}
+
+/**
+ * Streams one file's in-range entries to `onEntry`, awaiting any promise it returns; checks
+ * the entry count the checkpoint recorded. A KeyFormatError `onEntry` throws marks the file corrupt.
+ */
+export async function readStateFile(
+  ref: StateFileRef,
+  source: StateFileSource,
+  keyGroups: KeyGroups,
+  onEntry: (entry: StateFileEntry) => void | Promise<void>,
+): Promise<void> {
+  const { start, end } = keyGroups;
+  const filtered = (e: StateFileEntry): void | Promise<void> => {
+    const group = keyGroupOfKey(e.key);
+    if (group < start || group > end) return;
+    try {
+      return onEntry(e);
+    } catch (err) {
+      if (err instanceof KeyFormatError) throw new CorruptCheckpointError(ref.path, err.message);
+      throw err;
+    }
+  };
+  const entries = await forEachEntry(ref.path, source.read(ref), filtered);
+  if (entries !== ref.entries) {
+    throw new CorruptCheckpointError(ref.path, `holds ${entries} entries where the checkpoint recorded ${ref.entries}`);
+  }
+}
+
+/** Whether two key-group ranges share a key group. */
+export function overlaps(a: KeyGroups, b: KeyGroups): boolean {
+  return a.end >= b.start && a.start <= b.end;
 }
 
 /** Whether two key-group ranges are the same. */

@@ -13,7 +13,8 @@ import { CorruptCheckpointError } from '../runtime/errors.js';
 export const STATE_FILE_MAGIC = Buffer.from('SFSTATE1', 'latin1');
 /** Size the encoder fills before handing a chunk to its sink. */
 export const CHUNK_BYTES = 1 << 20;
-const TOMBSTONE_LENGTH = 0xffffffff;
+/** The value length that marks a tombstone. */
+export const TOMBSTONE_LENGTH = 0xffffffff;
 /** The shortest well-formed key: key group, empty name, kind, empty string ('s' · u32 length). */
 const MIN_KEY_LENGTH = 2 + 1 + 1 + 5;
 
@@ -158,6 +159,34 @@ export class StateFileParser {
   private corrupt(reason: string): CorruptCheckpointError {
     return new CorruptCheckpointError(this.file, reason);
   }
+}
+
+/**
+ * Visits every entry of a whole state file held in memory, allocating nothing per entry:
+ * `visit(keyAt, keyLength, valueLength)`, valueLength being TOMBSTONE_LENGTH for a tombstone.
+ * Reports damage as StateFileParser does; returns the number of entries.
+ */
+export function scanStateFile(file: string, bytes: Buffer, visit: (keyAt: number, keyLength: number, valueLength: number) => void): number {
+  const corrupt = (reason: string) => new CorruptCheckpointError(file, reason);
+  if (bytes.length < STATE_FILE_MAGIC.length) throw corrupt(`not a state file: shorter than the ${STATE_FILE_MAGIC.length}-byte header`);
+  if (!bytes.subarray(0, STATE_FILE_MAGIC.length).equals(STATE_FILE_MAGIC)) throw corrupt('not a state file: bad magic');
+  const truncated = (at: number, left: number) => corrupt(`truncated entry at byte ${at} (${left} bytes left over)`);
+  let pos = STATE_FILE_MAGIC.length;
+  let entries = 0;
+  while (pos < bytes.length) {
+    const left = bytes.length - pos;
+    if (left < 4) throw truncated(pos, left);
+    const keyLen = bytes.readUInt32BE(pos);
+    if (keyLen < MIN_KEY_LENGTH) throw corrupt(`entry at byte ${pos} has a ${keyLen}-byte key`);
+    if (left < 8 + keyLen) throw truncated(pos, left);
+    const valLen = bytes.readUInt32BE(pos + 4 + keyLen);
+    const size = 8 + keyLen + (valLen === TOMBSTONE_LENGTH ? 0 : valLen);
+    if (left < size) throw truncated(pos, left);
+    visit(pos + 4, keyLen, valLen);
+    entries++;
+    pos += size;
+  }
+  return entries;
 }
 
 /** Calls `onEntry` for every entry of a file read as chunks, awaiting any promise it returns. */

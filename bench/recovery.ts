@@ -4,13 +4,15 @@
  * One chain is built per run: N keys loaded, a base, then deltas that each update a share
  * of the keys; each chain length asked for is restored into a fresh environment, interleaved
  * with restores of a full checkpoint of the same state, and checked against the values the
- * keys must have.
+ * keys must have. With `policyWorstCase`, the chain is also built up to the longest one the
+ * default re-base policy allows at that update ratio, which is measured too.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKeyedBackend } from '../backends/factory.js';
+import { createKeyedBackend, DEFAULT_REBASE } from '../backends/factory.js';
 import type { KeyedStateHandle } from '../backends/handles.js';
+import { wouldRebase } from '../backends/lmdb-chain.js';
 import type { KeyedStateBackend } from '../backends/state.js';
 import { CheckpointStorage } from '../runtime/checkpoint-storage.js';
 import { keyGroupOf } from '../runtime/keygroups.js';
@@ -25,6 +27,8 @@ export interface RecoveryBenchOptions {
   updateRatio: number;
   runs: number;
   valueBytes: number;
+  /** Also measure the longest chain the default re-base policy (DEFAULT_REBASE) allows at this update ratio. */
+  policyWorstCase?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -38,7 +42,13 @@ export interface RecoveryResult {
   deltaRatio: number;
   /** restoreMs over the full checkpoint's restoreMs. */
   vsFull: number;
+  /** Median restore of a full checkpoint of the same state, interleaved with this chain's runs. */
+  fullMs: number;
+  /** Keys per second restoring that full checkpoint. */
+  fullKeysPerSec: number;
   runsMs: number[];
+  /** Set on the longest chain the default re-base policy allows at this update ratio. */
+  policy?: 'default-worst-case';
 }
 
 /** The benchmark's output. */
@@ -79,17 +89,27 @@ export async function benchRecovery(opts: RecoveryBenchOptions): Promise<Recover
     };
     for (let i = 0; i < opts.keys; i++) await both(i, i);
     const handles: KeyedStateHandle[] = [await snapshot(chain, storage, 1)];
-    if (opts.chainLengths.includes(0)) fulls.set(0, await snapshot(full, storage, 1));
-    for (let d = 1; d <= longest; d++) {
-      for (let j = 0; j < perDelta; j++) await both(keyOf(d, j), d);
-      handles.push(await snapshot(chain, storage, d + 1));
+    let worst: number | undefined;
+    for (let d = 0; ; d++) {
       if (opts.chainLengths.includes(d)) fulls.set(d, await snapshot(full, storage, d + 1));
+      // The policy decides on the confirmed handle and the keys changed since, as IncrementalChain.plan does.
+      if (opts.policyWorstCase && worst === undefined && wouldRebase(handles[d], perDelta, DEFAULT_REBASE)) {
+        worst = d;
+        if (!fulls.has(d)) fulls.set(d, await snapshot(full, storage, d + 1));
+      }
+      if (d >= longest && (!opts.policyWorstCase || worst !== undefined)) break;
+      for (let j = 0; j < perDelta; j++) await both(keyOf(d + 1, j), d + 1);
+      handles.push(await snapshot(chain, storage, d + 2));
     }
     await chain.dispose();
     await full.dispose();
-    say(`recovery: ${opts.keys} keys, base and ${longest} deltas of ${perDelta} keys written`);
+    say(`recovery: ${opts.keys} keys, base and ${handles.length - 1} deltas of ${perDelta} keys written`);
+    if (worst !== undefined) say(`recovery: the default re-base policy (${JSON.stringify(DEFAULT_REBASE)}) allows at most ${worst} deltas of ${perDelta} keys`);
+    const lengths = worst === undefined || opts.chainLengths.includes(worst) ? opts.chainLengths : [...opts.chainLengths, worst];
+    // Unmeasured, so that no measured restore is the one that compiles the code.
+    await timeRestore(backend('incremental'), handles[Math.max(...lengths)], storage);
     const results: RecoveryResult[] = [];
-    for (const length of opts.chainLengths) {
+    for (const length of lengths) {
       const h = handles[length];
       const times: number[] = [];
       const fullRuns: number[] = [];
@@ -101,9 +121,12 @@ export async function benchRecovery(opts: RecoveryBenchOptions): Promise<Recover
       await check(backend('incremental'), h, storage, { keys: opts.keys, length, keyOf, perDelta });
       const base = h.files[0].bytes;
       const bytes = h.files.reduce((n, f) => n + f.bytes, 0);
+      const fullMs = median(fullRuns);
       results.push({
         chainLength: length, keys: opts.keys, restoreMs: round(median(times), 1), restoredBytes: bytes,
-        deltaRatio: round((bytes - base) / base, 3), vsFull: round(median(times) / median(fullRuns), 2), runsMs: times.map((t) => round(t, 1)),
+        deltaRatio: round((bytes - base) / base, 3), vsFull: round(median(times) / fullMs, 2),
+        fullMs: round(fullMs, 1), fullKeysPerSec: Math.round(opts.keys / (fullMs / 1000)), runsMs: times.map((t) => round(t, 1)),
+        ...(length === worst ? { policy: 'default-worst-case' as const } : {}),
       });
     }
     return { results };

@@ -111,6 +111,7 @@ export function benchCommand(y: Argv): Argv {
         .option('update-ratio', { type: 'number', default: 0.01, describe: 'share of the keys each delta updates' })
         .option('value-bytes', { type: 'number', default: 64, describe: 'padding bytes in every state value' })
         .option('runs', { type: 'number', default: 3, describe: 'restores per chain length (the median is reported)' })
+        .option('policy-worst-case', { type: 'boolean', default: false, describe: 'also measure the longest chain the default re-base policy allows at this update ratio' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
       async (argv) => {
         const ratio = Number(argv['update-ratio']);
@@ -122,15 +123,16 @@ export function benchCommand(y: Argv): Argv {
         });
         const report = await benchRecovery({
           keys: positiveInt('keys', argv.keys), chainLengths: lengths, updateRatio: ratio, runs: positiveInt('runs', argv.runs),
-          valueBytes: argv['value-bytes'], progress: (line) => process.stderr.write(line + '\n'),
+          valueBytes: argv['value-bytes'], policyWorstCase: argv['policy-worst-case'], progress: (line) => process.stderr.write(line + '\n'),
         });
         if (argv.json) {
           process.stdout.write(JSON.stringify(report) + '\n');
           return;
         }
-        process.stdout.write('deltas  delta/base  restored bytes  restore ms  × full\n');
+        process.stdout.write('deltas  delta/base  restored bytes  restore ms  × full  full keys/s\n');
         for (const r of report.results) {
-          process.stdout.write(`${String(r.chainLength).padStart(6)}  ${r.deltaRatio.toFixed(3).padStart(10)}  ${String(r.restoredBytes).padStart(14)}  ${String(r.restoreMs).padStart(10)}  ${r.vsFull.toFixed(2).padStart(6)}\n`);
+          const worst = r.policy === undefined ? '' : '  longest chain of the default re-base policy';
+          process.stdout.write(`${String(r.chainLength).padStart(6)}  ${r.deltaRatio.toFixed(3).padStart(10)}  ${String(r.restoredBytes).padStart(14)}  ${String(r.restoreMs).padStart(10)}  ${r.vsFull.toFixed(2).padStart(6)}  ${String(r.fullKeysPerSec).padStart(11)}${worst}\n`);
         }
       },
     )

@@ -140,7 +140,7 @@ t.test('a fresh base is written once the deltas would outgrow maxDeltaRatio of t
   t.equal((await step(5, range(0, 120))).files.length, 1, 'a single delta above the ratio is written as a base at once');
 });
 
-t.test('a restored incremental handle is the base of the next delta', async (t) => {
+t.test('a restored incremental handle continuing the chain is the base of the next delta', async (t) => {
   const storage = new MemoryStorage();
   const a = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });
   setValues(a, range(0, 300), 1);
@@ -152,7 +152,7 @@ t.test('a restored incremental handle is the base of the next delta', async (t) 
 
   const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });
   t.teardown(() => b.dispose());
-  await b.restore([h2], storage);
+  await b.restore([h2], storage, { continueChain: true });
   setValues(b, [7], 3);
   const h3 = await b.snapshot(3, storage.target(3)).run();
   t.strictSame(h3.files.map((f) => f.path), [...h2.files.map((f) => f.path), h3.files[2].path], 'restored files plus a new delta');
@@ -164,4 +164,54 @@ t.test('a restored incremental handle is the base of the next delta', async (t) 
     if (v.value() !== (k === 7 ? 3 : k < 5 ? 2 : 1)) wrong++;
   }
   t.equal(wrong, 0, 'restored values');
+});
+
+t.test('a restore that does not continue the chain makes the next snapshot a fresh base', async (t) => {
+  const storage = new MemoryStorage();
+  const a = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });
+  setValues(a, range(0, 300), 1);
+  await a.snapshot(1, storage.target(1)).run();
+  a.notifyCheckpointComplete(1);
+  setValues(a, range(0, 5), 2);
+  const h2 = await a.snapshot(2, storage.target(2)).run();
+  await a.dispose();
+
+  for (const options of [undefined, {}, { continueChain: false }]) {
+    const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });
+    await b.restore([h2], storage, options);
+    setValues(b, [7], 3);
+    const h3 = await b.snapshot(3, storage.target(3)).run();
+    b.notifyCheckpointComplete(3);
+    t.equal(h3.files.length, 1, `options ${JSON.stringify(options)}: one file`);
+    t.match(h3.written[0], /^shared\/base-/, 'a fresh base in shared storage');
+    t.equal(h3.entries, 300, 'holding the whole state');
+    setValues(b, [8], 4);
+    const h4 = await b.snapshot(4, storage.target(4)).run();
+    t.strictSame(h4.files.map((f) => f.path), [h3.files[0].path, h4.files[1].path], 'later deltas stand on the fresh base');
+    await b.dispose();
+  }
+});
+
+t.test('delta files are written in key order', async (t) => {
+  const storage = new MemoryStorage();
+  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });
+  t.teardown(() => b.dispose());
+  setValues(b, range(0, 500), 1);
+  await b.snapshot(1, storage.target(1)).run();
+  b.notifyCheckpointComplete(1);
+  // Written in an order unlike key order, over two unconfirmed sets and with deletes.
+  setValues(b, range(0, 200).map((i) => (i * 7919) % 500), 2);
+  await b.snapshot(2, storage.target(2)).run();
+  setValues(b, [499, 3, 250, 600, 'x', 'a'], 3);
+  const v = b.valueState<number>('v');
+  for (const k of [10, 400]) {
+    enter(b, k);
+    v.clear();
+  }
+  const h = await b.snapshot(3, storage.target(3)).run();
+  const keys: Buffer[] = [];
+  await forEachEntry(h.files[1].path, storage.read(h.files[1]), (e) => void keys.push(Buffer.from(e.key)));
+  t.ok(keys.length > 200, 'both sets are in the delta');
+  const unordered = keys.findIndex((k, i) => i > 0 && Buffer.compare(keys[i - 1], k) >= 0);
+  t.equal(unordered, -1, 'each key follows the one before it in byte order');
 });

@@ -121,6 +121,8 @@ t.test('checkpoints that time out leave nothing behind, and too many failures fa
   const run = execute(JOB, {
     parallelism: 2, threads: 2, params: { records: RECORDS, keys: KEYS, rate: 50_000 },
     checkpointing: { intervalMs: 5, mode: 'incremental', dir, timeoutMs: 1, tolerableFailures: 3 },
+    // As in Flink, too many failed checkpoints fail the attempt; without restarts that ends the job.
+    restart: { strategy: 'none' },
   });
   await t.rejects(run, { name: 'CheckpointError', message: /4 checkpoint\(s\) failed in a row, more than the 3 tolerated; the last: expired after 1 ms/ });
   const left = await readdir(dir, { recursive: true, withFileTypes: true });
