@@ -40,7 +40,9 @@ export interface RestoreContext {
   previousParallelism: number;
   /**
    * Former subtasks whose non-keyed work this subtask takes over: every k below
-   * previousParallelism with k mod parallelism = subtask (just [subtask] when unchanged).
+   * previousParallelism with k mod parallelism = subtask, and always the subtask itself,
+   * whose own earlier output (e.g. files of a failed attempt) it settles. Just [subtask]
+   * when the parallelism is unchanged.
    */
   inheritedSubtasks: number[];
 }

@@ -465,7 +465,13 @@ class Actor {
       return true;
     } catch (err) {
       this.failure ??= err;
-      this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin) });
+      let stats: ActorStats | undefined;
+      try {
+        stats = this.stats();
+      } catch {
+        // Figures of a broken actor are a nicety; the failure itself must still be reported.
+      }
+      this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin), stats });
       await this.ckpt?.cancelAll('the subtask failed').catch(() => {});
       await this.cleanup();
       return false;

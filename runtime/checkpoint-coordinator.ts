@@ -143,7 +143,8 @@ export class CheckpointCoordinator {
         this.onAck(i, msg.id, msg.state, msg.stats);
         return true;
       case 'decline':
-        this.fail(msg.id, `declined by ${this.o.actors[i].name}: ${msg.reason}`, true);
+        // A failed savepoint is reported to whoever asked for it; it does not count against the job.
+        this.fail(msg.id, `declined by ${this.o.actors[i].name}: ${msg.reason}`, !this.pending.get(msg.id)?.savepoint);
         return true;
       case 'running':
         this.running.add(i);
@@ -220,6 +221,8 @@ export class CheckpointCoordinator {
     if (this.halted || this.finalDone || !this.startCalled || this.running.size < this.o.actors.length) return;
     const busy = [...this.pending.values()];
     if (busy.length >= this.o.config.maxConcurrent) return;
+    // Nothing may complete after a stop-with-savepoint: its sinks would commit output the stopped job then lacks.
+    if (busy.some((p) => p.savepoint?.stop)) return;
     if (this.finalRequested && busy.some((p) => p.final)) return;
     if (this.finalRequested && busy.length > 0) return;
     const now = this.clock.now();
@@ -307,7 +310,8 @@ export class CheckpointCoordinator {
         for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-complete', id: p.id });
       }
       for (const older of [...this.pending.values()]) {
-        if (older.id < p.id && !older.completing) this.abort(older, 'aborted', `subsumed by checkpoint ${p.id}`);
+        // A savepoint was asked for explicitly; a newer checkpoint does not replace it.
+        if (older.id < p.id && !older.completing && !older.savepoint) this.abort(older, 'aborted', `subsumed by checkpoint ${p.id}`);
       }
       try {
         // Checkpoints still in flight may stand on files this release frees; those wait for them.
@@ -325,12 +329,11 @@ export class CheckpointCoordinator {
   private completeSavepoint(p: Pending & { savepoint?: SavepointRequest }, meta: CheckpointMetadata): void {
     const sp = p.savepoint!;
     this.record(p, 'completed', undefined, meta.stats);
-    if (p.id > this.lastNotified) {
+    // Only a stop commits side effects, as in Flink: output committed on an intermediate savepoint would be
+    // deleted and written again when a restart restores an older checkpoint, and a reader would see it twice.
+    if (sp.stop && p.id > this.lastNotified) {
       this.lastNotified = p.id;
       for (let i = 0; i < this.o.actors.length; i++) this.o.send(i, { kind: 'checkpoint-complete', id: p.id });
-    }
-    for (const older of [...this.pending.values()]) {
-      if (older.id < p.id && !older.completing) this.abort(older, 'aborted', `subsumed by savepoint ${p.id}`);
     }
     this.track(this.o.retention.settle(p.id), `retention after savepoint ${p.id}`);
     sp.resolve(sp.dir);

@@ -176,6 +176,8 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
       if (cancelling) return;
       cancelling = true;
       ckpt?.halt();
+      // Savepoint requests from now on must not reach a coordinator that will trigger nothing.
+      opts.onCheckpointCoordinator?.(null);
       for (const i of open) actors[i].control.send({ kind: 'cancel', reason });
       graceTimer = setTimeout(decide, opts.cancelGraceMs ?? 2000);
     };
@@ -200,6 +202,8 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
           cancelAll(err.message);
         },
         onStopped: (dir) => {
+          // A failure that came first stays the outcome: the savepoint exists, but the job did not stop cleanly.
+          if (cancelling) return;
           stoppedWith = dir;
           cancelAll(`stopped with savepoint ${dir}`);
         },
@@ -221,7 +225,10 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
         else if (msg.kind === 'finished') {
           stats.push(msg.stats);
           settle(i);
-        } else if (msg.kind === 'failed') fail(i, deserializeError(msg.error));
+        } else if (msg.kind === 'failed') {
+          if (msg.stats) stats.push(msg.stats);
+          fail(i, deserializeError(msg.error));
+        }
         else ckpt?.handle(i, msg);
       });
       a.control.onClose(() => fail(i, new WorkerExitError(origin, 'its control link closed')));
@@ -237,7 +244,9 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
   // After the shutdown no actor can still be writing, so the sweep sees the final state of the folder.
   const c = ckpt as CheckpointCoordinator | null;
   const checkpoints = c ? await c.stop() : undefined;
-  const failure = stoppedWith !== undefined || failures.length === 0 ? null : primaryFailure(failures);
+  // After a stop, cancelled actors and the channels they closed report failures; only other ones count.
+  const real = stoppedWith === undefined ? failures : failures.filter((e) => e.name !== 'CancelledError' && e.name !== 'ChannelError');
+  const failure = real.length === 0 ? null : primaryFailure(real);
   return {
     failure, interrupted, durationMs: finishedAt - started, actors: stats, checkpoints, lastCheckpointId: c?.lastTriggeredId ?? 0,
     restored: restored.sort((a, b) => a.chain - b.chain || a.subtask - b.subtask), stoppedWithSavepoint: stoppedWith,

@@ -86,6 +86,14 @@ function overridesOf(opts: ExecuteOptions): JobOverrides {
  * runs on worker threads; a JobDefinition object can only run on the calling thread.
  */
 export async function execute(job: string | URL | JobDefinition<any>, opts: ExecuteOptions = {}): Promise<JobResult> {
+  try {
+    return await run(job, opts);
+  } finally {
+    opts.control?.end();
+  }
+}
+
+async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions): Promise<JobResult> {
   const isModule = typeof job === 'string' || job instanceof URL;
   const def = isModule ? await loadJob(job) : job;
   const local = opts.local ?? !isModule;
@@ -107,6 +115,7 @@ export async function execute(job: string | URL | JobDefinition<any>, opts: Exec
     ? new LocalHost(built, { settings: channels, clock: opts.clock, state: state.actors, restores, injections: armed })
     : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: state.actors, restores, injections: armed });
   const config = state.checkpoints;
+  opts.control?.begin(config !== undefined);
   let checkpoints: RunnerCheckpoints | undefined;
   if (config) {
     const storage = new CheckpointStorage(config.jobDir);
@@ -116,10 +125,9 @@ export async function execute(job: string | URL | JobDefinition<any>, opts: Exec
     return await runJob({
       plan: built.plan, host: makeHost, checkpoints, restart, injections: new InjectionSchedule(injections), initial, signal: opts.signal,
       log: opts.log ?? ((line) => process.stderr.write(`snapflow: ${line}\n`)),
-      onCheckpointCoordinator: (c) => opts.control?.attach(c, config !== undefined),
+      onCheckpointCoordinator: (c) => opts.control?.attach(c),
     });
   } finally {
-    opts.control?.end();
     await rm(state.actors.workDir, { recursive: true, force: true });
   }
 }

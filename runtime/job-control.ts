@@ -9,22 +9,28 @@ import { ConfigError } from './errors.js';
 /** Triggers savepoints of the job it is given to. */
 export class JobControl {
   private current: CheckpointCoordinator | null = null;
-  private checkpointing = true;
+  /** Unknown until the job starts; savepoints need checkpointing. */
+  private checkpointing: boolean | undefined;
   private waiting: (() => void)[] = [];
   private ended = false;
 
-  /** Connects the running attempt's checkpoint coordinator (null between attempts and at the end); called by the runtime. */
-  attach(coordinator: CheckpointCoordinator | null, checkpointing: boolean): void {
-    this.current = coordinator;
+  /** The job starts, with or without checkpointing; called by the runtime. */
+  begin(checkpointing: boolean): void {
     this.checkpointing = checkpointing;
-    if (coordinator) for (const wake of this.waiting.splice(0)) wake();
+    this.wake();
+  }
+
+  /** Connects the running attempt's checkpoint coordinator (null between attempts and while one ends); called by the runtime. */
+  attach(coordinator: CheckpointCoordinator | null): void {
+    this.current = coordinator;
+    if (coordinator) this.wake();
   }
 
   /** The job ended: requests waiting for an attempt, and later ones, fail. */
   end(): void {
     this.ended = true;
     this.current = null;
-    for (const wake of this.waiting.splice(0)) wake();
+    this.wake();
   }
 
   /** Takes a savepoint into a new folder inside `dir`; resolves with that folder. */
@@ -37,10 +43,14 @@ export class JobControl {
     return this.take(dir, true);
   }
 
+  private wake(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
   private async take(dir: string, stop: boolean): Promise<string> {
-    if (!this.checkpointing) throw new ConfigError('savepoint', 'savepoints need checkpointing on (--checkpoint-interval)');
-    // Between two attempts of a restarting job there is no coordinator; the request waits for the next.
-    while (this.current === null && !this.ended) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    // Before the job starts and between two attempts there is no coordinator; the request waits for the next.
+    while (this.current === null && !this.ended && this.checkpointing !== false) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.checkpointing === false) throw new ConfigError('savepoint', 'savepoints need checkpointing on (--checkpoint-interval)');
     if (this.current === null) throw new ConfigError('savepoint', 'the job is not running');
     return this.current.triggerSavepoint(dir, stop);
   }

@@ -134,7 +134,8 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
       const problem = await quickCheck(point);
       if (problem !== null) throw new CheckpointError(point.meta.checkpointId, `cannot be restored: ${problem}`);
     }
-    const outcome = await runAttempt(o.plan, o.host(restorePlan, o.injections.armed(attempt)), {
+    // The schedule counts restores: a job resumed from a savepoint restores in its first attempt already.
+    const outcome = await runAttempt(o.plan, o.host(restorePlan, o.injections.armed(attempt + (o.initial ? 1 : 0))), {
       signal: o.signal, collected, onInjected: (id) => o.injections.fired(id), onCheckpointCoordinator: o.onCheckpointCoordinator,
       checkpoints: o.checkpoints && { ...o.checkpoints, firstId: nextId },
     });

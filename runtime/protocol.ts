@@ -72,7 +72,8 @@ export type ControlFromActor =
   /** An armed failure injection fires now (sent before a hard exit, which sends nothing more). */
   | { kind: 'injected'; id: number }
   | { kind: 'finished'; stats: ActorStats }
-  | { kind: 'failed'; error: SerializedError }
+  /** The actor failed or was cancelled; `stats` are its figures up to then, when they could be taken. */
+  | { kind: 'failed'; error: SerializedError; stats?: ActorStats }
   /** The subtask's snapshot for checkpoint `id` is written. */
   | { kind: 'ack'; id: number; state: SubtaskState; stats: SubtaskCheckpointStats }
   /** The subtask could not take its part in checkpoint `id`. */

@@ -98,6 +98,9 @@ export function planRestore(plan: PhysicalPlan, point: RestorePoint | null, same
     const previous = states[0]?.parallelism ?? chain.parallelism;
     for (let subtask = 0; subtask < chain.parallelism; subtask++) {
       const inherited = point ? inheritedSubtasks(subtask, chain.parallelism, previous) : [subtask];
+      // A subtask beyond the checkpoint's parallelism inherits nothing, but an attempt after the
+      // checkpoint may have left output under its own index, which it alone may settle.
+      if (!inherited.includes(subtask)) inherited.push(subtask);
       const range = keyGroupRange(subtask, chain.parallelism, plan.maxParallelism);
       const keyed = states.flatMap((s) => (s.keyed && s.keyed.keyGroups.start <= range.end && s.keyed.keyGroups.end >= range.start ? [s.keyed] : []));
       const restore: ActorRestore = {
@@ -105,7 +108,7 @@ export function planRestore(plan: PhysicalPlan, point: RestorePoint | null, same
         previousParallelism: previous, inheritedSubtasks: inherited, keyed, continueChain: sameJob,
       };
       if (point && chain.isSource) {
-        restore.sources = states.filter((s) => inherited.includes(s.subtask)).map((s) => ({ subtask: s.subtask, parallelism: s.parallelism, position: s.sourcePosition }));
+        restore.sources = states.filter((s) => inherited.includes(s.subtask) && s.subtask < previous).map((s) => ({ subtask: s.subtask, parallelism: s.parallelism, position: s.sourcePosition }));
       }
       out.push(restore);
     }

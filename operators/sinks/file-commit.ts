@@ -76,9 +76,11 @@ function fsyncDirSync(dir: string): void {
  * been lost), everything written after it is deleted, since the replay writes it again.
  *
  * No two subtasks of this run touch the same file: former subtask j is inherited only by the
- * new subtask j mod parallelism. When j < parallelism that is subtask j itself, the only one
- * writing files named after j, and it settles them in open(), before its first record; when
- * j >= parallelism nobody writes j's names any more.
+ * new subtask j mod parallelism, and each subtask also lists itself (after scaling up, a failed
+ * attempt may have written under an index the checkpoint did not have). When j < parallelism
+ * the only subtask settling j is j itself, the only one writing files named after j, and it
+ * settles them in open(), before its first record; when j >= parallelism nobody writes j's
+ * names any more.
  */
 export function recoverParts(dir: string, restored: RestoreContext): void {
   const inherited = new Set(restored.inheritedSubtasks);

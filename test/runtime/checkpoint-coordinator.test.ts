@@ -1,4 +1,7 @@
 import t from 'tap';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CheckpointCoordinator, type CheckpointActor } from '../../runtime/checkpoint-coordinator.js';
 import type { CheckpointRetention } from '../../runtime/checkpoint-registry.js';
 import type { CheckpointStorage } from '../../runtime/checkpoint-storage.js';
@@ -27,6 +30,7 @@ function setup(over: Partial<CheckpointConfig> = {}) {
   const written: CheckpointMetadata[] = [];
   const discarded: { id: number; written: string[] }[] = [];
   const fatal: CheckpointError[] = [];
+  const stopped: string[] = [];
   let failWrites = false;
   const storage = {
     writeMetadata: async (m: CheckpointMetadata) => {
@@ -50,7 +54,7 @@ function setup(over: Partial<CheckpointConfig> = {}) {
   } as unknown as CheckpointRetention;
   const c = new CheckpointCoordinator({
     config: config(over), jobId: 'job-1', jobName: 'job', maxParallelism: 128, actors: ACTORS, storage, retention, clock,
-    send: (to, msg) => void sent.push({ to, msg }), onFatal: (e) => void fatal.push(e),
+    send: (to, msg) => void sent.push({ to, msg }), onFatal: (e) => void fatal.push(e), onStopped: (dir) => void stopped.push(dir),
   });
   const stats = (i: number): SubtaskCheckpointStats => ({
     chain: ACTORS[i].chain, subtask: ACTORS[i].subtask, actor: ACTORS[i].name, startDelayMs: 1, alignmentMs: 2, alignedRecords: 3,
@@ -73,7 +77,7 @@ function setup(over: Partial<CheckpointConfig> = {}) {
     c.start();
     ACTORS.forEach((_, i) => c.handle(i, { kind: 'running' }));
   };
-  return { c, start, clock, sent, added, settled, setFailRetention: (v: boolean) => (failRetention = v), written, discarded, fatal, ack, ackAll, triggers, of, setFailWrites: (v: boolean) => (failWrites = v) };
+  return { c, start, clock, sent, added, stopped, settled, setFailRetention: (v: boolean) => (failRetention = v), written, discarded, fatal, ack, ackAll, triggers, of, setFailWrites: (v: boolean) => (failWrites = v) };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -257,4 +261,51 @@ t.test('a requested checkpoint waits until every actor is running', async (t) =>
   t.same(s.triggers(), [], 'not while actors are opening');
   ACTORS.forEach((_, i) => s.c.handle(i, { kind: 'running' }));
   t.same(s.triggers().map((x) => x[1]), [1, 1], 'triggered once all are running');
+});
+
+t.test('savepoints: written to their own folder, never retained, and only a stop commits side effects', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-sp-coord-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const s = setup();
+  s.start();
+  const taken = s.c.triggerSavepoint(dir);
+  const trig = s.of('trigger').map((m) => m.msg as { id: number; savepoint?: string; stop?: boolean });
+  t.same(trig.map((m) => m.id), [1, 1], 'triggered at once, before the interval');
+  t.match(trig[0].savepoint, /savepoint-job-1-1$/);
+  await s.ackAll(1);
+  const folder = await taken;
+  t.equal(folder, trig[0].savepoint);
+  const meta = JSON.parse(await readFile(join(folder, '_metadata'), 'utf8')).metadata as CheckpointMetadata;
+  t.same([meta.savepoint, meta.mode, meta.checkpointId], [true, 'full', 1]);
+  t.same(s.added, [], 'retention never sees a savepoint');
+  t.same(s.of('checkpoint-complete'), [], 'an intermediate savepoint commits nothing');
+  t.same(s.stopped, []);
+
+  const declined = s.c.triggerSavepoint(dir);
+  s.c.handle(2, { kind: 'decline', id: 2, reason: 'disk full' });
+  await t.rejects(declined, /savepoint failed: declined by Sum \(1\/1\): disk full/);
+  t.same(s.fatal, [], 'a failed savepoint does not count against the job');
+
+  const stop = s.c.triggerSavepoint(dir, true);
+  s.clock.advance(500);
+  t.same(s.triggers().filter(([, id]) => id > 3), [], 'nothing is triggered while a stop-with-savepoint is pending');
+  await s.ackAll(3);
+  t.equal(await stop, s.stopped[0], 'the stop is reported with its folder');
+  t.same(s.of('checkpoint-complete').map((m) => (m.msg as { id: number }).id), [3, 3, 3], 'a stop commits side effects');
+  s.clock.advance(500);
+  t.same(s.triggers().filter(([, id]) => id > 3), [], 'and ends triggering');
+});
+
+t.test('a newer checkpoint does not subsume a pending savepoint', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-sp-coord-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const s = setup({ maxConcurrent: 2 });
+  s.start();
+  const taken = s.c.triggerSavepoint(dir);
+  s.clock.advance(100);
+  t.same(s.triggers().map(([, id]) => id), [1, 1, 2, 2]);
+  await s.ackAll(2);
+  t.same(s.of('checkpoint-abort'), [], 'the savepoint is still pending');
+  await s.ackAll(1);
+  t.match(await taken, /savepoint-job-1-1$/);
 });

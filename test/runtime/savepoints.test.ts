@@ -5,7 +5,7 @@
  * at another parallelism continues where it left off. Savepoints survive retention.
  */
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,4 +98,27 @@ t.test('resume errors name the option', async (t) => {
   const done = await execute(JOB, { ...options(dir, 'b', 1, 'lmdb'), params: { records: 600, keys: KEYS }, control });
   t.ok(done.stats.durationMs > 0);
   await t.rejects(control.savepoint(join(dir, 'late')), /not running/, 'a savepoint after the end is refused');
+});
+
+t.test('savepoint requests settle: refused at once without checkpointing, and when the job cannot start', async (t) => {
+  const dir = await tempDir(t);
+  const plain = new JobControl();
+  const early = plain.savepoint(join(dir, 'sp'));
+  const run = execute(JOB, { local: true, params: { records: 30_000, keys: KEYS, rate: 15_000 }, control: plain });
+  await t.rejects(early, /savepoints need checkpointing on/, 'refused as soon as the job starts, not at its end');
+  await run;
+  const broken = new JobControl();
+  const waiting = broken.savepoint(join(dir, 'sp'));
+  await t.rejects(execute(JOB, { ...options(dir, 'a', 1, 'lmdb'), fromCheckpoint: join(dir, 'missing'), control: broken }), ConfigError);
+  await t.rejects(waiting, /not running/, 'a job that fails to start releases waiting requests');
+});
+
+t.test('a savepoint that cannot be written fails alone; the job goes on and completes', async (t) => {
+  const dir = await tempDir(t);
+  writeFileSync(join(dir, 'not-a-folder'), 'x');
+  const control = new JobControl();
+  const attempt = new Promise((r) => setTimeout(r, 60)).then(() => control.savepoint(join(dir, 'not-a-folder'))).then(() => null, (e: Error) => e);
+  const result = await execute(JOB, { ...options(dir, 'a', 2, 'lmdb'), control, restart: { strategy: 'none' } });
+  t.match((await attempt)?.message, /savepoint failed: .*ENOTDIR/);
+  t.same(audit(result.results.out as CheckRow[]), { lost: 0, duplicated: 0, violations: 0 });
 });
