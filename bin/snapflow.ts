@@ -6,6 +6,8 @@ import { SnapflowError } from '../runtime/errors.js';
 import { runCommand } from './commands/run.js';
 import { benchCommand } from './commands/bench.js';
 import { checkpointsCommand } from './commands/checkpoints.js';
+import { savepointCommand } from './commands/savepoint.js';
+import { chaosCommand } from './commands/chaos.js';
 
 function report(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -25,8 +27,10 @@ let cli = yargs(hideBin(process.argv)).scriptName('snapflow').usage('$0 <command
 cli = runCommand(cli);
 cli = benchCommand(cli);
 cli = checkpointsCommand(cli);
+cli = savepointCommand(cli);
+cli = chaosCommand(cli);
 cli
-  .demandCommand(1, 'name a command: run, bench, checkpoints')
+  .demandCommand(1, 'name a command: run, bench, checkpoints, savepoint, chaos')
   .strict()
   .help()
   .alias('help', 'h')

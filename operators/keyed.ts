@@ -30,6 +30,13 @@ export interface AggregateFunction<T, A, R> {
   getResult(accumulator: A): R;
 }
 
+/** Carries an error of a chained downstream operator through the user function, unwrapped again after it. */
+class DownstreamFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('a downstream operator failed');
+  }
+}
+
 /** A copy of an object that stays in state, so later in-place updates cannot alter what was emitted. */
 function detached<T>(value: T): T {
   return value !== null && typeof value === 'object' ? structuredClone(value) : value;
@@ -92,7 +99,13 @@ export class KeyedProcessOperator<T, R> extends KeyedOperator {
       get key() {
         return self.key;
       },
-      emit: (r) => self.out.collect(r),
+      emit: (r) => {
+        try {
+          self.out.collect(r);
+        } catch (err) {
+          throw new DownstreamFailure(err);
+        }
+      },
       valueState: (name) => self.state.valueState(name),
       mapState: (name) => self.state.mapState(name),
       listState: (name) => self.state.listState(name),
@@ -106,6 +119,8 @@ export class KeyedProcessOperator<T, R> extends KeyedOperator {
     try {
       this.fn(record as T, this.ctx);
     } catch (err) {
+      // A chained operator after this one failed: its error names it and says whether a restart helps.
+      if (err instanceof DownstreamFailure) throw err.cause;
       if (err instanceof UserFunctionError) throw err;
       throw new UserFunctionError(this.origin, record, err);
     }

@@ -471,9 +471,11 @@ class Actor {
       } catch {
         // Figures of a broken actor are a nicety; the failure itself must still be reported.
       }
-      this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin), stats });
+      // Released before the report: the coordinator tears the thread down once every actor has reported, and a
+      // thread terminated with an LMDB write in flight never finishes terminating.
       await this.ckpt?.cancelAll('the subtask failed').catch(() => {});
       await this.cleanup();
+      this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin), stats });
       return false;
     }
   }

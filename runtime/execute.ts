@@ -1,6 +1,6 @@
 /** Running a job from TypeScript: execute(jobModuleOrDefinition, options). */
 import { rm } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointRetention } from './checkpoint-registry.js';
 import { CheckpointStorage } from './checkpoint-storage.js';
@@ -111,9 +111,14 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
   const threads = opts.threads === undefined ? undefined : checkParallelism('threads', opts.threads);
   const injections = injectionsOf(built.graph.nodes.map((n) => ({ name: n.name, parallelism: built.plan.chains.find((c) => c.nodeIds.includes(n.id))!.parallelism, stateful: n.spec.kind === 'operator' && n.spec.keySelector !== undefined })), opts, local);
   const restart = createRestartStrategy(opts.restart, state.checkpoints !== undefined);
-  const makeHost = (restores: ActorRestore[] | undefined, armed: FailureInjection[]) => local
-    ? new LocalHost(built, { settings: channels, clock: opts.clock, state: state.actors, restores, injections: armed })
-    : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: state.actors, restores, injections: armed });
+  let attempts = 0;
+  const makeHost = (restores: ActorRestore[] | undefined, armed: FailureInjection[]) => {
+    // Each attempt works in folders of its own, so a thread of a failed attempt that is slow to die cannot touch them.
+    const actorState = { ...state.actors, workDir: join(state.actors.workDir, `attempt-${attempts++}`) };
+    return local
+      ? new LocalHost(built, { settings: channels, clock: opts.clock, state: actorState, restores, injections: armed })
+      : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: actorState, restores, injections: armed });
+  };
   const config = state.checkpoints;
   opts.control?.begin(config !== undefined);
   let checkpoints: RunnerCheckpoints | undefined;

@@ -19,6 +19,7 @@ const cases: { name: string; opts: Partial<ChaosOptions> }[] = [
   { name: 'p=1 lmdb full, thrown failures, one thread', opts: { parallelism: 1, local: true } },
   { name: 'p=2 lmdb incremental, thrown failures, one thread', opts: { parallelism: 2, mode: 'incremental', local: true } },
   { name: 'p=3 heap full, thrown errors and thread exits, worker threads, csv', opts: { parallelism: 3, backend: 'heap', kind: 'any', format: 'csv' } },
+  { name: 'p=2 lmdb incremental, thrown errors and thread exits, worker threads', opts: { parallelism: 2, mode: 'incremental', kind: 'any', seed: 11 } },
 ];
 
 for (const c of cases) {

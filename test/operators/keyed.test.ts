@@ -193,6 +193,17 @@ t.test('a throwing key selector or process function names the record', async (t)
   t.equal(err?.retriable, true);
 });
 
+t.test('an error of a chained operator after a keyed one keeps its own name and class', async (t) => {
+  const err = await runJob([{ v: 1 }, { v: 2 }], (s) => s.keyBy((r) => r.v).process<{ v: number }>((r, ctx) => ctx.emit(r), 'Proc')
+    .map((r) => {
+      if (r.v === 2) throw new Error('map failed');
+      return r;
+    }, 'After')).then(() => undefined, (e: SnapflowError) => e);
+  t.equal(err?.name, 'UserFunctionError');
+  t.match(err?.message, /operator "After" subtask 1\/1: user function failed on record \{"v":2\}: map failed/, 'blames the map, not the process function');
+  t.notMatch(err?.message, /Proc/);
+});
+
 t.test('state is isolated between keys on the same subtask', async (t) => {
   const maxP = defaultMaxParallelism(2);
   const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
