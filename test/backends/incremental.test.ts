@@ -140,7 +140,8 @@ t.test('a fresh base is written once the deltas would outgrow maxDeltaRatio of t
   t.equal((await step(5, range(0, 120))).files.length, 1, 'a single delta above the ratio is written as a base at once');
 });
 
-t.test('a restored incremental handle continuing the chain is the base of the next delta', async (t) => {
+/** 300 keys in a confirmed base, then 5 of them changed in a delta: the handle of the delta and its storage. */
+async function baseAndDelta(): Promise<{ storage: MemoryStorage; h2: KeyedStateHandle }> {
   const storage = new MemoryStorage();
   const a = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });
   setValues(a, range(0, 300), 1);
@@ -149,6 +150,11 @@ t.test('a restored incremental handle continuing the chain is the base of the ne
   setValues(a, range(0, 5), 2);
   const h2 = await a.snapshot(2, storage.target(2)).run();
   await a.dispose();
+  return { storage, h2 };
+}
+
+t.test('a restored incremental handle continuing the chain is the base of the next delta', async (t) => {
+  const { storage, h2 } = await baseAndDelta();
 
   const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });
   t.teardown(() => b.dispose());
@@ -167,14 +173,7 @@ t.test('a restored incremental handle continuing the chain is the base of the ne
 });
 
 t.test('a restore that does not continue the chain makes the next snapshot a fresh base', async (t) => {
-  const storage = new MemoryStorage();
-  const a = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });
-  setValues(a, range(0, 300), 1);
-  await a.snapshot(1, storage.target(1)).run();
-  a.notifyCheckpointComplete(1);
-  setValues(a, range(0, 5), 2);
-  const h2 = await a.snapshot(2, storage.target(2)).run();
-  await a.dispose();
+  const { storage, h2 } = await baseAndDelta();
 
   for (const options of [undefined, {}, { continueChain: false }]) {
     const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10 });

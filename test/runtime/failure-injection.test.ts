@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError } from '../../runtime/errors.js';
+import { configError as sharedConfigError } from '../fixtures/config-error.js';
 import {
   InjectionSchedule, parseInjections, resolveInjections,
   type FailureInjection, type InjectableOperator, type ParsedSpec,
@@ -16,16 +16,7 @@ const OPS: InjectableOperator[] = [
 const RANDOM = { seed: 42, horizon: 1000 };
 
 function configError(t: Tap, fn: () => unknown, patterns: RegExp[], msg: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  t.ok(caught instanceof ConfigError, `${msg}: ConfigError`);
-  const message = (caught as Error | undefined)?.message ?? '';
-  t.match(message, /option inject-failure: /, `${msg}: names the option`);
-  for (const p of patterns) t.match(message, p, `${msg}: message matches ${p}`);
+  sharedConfigError(t, fn, [/option inject-failure: /, ...patterns], msg);
 }
 
 const resolve = (values: string[], ops = OPS, random = RANDOM) => resolveInjections(parseInjections(values), ops, random);

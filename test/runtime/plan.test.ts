@@ -1,11 +1,10 @@
 import t from 'tap';
+import { configError } from '../fixtures/config-error.js';
 import { StreamEnvironment } from '../../runtime/environment.js';
 import { actorName, buildPlan, channelsOf, type PhysicalPlan } from '../../runtime/plan.js';
 import { buildJob, defineJob, planFingerprint } from '../../runtime/job.js';
-import { ConfigError } from '../../runtime/errors.js';
 import { CollectionReader } from '../../operators/sources/collection.js';
 
-type Tap = Parameters<Parameters<typeof t.test>[0]>[0];
 
 /** A splittable source (no parallelism limit). */
 function splittable(env: StreamEnvironment, name = 'Source: Split') {
@@ -15,16 +14,6 @@ function splittable(env: StreamEnvironment, name = 'Source: Split') {
 const chainNames = (plan: PhysicalPlan) => plan.chains.map((c) => `${c.name} x${c.parallelism}`);
 const edgeList = (plan: PhysicalPlan) => plan.edges.map((e) => `${e.from}>${e.to} ${e.partitioning}`);
 
-function configError(t: Tap, fn: () => unknown, patterns: RegExp[], msg: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  t.ok(caught instanceof ConfigError, `${msg}: ConfigError`);
-  for (const p of patterns) t.match((caught as Error | undefined)?.message ?? '', p, `${msg}: message matches ${p}`);
-}
 
 t.test('forward-connected operators of equal parallelism are chained', async (t) => {
   const env = new StreamEnvironment();
