@@ -6,7 +6,7 @@ import { formatListing, hasProblems, listCheckpoints } from '../../runtime/check
 export function checkpointsCommand(y: Argv): Argv {
   return y.command(
     'checkpoints <dir>',
-    'List the completed checkpoints of a job folder (or of every job in a checkpoint folder) with their sizes, shared files and orphans',
+    'List the completed checkpoints of a job folder or savepoint folder (or of every one in a folder) with their sizes, shared files and orphans',
     (c) => c
       .positional('dir', { type: 'string', describe: 'a job folder or a checkpoint folder holding job folders (path or file:// URI)', demandOption: true })
       .option('json', { type: 'boolean', default: false, describe: 'print the listing as one JSON object' })
