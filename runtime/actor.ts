@@ -471,11 +471,11 @@ class Actor {
       } catch {
         // Figures of a broken actor are a nicety; the failure itself must still be reported.
       }
-      // Released before the report: the coordinator tears the thread down once every actor has reported, and a
-      // thread terminated with an LMDB write in flight never finishes terminating.
+      // Reported first, so the job reacts at once; the coordinator waits for this task to end (state released)
+      // before it tears the thread down, as a thread terminated mid LMDB write never finishes terminating.
+      this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin), stats });
       await this.ckpt?.cancelAll('the subtask failed').catch(() => {});
       await this.cleanup();
-      this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin), stats });
       return false;
     }
   }

@@ -126,6 +126,14 @@ function primaryFailure(failures: SnapflowError[]): SnapflowError {
   return best;
 }
 
+/** Waits until every promise settled, or `ms` passed. */
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(promises), timeout]);
+  clearTimeout(timer);
+}
+
 /** Runs the plan's actors on the host until all finish or one fails, and returns the results. */
 export async function coordinate(plan: PhysicalPlan, host: ActorHost, opts: CoordinateOptions = {}): Promise<JobResult> {
   const collected = opts.collected ?? new CollectedResults();
@@ -238,6 +246,9 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
   });
   clearTimeout(graceTimer);
   opts.signal?.removeEventListener('abort', onAbort);
+  // Actors release their state after reporting; a thread terminated with an LMDB write in flight never
+  // finishes terminating, so the host goes down only once they are done, or stuck past the grace period.
+  await settledWithin(actors.map((a) => a.exited), opts.cancelGraceMs ?? 2000);
   for (const a of actors) a.control.close();
   await host.shutdown();
   opts.onCheckpointCoordinator?.(null);
