@@ -32,8 +32,9 @@ export interface AggregateFunction<T, A, R> {
 
 /** Carries an error of a chained downstream operator through the user function, unwrapped again after it. */
 class DownstreamFailure extends Error {
+  override name = 'DownstreamFailure';
   constructor(override readonly cause: unknown) {
-    super('a downstream operator failed');
+    super(`a downstream operator failed: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
 

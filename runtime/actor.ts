@@ -413,9 +413,10 @@ class Actor {
     while (this.router.isBlocked()) await this.router.whenUnblocked();
   }
 
-  private stats(): ActorStats {
+  /** The actor's figures; counting state entries scans the state, so a failing actor leaves it out. */
+  private stats(countState = true): ActorStats {
     const o = this.router.stats;
-    if (this.keyed) this.metrics.stateEntries = this.keyed.entryCount();
+    if (this.keyed && countState) this.metrics.stateEntries = this.keyed.entryCount();
     return {
       operator: this.origin.operator!, chain: this.s.chain, subtask: this.s.subtask, threadId, recordsIn: this.recordsIn, recordsOut: o.recordsOut,
       batchesIn: this.batchesIn, batchesOut: o.batchesOut, backpressuredMs: o.backpressuredMs, maxInFlight: o.maxInFlight,
@@ -467,7 +468,7 @@ class Actor {
       this.failure ??= err;
       let stats: ActorStats | undefined;
       try {
-        stats = this.stats();
+        stats = this.stats(false);
       } catch {
         // Figures of a broken actor are a nicety; the failure itself must still be reported.
       }

@@ -329,6 +329,13 @@ export class CheckpointCoordinator {
   private completeSavepoint(p: Pending & { savepoint?: SavepointRequest }, meta: CheckpointMetadata): void {
     const sp = p.savepoint!;
     this.record(p, 'completed', undefined, meta.stats);
+    if (this.halted && sp.stop) {
+      // The job failed meanwhile and will restart from a checkpoint: committing output up to this savepoint
+      // would have it deleted and written again by the replay, and reporting a stop would be false.
+      sp.reject(new CheckpointError(p.id, `savepoint ${sp.dir} is complete, but the job failed before it could stop and restarts from its latest checkpoint`));
+      this.track(this.o.retention.settle(p.id), `retention after savepoint ${p.id}`);
+      return;
+    }
     // Only a stop commits side effects, as in Flink: output committed on an intermediate savepoint would be
     // deleted and written again when a restart restores an older checkpoint, and a reader would see it twice.
     if (sp.stop && p.id > this.lastNotified) {
@@ -348,7 +355,12 @@ export class CheckpointCoordinator {
     const p = this.pending.get(id);
     if (!p || p.completing) return;
     this.abort(p, counted ? 'failed' : 'aborted', reason);
-    if (!counted || this.halted) return;
+    if (this.halted) return;
+    if (!counted) {
+      // The periodic timer may have fired while this one was pending; nothing else would re-arm it.
+      this.tryTrigger();
+      return;
+    }
     this.failuresInARow++;
     const tolerated = this.o.config.tolerableFailures;
     if (this.failuresInARow > tolerated) {

@@ -1,4 +1,5 @@
 /** Running a job from TypeScript: execute(jobModuleOrDefinition, options). */
+import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,7 +114,9 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
   const restart = createRestartStrategy(opts.restart, state.checkpoints !== undefined);
   let attempts = 0;
   const makeHost = (restores: ActorRestore[] | undefined, armed: FailureInjection[]) => {
-    // Each attempt works in folders of its own, so a thread of a failed attempt that is slow to die cannot touch them.
+    // Each attempt works in folders of its own, so a thread of a failed attempt that is slow to die cannot touch
+    // them; the previous attempt's host is down by now, and what a crash left there is of no use any more.
+    if (attempts > 0) rmSync(join(state.actors.workDir, `attempt-${attempts - 1}`), { recursive: true, force: true });
     const actorState = { ...state.actors, workDir: join(state.actors.workDir, `attempt-${attempts++}`) };
     return local
       ? new LocalHost(built, { settings: channels, clock: opts.clock, state: actorState, restores, injections: armed })

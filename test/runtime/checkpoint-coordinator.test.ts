@@ -309,3 +309,34 @@ t.test('a newer checkpoint does not subsume a pending savepoint', async (t) => {
   await s.ackAll(1);
   t.match(await taken, /savepoint-job-1-1$/);
 });
+
+t.test('after a failed savepoint, periodic checkpoints go on', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-sp-coord-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const s = setup();
+  s.start();
+  const taken = s.c.triggerSavepoint(dir).then(() => null, (e: Error) => e);
+  s.clock.advance(250);
+  t.same(s.triggers().map(([, id]) => id), [1, 1], 'the interval passed while the savepoint was pending');
+  s.c.handle(2, { kind: 'decline', id: 1, reason: 'no space' });
+  t.match((await taken)?.message, /savepoint failed/);
+  t.same(s.triggers().map(([, id]) => id), [1, 1, 2, 2], 'the overdue checkpoint is triggered at once');
+  await s.ackAll(2);
+  s.clock.advance(100);
+  t.same(s.triggers().map(([, id]) => id), [1, 1, 2, 2, 3, 3], 'and the interval goes on');
+  t.same(s.fatal, []);
+});
+
+t.test('a stop-with-savepoint completing after the job failed commits nothing and is not reported as a stop', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-sp-coord-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const s = setup();
+  s.start();
+  const stop = s.c.triggerSavepoint(dir, true).then(() => null, (e: Error) => e);
+  for (let i = 0; i < ACTORS.length; i++) s.ack(i, 1);
+  s.c.halt();
+  await flush();
+  t.match((await stop)?.message, /complete, but the job failed before it could stop/);
+  t.same(s.of('checkpoint-complete'), [], 'no sink commits output of a stop that did not happen');
+  t.same(s.stopped, []);
+});
