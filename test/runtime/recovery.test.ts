@@ -129,7 +129,7 @@ t.test('a worker over its memory limit fails the attempt; the restart restores a
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const lines: string[] = [];
   const result = await execute(JOB, {
-    parallelism: 1, workerMemoryMb: 64, params: { records: RECORDS, keys: KEYS, rate: 15_000, hogAt: 3000, hogMarker: join(dir, 'hogged') },
+    parallelism: 1, workerMemoryMb: 64, params: { records: RECORDS, keys: KEYS, rate: 15_000, hogAt: 5000, hogMarker: join(dir, 'hogged') },
     stateDir: join(dir, 'state'), checkpointing: { intervalMs: 25, dir: join(dir, 'ckpt') },
     restart: { strategy: 'fixed-delay', attempts: 2, delayMs: 0 }, log: (line) => lines.push(line),
   });
@@ -146,7 +146,7 @@ t.test('the file sink commits every record exactly once across failures in a map
   const result = await execute(JOB, {
     local: false, parallelism: 2, params: { records: RECORDS, keys: KEYS, rate: 15_000, fileOut: out }, stateDir: join(dir, 'state'),
     checkpointing: { intervalMs: 25, mode: 'incremental', dir: join(dir, 'ckpt') }, restart: { strategy: 'fixed-delay', attempts: 5, delayMs: 0 },
-    injectFailures: ['checkpoint=2', 'records=2600@Pass#1!exit', 'restore=2'], log: () => {},
+    injectFailures: ['checkpoint=2', 'records=1000@Pass#1!exit', 'restore=2'], log: () => {},
   });
   t.equal(result.stats.failuresInjected, 3);
   const files = readdirSync(out);
