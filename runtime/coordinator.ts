@@ -8,6 +8,7 @@ import { CheckpointCoordinator, type CheckpointCoordinatorOptions } from './chec
 import type { CheckpointStats } from './checkpoint-types.js';
 import type { CoordinatorEndpoint } from './control.js';
 import { CollectedResults } from './collected.js';
+import { chainNames } from './restore-plan.js';
 import { CancelledError, deserializeError, WorkerExitError, type SnapflowError } from './errors.js';
 import { actorName, type PhysicalPlan } from './plan.js';
 import type { ActorStats } from './protocol.js';
@@ -198,7 +199,7 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
     };
     if (opts.checkpoints) {
       ckpt = new CheckpointCoordinator({
-        ...opts.checkpoints, maxParallelism: plan.maxParallelism, chains: plan.chains.map((c) => c.name),
+        ...opts.checkpoints, maxParallelism: plan.maxParallelism, chains: chainNames(plan),
         actors: actors.map((a) => ({
           chain: a.chain, subtask: a.subtask, parallelism: plan.chains[a.chain].parallelism,
           isSource: plan.chains[a.chain].isSource, name: actorName(plan, a.chain, a.subtask),

@@ -113,7 +113,7 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
   /** The newest usable checkpoint to restart from: this job's own, else the one it resumed from. */
   const restartPoint = async (): Promise<RestorePoint | null> => {
     const own: RestorePoint[] = (o.checkpoints?.retention.checkpoints() ?? []).reverse()
-      .map((meta: CheckpointMetadata) => ({ meta, storage: o.checkpoints!.storage, dir: o.checkpoints!.config.jobDir, flat: false }));
+      .map((meta: CheckpointMetadata) => ({ meta, storage: o.checkpoints!.storage, flat: false }));
     const candidates = o.initial ? [...own, o.initial] : own;
     if (candidates.length === 0) return null;
     for (const c of candidates) {

@@ -38,8 +38,6 @@ export interface ActorRestore {
 export interface RestorePoint {
   meta: CheckpointMetadata;
   storage: CheckpointStorage;
-  /** The folder it was found in, for messages. */
-  dir: string;
   flat: boolean;
 }
 
@@ -58,17 +56,17 @@ export async function openRestorePoint(dir: string, option: string): Promise<Res
     const storage = new CheckpointStorage(dir, { flat: true });
     const [id] = await storage.completedIds();
     if (id === undefined) throw new ConfigError(option, `${dir} has no readable _metadata`);
-    return { meta: await storage.readMetadata(id), storage, dir, flat };
+    return { meta: await storage.readMetadata(id), storage, flat };
   }
   const chk = /^chk-(\d+)$/.exec(basename(dir));
   if (chk) {
     const storage = new CheckpointStorage(dirname(dir));
-    return { meta: await storage.readMetadata(Number(chk[1])), storage, dir, flat };
+    return { meta: await storage.readMetadata(Number(chk[1])), storage, flat };
   }
   const storage = new CheckpointStorage(dir);
   const ids = await storage.completedIds();
   if (ids.length === 0) throw new ConfigError(option, `${dir} is neither a savepoint, a chk-<n> folder, nor a job folder with a completed checkpoint`);
-  return { meta: await storage.readMetadata(ids[ids.length - 1]), storage, dir, flat };
+  return { meta: await storage.readMetadata(ids[ids.length - 1]), storage, flat };
 }
 
 /** Checks that a checkpoint fits the job: same chains, same number of key groups. */

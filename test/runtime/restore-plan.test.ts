@@ -26,7 +26,7 @@ function point(p: number): RestorePoint {
     subtasks.push({ chain: 1, subtask: i, parallelism: p, keyed: { backend: 'lmdb', mode: 'full', keyGroups: keyGroupRange(i, p, MAX), files: [], written: [], entries: 0 } });
   }
   const meta = { checkpointId: 7, maxParallelism: MAX, chains: ['Source', 'Keyed'], subtasks } as unknown as CheckpointMetadata;
-  return { meta, storage: new CheckpointStorage('/ckpt/job'), dir: '/ckpt/job', flat: false };
+  return { meta, storage: new CheckpointStorage('/ckpt/job'), flat: false };
 }
 
 t.test('former subtask k goes to new subtask k mod q; every subtask also lists itself', async (t) => {
