@@ -17,7 +17,7 @@ export class FaultInjector {
 
   constructor(
     injections: FailureInjection[],
-    private readonly subtask: number,
+    subtask: number,
     private readonly origin: ErrorOrigin,
     private readonly send: (msg: ControlFromActor) => void,
   ) {
