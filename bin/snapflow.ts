@@ -8,6 +8,7 @@ import { benchCommand } from './commands/bench.js';
 import { checkpointsCommand } from './commands/checkpoints.js';
 import { savepointCommand } from './commands/savepoint.js';
 import { chaosCommand } from './commands/chaos.js';
+import { genCommand } from './commands/gen.js';
 
 function report(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -29,8 +30,9 @@ cli = benchCommand(cli);
 cli = checkpointsCommand(cli);
 cli = savepointCommand(cli);
 cli = chaosCommand(cli);
+cli = genCommand(cli);
 cli
-  .demandCommand(1, 'name a command: run, bench, checkpoints, savepoint, chaos')
+  .demandCommand(1, 'name a command: run, bench, checkpoints, savepoint, chaos, gen')
   .strict()
   .help()
   .alias('help', 'h')
