@@ -5,9 +5,10 @@
  * link. The same code runs on a worker thread and, in tests, on the main thread.
  */
 import { threadId } from 'node:worker_threads';
-import type { Collector, OperatorContext, RestoreContext, SourceReader, StreamOperator } from '../operators/api.js';
+import type { OperatorContext, RestoreContext, SourceReader } from '../operators/api.js';
 import type { KeyedStateBackend } from '../backends/state.js';
 import { CheckpointParticipant, keyedBackendFor, type ActorStateSettings } from './actor-checkpoint.js';
+import { emptyChain, openChain, type ChainParts } from './actor-chain.js';
 import { FaultInjector } from './actor-faults.js';
 import { restoreActorState } from './actor-restore.js';
 import type { FailureInjection } from './failure-injection.js';
@@ -17,7 +18,7 @@ import { BarrierAligner, type AlignmentEvent } from './alignment.js';
 import { systemClock, wallNow, type Clock } from './clock.js';
 import type { ChannelSettings, InputChannel, OutputChannel } from './channel.js';
 import type { ControlEndpoint } from './control.js';
-import { CancelledError, ChannelError, ConfigError, serializeError, type ErrorOrigin } from './errors.js';
+import { CancelledError, ChannelError, serializeError, type ErrorOrigin } from './errors.js';
 import type { JobGraph } from './graph.js';
 import { keyGroupRange } from './keygroups.js';
 import { OutputRouter } from './output.js';
@@ -54,9 +55,7 @@ interface InputState {
 class Actor {
   private readonly clock: Clock;
   private readonly origin: ErrorOrigin;
-  private readonly ops: StreamOperator[] = [];
-  private readonly collectors: Collector[] = [];
-  private reader: SourceReader | null = null;
+  private readonly chain: ChainParts = emptyChain();
   private keyed: KeyedStateBackend | null = null;
   private readonly router: OutputRouter;
   private readonly inputs: InputState[];
@@ -67,8 +66,6 @@ class Actor {
   private paused = false;
   private cleaned = false;
   private inputsDone: () => void = () => {};
-  /** Where records enter the chain: its first operator, or straight to the outputs. */
-  private head: Collector = { collect: () => {} };
   private draining = false;
   private drainScheduled = false;
   private failure: unknown = null;
@@ -141,8 +138,8 @@ class Actor {
         this.onCompleted();
         this.source?.onOutcome(msg.id, true);
         this.ckpt?.onComplete(msg.id);
-        this.reader?.notifyCheckpointComplete?.(msg.id);
-        for (const op of this.ops) op.notifyCheckpointComplete?.(msg.id);
+        this.chain.reader?.notifyCheckpointComplete?.(msg.id);
+        for (const op of this.chain.ops) op.notifyCheckpointComplete?.(msg.id);
       } else if (msg.kind === 'checkpoint-abort') {
         this.source?.onOutcome(msg.id, false);
         this.ckpt?.onAbort(msg.id, msg.reason);
@@ -176,55 +173,27 @@ class Actor {
   }
 
   private async open(): Promise<void> {
-    const chain = this.s.plan.chains[this.s.chain];
     if (this.s.restore) {
-      const keyedChain = chain.nodeIds.some((id) => { const spec = this.s.graph.nodes[id].spec; return spec.kind === 'operator' && spec.keySelector !== undefined; });
+      const keyedChain = this.s.plan.chains[this.s.chain].nodeIds.some((id) => {
+        const spec = this.s.graph.nodes[id].spec;
+        return spec.kind === 'operator' && spec.keySelector !== undefined;
+      });
       const report = await restoreActorState({
         restore: this.s.restore, keyed: keyedChain ? (this.keyed ??= this.createKeyed()) : null, clock: this.clock,
         faults: this.faults, operators: this.nodeNames,
       });
       this.s.control.send({ kind: 'restored', ...report });
     }
-    for (const id of chain.nodeIds) {
-      const node = this.s.graph.nodes[id];
-      if (node.spec.kind === 'source') {
-        this.reader = node.spec.createReader(this.s.subtask, chain.parallelism, this.s.restore?.sources);
-        await this.reader.open(this.contextFor(node.name, false));
-        this.checkResumed(node.name);
-      } else {
-        const op = node.spec.createOperator();
-        this.ops.push(op);
-        await op.open(this.contextFor(node.name, node.spec.keySelector !== undefined));
-      }
-    }
-    const opNames = chain.nodeIds.map((id) => this.s.graph.nodes[id]).filter((n) => n.spec.kind !== 'source').map((n) => n.name);
-    this.ops.forEach((_, i) => {
-      const next = this.ops[i + 1];
-      const after = this.collectors;
-      this.collectors.push(next ? this.faults.countRecords(opNames[i + 1], { collect: (r) => next.process(r, after[i + 1]) }) : this.router);
-    });
-    if (this.ops.length === 0) this.collectors.push(this.router);
-    const first = this.ops[0];
-    this.head = first ? this.faults.countRecords(opNames[0], { collect: (r) => first.process(r, this.collectors[0]) }) : this.router;
-    if (this.reader) this.head = this.faults.countRecords(this.nodeNames[0], this.head);
-  }
-
-  /**
-   * A reader that ignored its restored position would replay or skip records silently; at an
-   * unchanged parallelism its position right after opening must be the one it was given.
-   */
-  private checkResumed(name: string): void {
-    const splits = this.s.restore?.sources;
-    if (!splits || splits.length !== 1 || splits[0].parallelism !== this.s.plan.chains[this.s.chain].parallelism) return;
-    const now = JSON.stringify(this.reader!.position());
-    const want = JSON.stringify(splits[0].position);
-    if (now !== want) throw new ConfigError(`source "${name}"`, `resumed at position ${now}, not at the restored ${want}; its createReader must honour the restored positions`);
+    await openChain({
+      graph: this.s.graph, plan: this.s.plan, chain: this.s.chain, subtask: this.s.subtask, restored: this.s.restore?.sources,
+      outputs: this.router, faults: this.faults, context: (name, keyed) => this.contextFor(name, keyed),
+    }, this.chain);
   }
 
   /** Runs the operators' snapshotState for checkpoint `id`; their promises are joined into one. */
   private snapshotOperators(id: number): Promise<unknown> | null {
     let work: Promise<unknown>[] | null = null;
-    for (const op of this.ops) {
+    for (const op of this.chain.ops) {
       const p = op.snapshotState?.(id);
       if (p) (work ??= []).push(p);
     }
@@ -257,7 +226,7 @@ class Actor {
   private backpressure(): Promise<unknown> | null {
     const waits: Promise<unknown>[] = [];
     if (this.router.isBlocked()) waits.push(this.router.whenUnblocked());
-    for (const op of this.ops) {
+    for (const op of this.chain.ops) {
       const p = op.blocked?.();
       if (p) waits.push(p);
     }
@@ -266,7 +235,7 @@ class Actor {
 
   private async runSource(reader: SourceReader): Promise<void> {
     const driver = new SourceDriver({
-      batchSize: this.s.settings.batchSize, head: this.head, failed: () => this.failure !== null,
+      batchSize: this.s.settings.batchSize, head: this.chain.head, failed: () => this.failure !== null,
       backpressure: () => this.backpressure(), finishOperators: () => this.finishOperators(),
       snapshot: this.ckpt ? (barrier, timing, position) => {
         if (barrier.final) this.finalBarrier = barrier.id;
@@ -336,7 +305,7 @@ class Actor {
   private handle(c: number, inp: InputState, msg: DataMessage): void {
     switch (msg.kind) {
       case 'batch': {
-        const head = this.head;
+        const head = this.chain.head;
         const records = msg.records;
         for (let i = 0; i < records.length; i++) head.collect(records[i]);
         this.recordsIn += records.length;
@@ -404,7 +373,8 @@ class Actor {
   private async finishOperators(): Promise<void> {
     if (this.opsFinished) return;
     this.opsFinished = true;
-    for (let i = 0; i < this.ops.length; i++) await this.ops[i].finish?.(this.collectors[i]);
+    const { ops, collectors } = this.chain;
+    for (let i = 0; i < ops.length; i++) await ops[i].finish?.(collectors[i]);
   }
 
   private async finish(): Promise<void> {
@@ -436,8 +406,8 @@ class Actor {
         first ??= err;
       }
     };
-    for (const op of this.ops) await step(() => op.close?.());
-    await step(() => this.reader?.close?.());
+    for (const op of this.chain.ops) await step(() => op.close?.());
+    await step(() => this.chain.reader?.close?.());
     await step(() => this.keyed?.dispose());
     for (const inp of this.inputs) await step(() => inp.channel.close());
     await step(() => this.router.close());
@@ -450,7 +420,7 @@ class Actor {
       await this.open();
       this.startedAt = wallNow();
       if (this.ckpt) this.s.control.send({ kind: 'running' });
-      const work = this.reader ? this.runSource(this.reader) : this.runInputs();
+      const work = this.chain.reader ? this.runSource(this.chain.reader) : this.runInputs();
       await Promise.race([work, this.done]);
       if (this.failure !== null) throw this.failure;
       await Promise.race([this.finish(), this.done]);
