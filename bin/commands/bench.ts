@@ -5,10 +5,42 @@ import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { benchRecovery } from '../../bench/recovery.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { intList, positiveInt } from '../args.js';
+import { defaultOutDir, runSuite } from '../../bench/suite.js';
+import { regenerateReport } from '../../bench/report.js';
+import { describeCrossover } from '../../bench/report-data.js';
 
 /** Registers the bench command and its subcommands. */
 export function benchCommand(y: Argv): Argv {
-  return y.command('bench', 'Run a benchmark', (b) => b
+  return y.command('bench', 'Run a benchmark, or the suite of them (the default)', (b) => b
+    .command(
+      ['suite', '$0'],
+      'Run throughput, checkpoint and recovery as a sweep and write JSON, CSV and an HTML report to a folder',
+      (c) => c
+        .option('full', { type: 'boolean', default: false, describe: 'the long sweep (hours): parallelism to 16, 10^4 to 10^7 keys, 0.1% to 100% changed, both backends, intervals' })
+        .option('out', { type: 'string', describe: 'results folder (default bench-results/<timestamp>)' })
+        .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout: the folder, its files and the crossover (progress goes to stderr)' }),
+      async (argv) => {
+        const out = argv.out ?? defaultOutDir();
+        const outcome = await runSuite({ full: argv.full, out, threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads) });
+        const crossover = outcome.crossovers.map((c) => ({ ...c, text: describeCrossover(c) }));
+        if (argv.json) {
+          process.stdout.write(JSON.stringify({ dir: outcome.dir, files: outcome.files, crossover }) + '\n');
+          return;
+        }
+        process.stdout.write(`results in ${outcome.dir}/ (open report.html in a browser)\n`);
+        for (const c of crossover) process.stdout.write(`crossover: ${c.text}\n`);
+      },
+    )
+    .command(
+      'report <dir>',
+      'Rewrite the CSV files and report.html of a results folder from its JSON files',
+      (c) => c.positional('dir', { type: 'string', demandOption: true, describe: 'results folder written by snapflow bench' }),
+      async (argv) => {
+        const files = await regenerateReport(String(argv.dir));
+        for (const f of files) process.stdout.write(f + '\n');
+      },
+    )
     .command(
       'throughput',
       'Records/s of the stateless and keyed pipelines against parallelism, next to a bare MessagePort pipe',
@@ -136,5 +168,5 @@ export function benchCommand(y: Argv): Argv {
         }
       },
     )
-    .demandCommand(1, 'name a benchmark: throughput, checkpoint, recovery'));
+  );
 }

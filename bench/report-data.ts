@@ -1,0 +1,161 @@
+/** The suite's results as plain data: their shape, their CSV tables and the incremental/full crossover. */
+import type { ThroughputReport } from './throughput.js';
+import type { CheckpointBenchReport, CheckpointBenchResult } from './checkpoint.js';
+import type { RecoveryReport } from './recovery.js';
+
+/** One benchmark invocation: the equivalent command, the options it ran with and its --json output. */
+export interface BenchRun<R> {
+  command: string;
+  options: Record<string, unknown>;
+  report: R;
+}
+
+/** Everything one suite run produced; `writeResults` stores it and `readResults` reads it back. */
+export interface SuiteResults {
+  meta: { startedAt: string; finishedAt?: string; sweep: 'quick' | 'full' | 'custom'; host?: string; notes?: string[] };
+  throughput: BenchRun<ThroughputReport>[];
+  checkpoint: BenchRun<CheckpointBenchReport>[];
+  recovery: BenchRun<RecoveryReport>[];
+}
+
+/** A header row and data rows, ready for CSV. */
+export interface Table {
+  header: string[];
+  rows: (string | number | boolean | null | undefined)[][];
+}
+
+/** Quotes a CSV cell only when it needs it (RFC 4180). */
+function cell(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Renders a table as CSV with a trailing newline. */
+export function toCsv(t: Table): string {
+  return [t.header, ...t.rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}
+
+/** Backend of a checkpoint run; runs recorded without it used the benchmark's default, lmdb. */
+export function backendOf(run: BenchRun<unknown>): string {
+  return typeof run.options.stateBackend === 'string' ? run.options.stateBackend : 'lmdb';
+}
+
+/** Interval of a checkpoint run's throughput measurement, if recorded. */
+function intervalOf(run: BenchRun<unknown>): number | undefined {
+  return typeof run.options.intervalMs === 'number' ? run.options.intervalMs : undefined;
+}
+
+const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/** Mean bytes written and mean end-to-end duration per checkpoint; means, so that re-bases count. */
+export function checkpointCost(r: CheckpointBenchResult): { bytes: number; e2eMs: number } {
+  return { bytes: Math.round(mean(r.checkpoints.map((c) => c.checkpointedBytes))), e2eMs: Math.round(mean(r.checkpoints.map((c) => c.e2eMs)) * 100) / 100 };
+}
+
+/** Throughput table: one row per pipeline and parallelism. */
+export function throughputTable(runs: BenchRun<ThroughputReport>[]): Table {
+  const header = ['pipeline', 'stateBackend', 'parallelism', 'records', 'recordsPerSec', 'baselineRecordsPerSec', 'peakRssMiB', 'latencyP50Ms', 'latencyP99Ms', 'chaining', 'separateSink', 'backpressuredMs', 'runsRecordsPerSec'];
+  const rows = runs.flatMap((run) => run.report.results.map((r) => [
+    r.pipeline, r.pipeline === 'keyed' ? backendOf(run) : '', r.parallelism, r.records, r.recordsPerSec, run.report.baseline?.recordsPerSec,
+    r.peakRssMiB, r.latencyMs.p50, r.latencyMs.p99, r.chaining, r.separateSink, r.backpressuredMs, r.runs.join(' '),
+  ]));
+  return { header, rows };
+}
+
+/** Checkpoint summary table: one row per backend, state size, change rate, interval and mode. */
+export function checkpointTable(runs: BenchRun<CheckpointBenchReport>[]): Table {
+  const header = ['stateBackend', 'mode', 'keys', 'updateRatio', 'intervalMs', 'avgEntryBytes', 'changedKeysPerCheckpoint', 'checkpoints', 'meanCheckpointedBytes', 'meanE2eMs', 'e2eMsMedian', 'syncMsP99', 'recordsPerSec', 'recordsPerSecNoCheckpoints', 'overheadPct'];
+  const rows = runs.flatMap((run) => run.report.results.map((r) => {
+    const c = checkpointCost(r);
+    const overhead = r.recordsPerSecNoCheckpoints > 0 ? Math.round((1 - r.recordsPerSec / r.recordsPerSecNoCheckpoints) * 1000) / 10 : null;
+    return [backendOf(run), r.mode, r.keys, r.updateRatio, intervalOf(run), r.avgEntryBytes, r.changedKeysPerCheckpoint, r.checkpoints.length,
+      c.bytes, c.e2eMs, r.e2eMsMedian, r.syncMsP99, r.recordsPerSec, r.recordsPerSecNoCheckpoints, overhead];
+  }));
+  return { header, rows };
+}
+
+/** Per-checkpoint table: every checkpoint of every run, the load's checkpoint flagged. */
+export function timelineTable(runs: BenchRun<CheckpointBenchReport>[]): Table {
+  const header = ['stateBackend', 'mode', 'keys', 'updateRatio', 'id', 'afterLoad', 'checkpointedBytes', 'fullStateBytes', 'e2eMs', 'syncMs', 'asyncMs', 'alignmentMs'];
+  const rows = runs.flatMap((run) => run.report.results.flatMap((r) => [r.loadCheckpoint, ...r.checkpoints].map((k) => [
+    backendOf(run), r.mode, r.keys, r.updateRatio, k.id, k === r.loadCheckpoint, k.checkpointedBytes, k.fullStateBytes, k.e2eMs, k.syncMs, k.asyncMs, k.alignmentMs,
+  ])));
+  return { header, rows };
+}
+
+/** Recovery table: one row per state size and chain length. */
+export function recoveryTable(runs: BenchRun<RecoveryReport>[]): Table {
+  const header = ['keys', 'updateRatio', 'chainLength', 'restoreMs', 'restoredBytes', 'deltaRatio', 'vsFull', 'fullMs', 'fullKeysPerSec', 'policy', 'runsMs'];
+  const rows = runs.flatMap((run) => run.report.results.map((r) => [
+    r.keys, run.options.updateRatio as number | undefined, r.chainLength, r.restoreMs, r.restoredBytes, r.deltaRatio, r.vsFull, r.fullMs, r.fullKeysPerSec, r.policy, r.runsMs.join(' '),
+  ]));
+  return { header, rows };
+}
+
+/** Where incremental checkpoints stop paying off, for one backend and state size. */
+export interface Crossover {
+  backend: string;
+  keys: number;
+  /** Change rates measured with both modes, ascending. */
+  rates: number[];
+  /** Lowest change rate at which incremental wrote at least full's bytes or took at least full's time; null: not reached. */
+  stopsAt: number | null;
+  /** Highest measured rate below `stopsAt` at which incremental still won on both; null if none. */
+  paysUpTo: number | null;
+  /** Which measure crossed at `stopsAt`. */
+  by: ('bytes' | 'duration')[];
+}
+
+/** Finds the crossover per backend and state size from paired full/incremental results (same interval runs only). */
+export function findCrossovers(runs: BenchRun<CheckpointBenchReport>[]): Crossover[] {
+  type Pair = { full?: CheckpointBenchResult; incremental?: CheckpointBenchResult };
+  const groups = new Map<string, { backend: string; keys: number; byRate: Map<number, Pair> }>();
+  for (const run of runs) {
+    for (const r of run.report.results) {
+      const backend = backendOf(run);
+      // Interval sweeps repeat a rate at other intervals; the first run of a rate is the one compared.
+      const id = `${backend}|${r.keys}`;
+      const g = groups.get(id) ?? { backend, keys: r.keys, byRate: new Map<number, Pair>() };
+      groups.set(id, g);
+      const pair = g.byRate.get(r.updateRatio) ?? {};
+      if (!pair[r.mode]) pair[r.mode] = r;
+      g.byRate.set(r.updateRatio, pair);
+    }
+  }
+  const out: Crossover[] = [];
+  for (const g of groups.values()) {
+    const rates = [...g.byRate.entries()].filter(([, p]) => p.full && p.incremental).map(([rate]) => rate).sort((a, b) => a - b);
+    if (rates.length === 0) continue;
+    let stopsAt: number | null = null;
+    let paysUpTo: number | null = null;
+    let by: Crossover['by'] = [];
+    for (const rate of rates) {
+      const p = g.byRate.get(rate) as Required<Pair>;
+      const f = checkpointCost(p.full);
+      const i = checkpointCost(p.incremental);
+      const crossed: Crossover['by'] = [];
+      if (i.bytes >= f.bytes) crossed.push('bytes');
+      if (i.e2eMs >= f.e2eMs) crossed.push('duration');
+      if (crossed.length > 0) {
+        stopsAt = rate;
+        by = crossed;
+        break;
+      }
+      paysUpTo = rate;
+    }
+    out.push({ backend: g.backend, keys: g.keys, rates, stopsAt, paysUpTo, by });
+  }
+  return out.sort((a, b) => a.backend.localeCompare(b.backend) || a.keys - b.keys);
+}
+
+const pct = (r: number): string => `${Math.round(r * 1000) / 10}%`;
+
+/** One sentence per crossover, for the report and the terminal. */
+export function describeCrossover(c: Crossover): string {
+  const where = `${c.backend}, ${c.keys.toLocaleString('en-US')} keys`;
+  if (c.stopsAt === null) return `${where}: not reached — incremental was cheaper in bytes and duration at every change rate measured (up to ${pct(c.rates[c.rates.length - 1])}).`;
+  const what = c.by.join(' and ');
+  if (c.paysUpTo === null) return `${where}: incremental did not pay off even at the lowest change rate measured, ${pct(c.stopsAt)} (${what} ≥ full).`;
+  return `${where}: incremental stops paying off between ${pct(c.paysUpTo)} and ${pct(c.stopsAt)} of keys changed per checkpoint (at ${pct(c.stopsAt)} its ${what} ≥ full).`;
+}

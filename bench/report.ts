@@ -1,0 +1,91 @@
+/** The suite's results folder: raw JSON, CSV tables and a self-contained HTML report. */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { checkpointTable, describeCrossover, findCrossovers, recoveryTable, throughputTable, timelineTable, toCsv, type SuiteResults } from './report-data.js';
+import { renderReport } from './report-html.js';
+
+export type { BenchRun, SuiteResults } from './report-data.js';
+
+/** Files written into a results folder, relative to it. */
+export const RESULT_FILES = {
+  index: 'index.json',
+  throughput: 'throughput.json',
+  checkpoint: 'checkpoint.json',
+  recovery: 'recovery.json',
+  throughputCsv: 'throughput.csv',
+  checkpointCsv: 'checkpoint.csv',
+  timelineCsv: 'checkpoint-timeline.csv',
+  recoveryCsv: 'recovery.csv',
+  report: 'report.html',
+} as const;
+
+/** Name, version and licence of the charting library inlined into the report. */
+export interface ChartLibrary {
+  name: string;
+  version: string;
+  license: string;
+  source: string;
+}
+
+/** Reads Chart.js's self-contained UMD build from node_modules, so the report needs no network. */
+export async function loadChartLibrary(): Promise<ChartLibrary> {
+  const require = createRequire(import.meta.url);
+  // The UMD build is not in the package's exports map; locate it next to the resolvable CJS entry.
+  const dist = dirname(require.resolve('chart.js'));
+  const pkg = JSON.parse(await readFile(join(dist, '..', 'package.json'), 'utf8')) as { name: string; version: string; license: string };
+  return { name: pkg.name, version: pkg.version, license: pkg.license, source: await readFile(join(dist, 'chart.umd.min.js'), 'utf8') };
+}
+
+const json = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
+
+/** Writes raw JSON, CSV and report.html for the results into dir (created if missing); returns the files' paths. */
+export async function writeResults(dir: string, results: SuiteResults): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const lib = await loadChartLibrary();
+  const crossovers = findCrossovers(results.checkpoint);
+  const index = {
+    meta: results.meta,
+    files: RESULT_FILES,
+    chartLibrary: { name: lib.name, version: lib.version, license: lib.license },
+    crossover: crossovers.map((c) => ({ ...c, text: describeCrossover(c) })),
+  };
+  const files: [string, string][] = [
+    [RESULT_FILES.index, json(index)],
+    [RESULT_FILES.throughput, json(results.throughput)],
+    [RESULT_FILES.checkpoint, json(results.checkpoint)],
+    [RESULT_FILES.recovery, json(results.recovery)],
+    [RESULT_FILES.throughputCsv, toCsv(throughputTable(results.throughput))],
+    [RESULT_FILES.checkpointCsv, toCsv(checkpointTable(results.checkpoint))],
+    [RESULT_FILES.timelineCsv, toCsv(timelineTable(results.checkpoint))],
+    [RESULT_FILES.recoveryCsv, toCsv(recoveryTable(results.recovery))],
+    [RESULT_FILES.report, renderReport(results, lib.source)],
+  ];
+  for (const [name, text] of files) await writeFile(join(dir, name), text);
+  return files.map(([name]) => join(dir, name));
+}
+
+/** Reads a results folder written by writeResults back into SuiteResults. */
+export async function readResults(dir: string): Promise<SuiteResults> {
+  const read = async <T>(name: string, fallback: T): Promise<T> => {
+    try {
+      return JSON.parse(await readFile(join(dir, name), 'utf8')) as T;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+      throw err;
+    }
+  };
+  const index = await read<{ meta?: SuiteResults['meta'] } | undefined>(RESULT_FILES.index, undefined);
+  if (!index) throw new Error(`${join(dir, RESULT_FILES.index)} not found: not a results folder of snapflow bench`);
+  return {
+    meta: index.meta ?? { startedAt: 'unknown', sweep: 'custom' },
+    throughput: await read(RESULT_FILES.throughput, []),
+    checkpoint: await read(RESULT_FILES.checkpoint, []),
+    recovery: await read(RESULT_FILES.recovery, []),
+  };
+}
+
+/** Regenerates CSV and report.html of a results folder from its JSON files. */
+export async function regenerateReport(dir: string): Promise<string[]> {
+  return writeResults(dir, await readResults(dir));
+}

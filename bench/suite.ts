@@ -1,0 +1,150 @@
+/** `snapflow bench` with no benchmark named: a sweep of the three benchmarks into a results folder. */
+import { hostname, cpus } from 'node:os';
+import { benchThroughput, type ThroughputOptions, type ThroughputReport } from './throughput.js';
+import { benchCheckpoint, type CheckpointBenchOptions, type CheckpointBenchReport } from './checkpoint.js';
+import { benchRecovery, type RecoveryBenchOptions, type RecoveryReport } from './recovery.js';
+import { writeResults } from './report.js';
+import { findCrossovers, type BenchRun, type Crossover, type SuiteResults } from './report-data.js';
+
+/** One benchmark invocation of the sweep. */
+export type SuiteStep =
+  | { kind: 'throughput'; label: string; options: Omit<ThroughputOptions, 'progress'> }
+  | { kind: 'checkpoint'; label: string; options: Omit<CheckpointBenchOptions, 'progress'> }
+  | { kind: 'recovery'; label: string; options: Omit<RecoveryBenchOptions, 'progress'> };
+
+/** Options of the suite. */
+export interface SuiteOptions {
+  full: boolean;
+  /** Results folder. */
+  out: string;
+  threads?: number;
+  /** Where the progress bar or progress lines go (default: process.stderr). */
+  progressStream?: NodeJS.WriteStream;
+}
+
+const pow10 = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => 10 ** (from + i));
+
+/** The sweep's steps, quick or full, in the order they run. */
+export function planSuite(full: boolean, threads?: number): SuiteStep[] {
+  const steps: SuiteStep[] = [];
+  const tp = (stateBackend: 'lmdb' | 'heap', pipelines: ('stateless' | 'keyed')[], baseline: boolean): void => {
+    const options = { pipelines, parallelism: full ? [1, 2, 4, 8, 16] : [1, 2, 4], records: full ? 5_000_000 : 500_000, keys: 100_000, runs: full ? 3 : 1, chaining: true, baseline, stateBackend, threads };
+    steps.push({ kind: 'throughput', label: `throughput ${pipelines.join('+')} (${stateBackend}) at parallelism ${options.parallelism.join(',')}`, options });
+  };
+  tp('lmdb', ['stateless', 'keyed'], true);
+  if (full) tp('heap', ['keyed'], false);
+
+  const ck = (keys: number, updateRatio: number, stateBackend: 'lmdb' | 'heap', intervalMs = 1000): void => {
+    const modes: ('full' | 'incremental')[] = stateBackend === 'heap' ? ['full'] : ['full', 'incremental'];
+    // The throughput part of the run is bounded so that 10^7 keys do not mean 10^8 updates.
+    const streamUpdates = full ? Math.min(10 * keys, 10_000_000) : 2 * keys;
+    const options = { keys, updateRatio, checkpoints: full ? 10 : 5, modes, valueBytes: 64, parallelism: 1, intervalMs, streamUpdates, runs: full ? 3 : 1, stateBackend, threads };
+    steps.push({ kind: 'checkpoint', label: `checkpoint ${keys} keys, ${updateRatio * 100}% changed, ${modes.join('+')}, ${stateBackend}, interval ${intervalMs} ms`, options });
+  };
+  const rates = full ? [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1] : [0.01, 0.1];
+  for (const keys of full ? pow10(4, 7) : pow10(4, 5)) {
+    for (const rate of rates) {
+      ck(keys, rate, 'lmdb');
+      // The heap backend holds all state in memory and takes full checkpoints only.
+      if (full && keys <= 1_000_000) ck(keys, rate, 'heap');
+    }
+  }
+  if (full) for (const interval of [200, 500, 2000, 5000]) ck(1_000_000, 0.01, 'lmdb', interval);
+
+  for (const keys of full ? pow10(4, 7) : [100_000]) {
+    const options = { keys, chainLengths: full ? [0, 5, 10, 20] : [0, 4, 16], updateRatio: 0.01, runs: full ? 3 : 1, valueBytes: 64, policyWorstCase: full };
+    steps.push({ kind: 'recovery', label: `recovery ${keys} keys, chains ${options.chainLengths.join(',')}`, options });
+  }
+  return steps;
+}
+
+/** The CLI command that runs one step on its own. */
+export function commandOf(step: SuiteStep): string {
+  const o = step.options;
+  const threads = 'threads' in o && o.threads !== undefined ? ` --threads ${o.threads}` : '';
+  switch (step.kind) {
+    case 'throughput': {
+      const t = step.options;
+      return `snapflow bench throughput --pipeline ${t.pipelines.join(',')} --parallelism ${t.parallelism.join(',')} --records ${t.records} --keys ${t.keys} --runs ${t.runs}` +
+        `${t.baseline ? '' : ' --no-baseline'}${t.stateBackend ? ` --state-backend ${t.stateBackend}` : ''}${threads} --json`;
+    }
+    case 'checkpoint': {
+      const c = step.options;
+      return `snapflow bench checkpoint --keys ${c.keys} --update-ratio ${c.updateRatio} --checkpoints ${c.checkpoints} --mode ${c.modes.join(',')} --value-bytes ${c.valueBytes}` +
+        ` --parallelism ${c.parallelism} --interval ${c.intervalMs} --stream-updates ${c.streamUpdates} --runs ${c.runs} --state-backend ${c.stateBackend}${threads} --json`;
+    }
+    case 'recovery': {
+      const r = step.options;
+      return `snapflow bench recovery --keys ${r.keys} --chain-lengths ${r.chainLengths.join(',')} --update-ratio ${r.updateRatio} --runs ${r.runs} --value-bytes ${r.valueBytes}` +
+        `${r.policyWorstCase ? ' --policy-worst-case' : ''} --json`;
+    }
+  }
+}
+
+/** Progress on stderr: a redrawn bar on a terminal, one line per step otherwise (logs stay readable). */
+export function progressReporter(total: number, stream: NodeJS.WriteStream = process.stderr): { step(done: number, label: string): void; end(): void } {
+  const started = Date.now();
+  const tty = Boolean(stream.isTTY);
+  const elapsed = () => `${Math.round((Date.now() - started) / 1000)}s`;
+  return {
+    step(done, label) {
+      if (!tty) {
+        stream.write(`[${done + 1}/${total}] ${label} (${elapsed()} elapsed)\n`);
+        return;
+      }
+      const width = 24;
+      const filled = Math.round((done / total) * width);
+      const text = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${elapsed()} ${label}`;
+      stream.write(`\r\x1b[K${text.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}`);
+    },
+    end() {
+      stream.write(tty ? `\r\x1b[K[${'#'.repeat(24)}] ${total}/${total} ${elapsed()} done\n` : `done: ${total} steps in ${elapsed()}\n`);
+    },
+  };
+}
+
+/** Default results folder: bench-results/<UTC timestamp>. */
+export function defaultOutDir(now = new Date()): string {
+  return `bench-results/${now.toISOString().replace(/[:.]/g, '-')}`;
+}
+
+/** What the suite leaves behind. */
+export interface SuiteOutcome {
+  dir: string;
+  files: string[];
+  results: SuiteResults;
+  crossovers: Crossover[];
+}
+
+/** Runs the sweep, rewriting the results folder after every step so a stopped run keeps what it measured. */
+export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
+  const steps = planSuite(opts.full, opts.threads);
+  const results: SuiteResults = {
+    meta: { startedAt: new Date().toISOString(), sweep: opts.full ? 'full' : 'quick', host: `${hostname()}, ${cpus().length} cores, Node ${process.version}` },
+    throughput: [], checkpoint: [], recovery: [],
+  };
+  const bar = progressReporter(steps.length, opts.progressStream);
+  let files: string[] = [];
+  for (const [i, step] of steps.entries()) {
+    bar.step(i, step.label);
+    const command = commandOf(step);
+    // The benchmarks' own progress lines would break the bar and flood logs; the step line stands for them.
+    const quiet = { progress: () => {} };
+    if (step.kind === 'throughput') {
+      const report = await benchThroughput({ ...step.options, ...quiet });
+      results.throughput.push({ command, options: { ...step.options }, report } satisfies BenchRun<ThroughputReport>);
+    } else if (step.kind === 'checkpoint') {
+      const report = await benchCheckpoint({ ...step.options, ...quiet });
+      results.checkpoint.push({ command, options: { ...step.options }, report } satisfies BenchRun<CheckpointBenchReport>);
+    } else {
+      const report = await benchRecovery({ ...step.options, ...quiet });
+      results.recovery.push({ command, options: { ...step.options }, report } satisfies BenchRun<RecoveryReport>);
+    }
+    files = await writeResults(opts.out, results);
+  }
+  results.meta.finishedAt = new Date().toISOString();
+  const crossovers = findCrossovers(results.checkpoint);
+  files = await writeResults(opts.out, results);
+  bar.end();
+  return { dir: opts.out, files, results, crossovers };
+}

@@ -1,0 +1,147 @@
+/** The results folder and HTML report on made-up results, and the crossover logic; no benchmark runs. */
+import t from 'tap';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readResults, regenerateReport, writeResults, RESULT_FILES, type BenchRun, type SuiteResults } from '../../bench/report.js';
+import { describeCrossover, findCrossovers } from '../../bench/report-data.js';
+import { commandOf, planSuite, progressReporter } from '../../bench/suite.js';
+import type { CheckpointBenchReport, CheckpointBenchResult } from '../../bench/checkpoint.js';
+
+function ck(mode: 'full' | 'incremental', keys: number, updateRatio: number, bytes: number, e2eMs: number): CheckpointBenchResult {
+  const k = (id: number, b: number) => ({ id, checkpointedBytes: b, fullStateBytes: keys * 80, e2eMs, syncMs: 1, asyncMs: e2eMs - 1, alignmentMs: 0 });
+  return {
+    mode, keys, updateRatio, checkpoints: [k(2, bytes), k(3, bytes)], loadCheckpoint: k(1, keys * 80), avgEntryBytes: 80,
+    changedKeysPerCheckpoint: keys * updateRatio, syncMsP99: 1, e2eMsMedian: e2eMs, recordsPerSec: 900, recordsPerSecNoCheckpoints: 1000,
+    runs: { withCheckpoints: [900], noCheckpoints: [1000] },
+  };
+}
+
+function ckRun(keys: number, rate: number, full: [number, number], inc: [number, number], stateBackend = 'lmdb'): BenchRun<CheckpointBenchReport> {
+  return {
+    command: `snapflow bench checkpoint --keys ${keys} --update-ratio ${rate} --state-backend ${stateBackend} --json`,
+    options: { keys, updateRatio: rate, stateBackend, intervalMs: 1000 },
+    report: { results: [ck('full', keys, rate, ...full), ck('incremental', keys, rate, ...inc)] },
+  };
+}
+
+const EVIL = '</script><script>alert(1)</script>';
+
+const RESULTS: SuiteResults = {
+  meta: { startedAt: '2026-01-01T00:00:00Z', sweep: 'quick', notes: [`note with ${EVIL}`] },
+  throughput: [{
+    command: 'snapflow bench throughput --parallelism 1,2 --json',
+    options: { parallelism: [1, 2] },
+    report: {
+      baseline: { records: 100, batchSize: 10, elapsedMs: 1, recordsPerSec: 5000 } as never,
+      results: [1, 2].map((p) => ({ pipeline: p === 1 ? EVIL : 'stateless', parallelism: p, records: 100, recordsPerSec: 1000 * p, peakRssMiB: 50, latencyMs: { p50: 1, p99: 2 }, runs: [1000 * p], chaining: true, separateSink: false, backpressuredMs: 0 })),
+    },
+  }],
+  checkpoint: [ckRun(10_000, 0.01, [800_000, 20], [10_000, 5]), ckRun(10_000, 0.1, [800_000, 20], [90_000, 8])],
+  recovery: [{
+    command: 'snapflow bench recovery --keys 100000 --chain-lengths 0,4 --json',
+    options: { keys: 100_000, updateRatio: 0.01 },
+    report: { results: [0, 4].map((n) => ({ chainLength: n, keys: 100_000, restoreMs: 100 + n * 10, restoredBytes: 8e6, deltaRatio: n * 0.01, vsFull: 1 + n / 10, fullMs: 100, fullKeysPerSec: 1e6, runsMs: [100 + n * 10] })) },
+  }],
+};
+
+t.test('writeResults writes JSON, CSV and a self-contained report', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-report-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const files = await writeResults(join(dir, 'out'), RESULTS);
+  t.equal(files.length, Object.keys(RESULT_FILES).length);
+  const read = (name: string) => readFile(join(dir, 'out', name), 'utf8');
+
+  const index = JSON.parse(await read('index.json'));
+  t.equal(index.chartLibrary.name, 'chart.js');
+  t.equal(index.chartLibrary.license, 'MIT');
+  t.equal(index.crossover.length, 1);
+  t.same(JSON.parse(await read('checkpoint.json')), RESULTS.checkpoint);
+
+  const tp = (await read('throughput.csv')).trimEnd().split('\n');
+  t.equal(tp[0], 'pipeline,stateBackend,parallelism,records,recordsPerSec,baselineRecordsPerSec,peakRssMiB,latencyP50Ms,latencyP99Ms,chaining,separateSink,backpressuredMs,runsRecordsPerSec');
+  t.equal(tp.length, 3);
+  t.equal(tp[2], 'stateless,,2,100,2000,5000,50,1,2,true,false,0,2000');
+  const ckCsv = (await read('checkpoint.csv')).trimEnd().split('\n');
+  t.match(ckCsv[0], /^stateBackend,mode,keys,updateRatio,intervalMs,/);
+  t.equal(ckCsv.length, 5);
+  t.equal(ckCsv[2], 'lmdb,incremental,10000,0.01,1000,80,100,2,10000,5,5,1,900,1000,10');
+  t.equal((await read('checkpoint-timeline.csv')).trimEnd().split('\n').length, 1 + 4 * 3);
+  const rec = (await read('recovery.csv')).trimEnd().split('\n');
+  t.equal(rec[0], 'keys,updateRatio,chainLength,restoreMs,restoredBytes,deltaRatio,vsFull,fullMs,fullKeysPerSec,policy,runsMs');
+  t.equal(rec[2], '100000,0.01,4,140,8000000,0.04,1.4,100,1000000,,140');
+
+  const html = await read('report.html');
+  t.match(html, 'Released under the MIT License', 'Chart.js is inlined');
+  t.notMatch(html, /<script[^>]*\ssrc=/i, 'no external script');
+  t.notMatch(html, /<link[^>]*href=["']?https?:/i, 'no external stylesheet');
+  t.notMatch(html, /<script>alert/, 'the data string cannot close the script element');
+  t.match(html, '&lt;/script&gt;', 'escaped in HTML text');
+  const m = /<script type="application\/json" id="snapflow-data">([\s\S]*?)<\/script>/.exec(html);
+  t.ok(m, 'embedded data found');
+  const data = JSON.parse((m as RegExpExecArray)[1]) as { charts: { id: string; config: { data: { datasets: { label: string }[] } } }[] };
+  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore']);
+  t.equal(data.charts[0].config.data.datasets[0].label, EVIL, 'the data parses back intact');
+  t.equal((html.match(/<\/script>/g) ?? []).length, 3, 'only the three real script elements close');
+  for (const id of ['throughput', 'checkpoint-bytes', 'timeline', 'restore']) t.match(html, `<canvas id="chart-${id}">`);
+
+  const again = await readResults(join(dir, 'out'));
+  t.same(again, JSON.parse(JSON.stringify(RESULTS)), 'results read back from the JSON files');
+  await regenerateReport(join(dir, 'out'));
+  t.equal(await read('report.html'), html, 'regenerating from the folder gives the same report');
+});
+
+t.test('crossover: the lowest change rate where incremental costs at least full', async (t) => {
+  const runs = [
+    ckRun(1000, 0.5, [100, 10], [120, 9]),
+    ckRun(1000, 0.01, [100, 10], [5, 3]),
+    ckRun(1000, 0.1, [100, 10], [40, 11]),
+    ckRun(1000, 1, [100, 10], [200, 20]),
+  ];
+  const [c] = findCrossovers(runs);
+  t.equal(c.stopsAt, 0.1, 'duration crossed first');
+  t.same(c.by, ['duration']);
+  t.equal(c.paysUpTo, 0.01);
+  t.same(c.rates, [0.01, 0.1, 0.5, 1]);
+  t.match(describeCrossover(c), 'between 1% and 10%');
+
+  const never = findCrossovers([ckRun(1000, 0.01, [100, 10], [5, 3]), ckRun(1000, 0.1, [100, 10], [50, 6])]);
+  t.equal(never[0].stopsAt, null);
+  t.match(describeCrossover(never[0]), 'not reached');
+
+  const always = findCrossovers([ckRun(1000, 0.01, [100, 10], [100, 3])]);
+  t.equal(always[0].stopsAt, 0.01);
+  t.equal(always[0].paysUpTo, null);
+  t.same(always[0].by, ['bytes']);
+
+  const split = findCrossovers([ckRun(1000, 0.01, [100, 10], [5, 3]), ckRun(10, 0.01, [100, 10], [500, 30], 'heap')]);
+  t.same(split.map((c) => [c.backend, c.keys, c.stopsAt]), [['heap', 10, 0.01], ['lmdb', 1000, null]], 'one crossover per backend and state size');
+
+  const oneMode: BenchRun<CheckpointBenchReport> = { command: 'x', options: {}, report: { results: [ck('full', 5, 0.1, 1, 1)] } };
+  t.same(findCrossovers([oneMode]), [], 'rates without both modes are not compared');
+});
+
+t.test('suite plan, commands and progress output', async (t) => {
+  const quick = planSuite(false);
+  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery']);
+  t.equal(commandOf(quick[5]), 'snapflow bench recovery --keys 100000 --chain-lengths 0,4,16 --update-ratio 0.01 --runs 1 --value-bytes 64 --json');
+  const full = planSuite(true);
+  const ck = full.filter((s) => s.kind === 'checkpoint');
+  t.ok(ck.some((s) => s.options.stateBackend === 'heap' && !s.options.modes.includes('incremental')), 'heap: full checkpoints only');
+  t.same([...new Set(ck.map((s) => s.options.keys))], [1e4, 1e5, 1e6, 1e7]);
+  t.same(full[0].kind === 'throughput' && full[0].options.parallelism, [1, 2, 4, 8, 16]);
+
+  const lines = (tty: boolean) => {
+    let text = '';
+    const stream = { isTTY: tty, columns: 80, write: (s: string) => { text += s; return true; } } as unknown as NodeJS.WriteStream;
+    const bar = progressReporter(2, stream);
+    bar.step(0, 'first');
+    bar.step(1, 'second');
+    bar.end();
+    return text;
+  };
+  t.match(lines(false), /^\[1\/2\] first .*\n\[2\/2\] second .*\ndone: 2 steps/);
+  const tty = lines(true);
+  t.match(tty, '\r\x1b[K[############------------] 1/2');
+  t.equal(tty.split('\n').length, 2, 'a terminal gets one redrawn line');
+});
