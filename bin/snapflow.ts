@@ -9,6 +9,7 @@ import { checkpointsCommand } from './commands/checkpoints.js';
 import { savepointCommand } from './commands/savepoint.js';
 import { chaosCommand } from './commands/chaos.js';
 import { genCommand } from './commands/gen.js';
+import { experimentCommand } from './commands/experiment.js';
 
 function report(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -31,8 +32,9 @@ cli = checkpointsCommand(cli);
 cli = savepointCommand(cli);
 cli = chaosCommand(cli);
 cli = genCommand(cli);
+cli = experimentCommand(cli);
 cli
-  .demandCommand(1, 'name a command: run, bench, checkpoints, savepoint, chaos, gen')
+  .demandCommand(1, 'name a command: run, bench, checkpoints, savepoint, chaos, gen, experiment')
   .strict()
   .help()
   .alias('help', 'h')

@@ -1,6 +1,6 @@
 /**
- * The bundled job `npm start` runs: reads the transaction file, drops rows with a
- * missing id or amount (as the lab's job did), keeps a running total and count per
+ * The bundled job of `snapflow run transactions`: reads the transaction file, drops rows
+ * with a missing id or amount (as the lab's job did), keeps a running total and count per
  * customer in keyed state, and prints each update.
  */
 import { defineJob } from '../../runtime/job.js';
