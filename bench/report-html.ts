@@ -38,15 +38,26 @@ function throughputChart(res: SuiteResults): ChartSpec | undefined {
   const rows = res.throughput.flatMap((run) => run.report.results.map((r) => ({ run, r })));
   if (rows.length === 0) return undefined;
   const series = groupBy(rows, ({ run, r }) => (r.pipeline === 'keyed' ? `keyed (${backendOf(run)})` : r.pipeline));
-  const datasets = [...series].map(([label, rs], i) => line(label, rs.map(({ r }) => ({ x: r.parallelism, y: r.recordsPerSec })), i));
+  // One category per parallelism measured: a numeric axis would invent ticks such as 1.5 between them.
+  const levels = [...new Set(rows.map(({ r }) => r.parallelism))].sort((a, b) => a - b);
+  const at = (points: Map<number, number>) => levels.map((p) => points.get(p) ?? null);
+  const datasets: Record<string, unknown>[] = [...series].map(([label, rs], i) => {
+    const color = PALETTE[i % PALETTE.length];
+    return { label, data: at(new Map(rs.map(({ r }) => [r.parallelism, r.recordsPerSec]))), borderColor: color, backgroundColor: color, tension: 0 };
+  });
   const base = res.throughput.find((run) => run.report.baseline)?.report.baseline?.recordsPerSec;
-  const xs = rows.map(({ r }) => r.parallelism);
-  if (base) datasets.push(line('bare MessagePort pipe', [{ x: Math.min(...xs), y: base }, { x: Math.max(...xs), y: base }], datasets.length, { borderDash: [6, 4], pointRadius: 0 }));
+  if (base) {
+    const color = PALETTE[datasets.length % PALETTE.length];
+    datasets.push({ label: 'bare MessagePort pipe', data: levels.map(() => base), borderColor: color, backgroundColor: color, borderDash: [6, 4], pointRadius: 0 });
+  }
+  const config = xy({ title: 'parallelism' }, { title: 'records/s' }, datasets);
+  (config.options as { scales: { x: Record<string, unknown> } }).scales.x.type = 'category';
+  (config.data as { labels?: string[] }).labels = levels.map(String);
   return {
     id: 'throughput', title: 'Throughput vs parallelism', commands: commandsOf(res.throughput),
     caption: 'Records per second (median of the runs) of the stateless and keyed pipelines at each parallelism, next to a bare MessagePort pipe carrying the same records. ' +
       'Read: a line that rises with parallelism scales; one that flattens has hit the machine (cores) or a channel; the dashed line is what one thread-to-thread hop costs alone.',
-    config: xy({ title: 'parallelism', log: true }, { title: 'records/s' }, datasets),
+    config,
   };
 }
 
