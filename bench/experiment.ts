@@ -5,8 +5,7 @@
  * the lab printed (wall time, `du` size of the mode's checkpoint folder) and what it should
  * have (checkpoints, bytes written, state size, sync/async/alignment, restore time).
  */
-import { mkdir, mkdtemp, readdir, lstat, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKeyedBackend, DEFAULT_REBASE } from '../backends/factory.js';
@@ -15,6 +14,7 @@ import { execute } from '../runtime/execute.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { LabJobParams } from './jobs/lab.js';
 import { median, round } from './measure.js';
+import { scratchDir } from './scratch.js';
 
 /** The cases, in the order they run and print. */
 export const CASES = { stateless: 'lab: stateless', keyed: 'lab: keyed', synthetic: 'synthetic' } as const;
@@ -212,7 +212,8 @@ function summarizeRuns(key: CaseKey, mode: Mode, runs: RunFigures[]): CaseResult
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentReport> {
   checkOptions(o);
   const say = o.progress ?? (() => {});
-  const root = await mkdtemp(join(tmpdir(), 'snapflow-experiment-'));
+  const scratch = await scratchDir('snapflow-experiment-');
+  const root = scratch.path;
   const { progress: _progress, ...settings } = o;
   const report: ExperimentReport = { settings, restoreMethod: RESTORE_METHOD, cases: [] };
   try {
@@ -232,7 +233,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRep
       report.cases.push(summarizeRuns(key, 'full', runs.full), summarizeRuns(key, 'incremental', runs.incremental));
     }
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await scratch.remove();
   }
   return report;
 }

@@ -7,8 +7,6 @@
  * keys must have. With `policyWorstCase`, the chain is also built up to the longest one the
  * default re-base policy allows at that update ratio, which is measured too.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeyedBackend, DEFAULT_REBASE } from '../backends/factory.js';
 import type { KeyedStateHandle } from '../backends/handles.js';
@@ -17,6 +15,7 @@ import type { KeyedStateBackend } from '../backends/state.js';
 import { CheckpointStorage } from '../runtime/checkpoint-storage.js';
 import { keyGroupOf } from '../runtime/keygroups.js';
 import { median, round } from './measure.js';
+import { scratchDir } from './scratch.js';
 
 /** Options of the recovery benchmark. */
 export interface RecoveryBenchOptions {
@@ -61,7 +60,8 @@ const KEY_GROUPS = { start: 0, end: 127 };
 /** Runs the recovery benchmark. */
 export async function benchRecovery(opts: RecoveryBenchOptions): Promise<RecoveryReport> {
   const say = opts.progress ?? (() => {});
-  const dir = await mkdtemp(join(tmpdir(), 'snapflow-bench-recovery-'));
+  const scratch = await scratchDir('snapflow-bench-recovery-');
+  const dir = scratch.path;
   let work = 0;
   const backend = (mode: 'full' | 'incremental') => createKeyedBackend({
     kind: 'lmdb', mode, keyGroups: KEY_GROUPS, workDir: join(dir, `work-${work++}`), maxDeltas: 1e9, maxDeltaRatio: 1e9,
@@ -131,7 +131,7 @@ export async function benchRecovery(opts: RecoveryBenchOptions): Promise<Recover
     }
     return { results };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await scratch.remove();
   }
 }
 

@@ -68,7 +68,7 @@ export function checkpointTable(runs: BenchRun<CheckpointBenchReport>[]): Table 
   const header = ['stateBackend', 'mode', 'keys', 'updateRatio', 'intervalMs', 'avgEntryBytes', 'changedKeysPerCheckpoint', 'checkpoints', 'meanCheckpointedBytes', 'meanE2eMs', 'e2eMsMedian', 'syncMsP99', 'recordsPerSec', 'recordsPerSecNoCheckpoints', 'overheadPct'];
   const rows = runs.flatMap((run) => run.report.results.map((r) => {
     const c = checkpointCost(r);
-    const overhead = r.recordsPerSecNoCheckpoints > 0 ? Math.round((1 - r.recordsPerSec / r.recordsPerSecNoCheckpoints) * 1000) / 10 : null;
+    const overhead = r.recordsPerSec !== null && r.recordsPerSecNoCheckpoints !== null && r.recordsPerSecNoCheckpoints > 0 ? Math.round((1 - r.recordsPerSec / r.recordsPerSecNoCheckpoints) * 1000) / 10 : null;
     return [backendOf(run), r.mode, r.keys, r.updateRatio, intervalOf(run), r.avgEntryBytes, r.changedKeysPerCheckpoint, r.checkpoints.length,
       c.bytes, c.e2eMs, r.e2eMsMedian, r.syncMsP99, r.recordsPerSec, r.recordsPerSecNoCheckpoints, overhead];
   }));

@@ -131,12 +131,12 @@ function restoreChart(res: SuiteResults): ChartSpec | undefined {
 }
 
 function overheadChart(res: SuiteResults): ChartSpec | undefined {
-  const rows = checkpointRows(res).filter(({ run }) => typeof run.options.intervalMs === 'number');
+  const rows = checkpointRows(res).filter(({ run, r }) => typeof run.options.intervalMs === 'number' && r.recordsPerSec !== null && r.recordsPerSecNoCheckpoints !== null);
   const intervals = new Set(rows.map(({ run }) => run.options.intervalMs));
   if (intervals.size < 2) return undefined;
   const series = groupBy(rows, ({ run, r }) => `${r.mode}, ${r.keys.toLocaleString('en-US')} keys, ${pct(r.updateRatio)}, ${backendOf(run)}`);
   const datasets = [...series].filter(([, rs]) => new Set(rs.map(({ run }) => run.options.intervalMs)).size > 1).map(([label, rs], i) =>
-    line(label, rs.map(({ run, r }) => ({ x: run.options.intervalMs as number, y: Math.round((1 - r.recordsPerSec / r.recordsPerSecNoCheckpoints) * 1000) / 10 })), i));
+    line(label, rs.map(({ run, r }) => ({ x: run.options.intervalMs as number, y: Math.round((1 - r.recordsPerSec! / r.recordsPerSecNoCheckpoints!) * 1000) / 10 })), i));
   return {
     id: 'overhead', title: 'Checkpoint overhead vs interval', commands: commandsOf(res.checkpoint),
     caption: 'Throughput lost to checkpointing, in percent of the same run with checkpoints off, against the checkpoint interval. Read: the shorter the interval the higher the cost; a mode whose line sits lower is cheaper to run at that interval.',

@@ -6,56 +6,83 @@ import { benchRecovery, type RecoveryBenchOptions, type RecoveryReport } from '.
 import { writeResults } from './report.js';
 import { findCrossovers, type BenchRun, type Crossover, type SuiteResults } from './report-data.js';
 
+/** The parts of the sweep, which `--only` selects. */
+export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery'] as const;
+/** One part of the sweep. */
+export type SuitePart = (typeof SUITE_PARTS)[number];
+
 /** One benchmark invocation of the sweep. */
-export type SuiteStep =
-  | { kind: 'throughput'; label: string; options: Omit<ThroughputOptions, 'progress'> }
-  | { kind: 'checkpoint'; label: string; options: Omit<CheckpointBenchOptions, 'progress'> }
-  | { kind: 'recovery'; label: string; options: Omit<RecoveryBenchOptions, 'progress'> };
+export type SuiteStep = { part: SuitePart; label: string } & (
+  | { kind: 'throughput'; options: Omit<ThroughputOptions, 'progress'> }
+  | { kind: 'checkpoint'; options: Omit<CheckpointBenchOptions, 'progress'> }
+  | { kind: 'recovery'; options: Omit<RecoveryBenchOptions, 'progress'> }
+);
+
+/** What to sweep. */
+export interface SuitePlanOptions {
+  full: boolean;
+  threads?: number;
+  /** Parts to run (default: all). */
+  only?: SuitePart[];
+  /** Leave out state sizes above this many keys. */
+  maxKeys?: number;
+}
 
 /** Options of the suite. */
-export interface SuiteOptions {
-  full: boolean;
+export interface SuiteOptions extends SuitePlanOptions {
   /** Results folder. */
   out: string;
-  threads?: number;
   /** Where the progress bar or progress lines go (default: process.stderr). */
   progressStream?: NodeJS.WriteStream;
 }
 
 const pow10 = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => 10 ** (from + i));
 
-/** The sweep's steps, quick or full, in the order they run. */
-export function planSuite(full: boolean, threads?: number): SuiteStep[] {
+/**
+ * The sweep's steps, quick or full, in the order they run. The full sweep keeps to about
+ * three quarters of an hour on two cores: the checkpoint grid measures cost alone (no
+ * throughput runs), throughput with checkpoints is measured by the overhead part at one
+ * state size, and 10^7 keys get fewer change rates, checkpoints and runs.
+ */
+export function planSuite(o: SuitePlanOptions): SuiteStep[] {
+  const { full, threads } = o;
   const steps: SuiteStep[] = [];
+  const sizes = (from: number, to: number) => pow10(from, to).filter((k) => o.maxKeys === undefined || k <= o.maxKeys);
   const tp = (stateBackend: 'lmdb' | 'heap', pipelines: ('stateless' | 'keyed')[], baseline: boolean): void => {
-    const options = { pipelines, parallelism: full ? [1, 2, 4, 8, 16] : [1, 2, 4], records: full ? 5_000_000 : 500_000, keys: 100_000, runs: full ? 3 : 1, chaining: true, baseline, stateBackend, threads };
-    steps.push({ kind: 'throughput', label: `throughput ${pipelines.join('+')} (${stateBackend}) at parallelism ${options.parallelism.join(',')}`, options });
+    const options = { pipelines, parallelism: full ? [1, 2, 4, 8, 16] : [1, 2, 4], records: full ? 2_000_000 : 500_000, keys: 100_000, runs: full ? 3 : 1, chaining: true, baseline, stateBackend, threads };
+    steps.push({ part: 'throughput', kind: 'throughput', label: `throughput ${pipelines.join('+')} (${stateBackend}) at parallelism ${options.parallelism.join(',')}`, options });
   };
   tp('lmdb', ['stateless', 'keyed'], true);
   if (full) tp('heap', ['keyed'], false);
 
-  const ck = (keys: number, updateRatio: number, stateBackend: 'lmdb' | 'heap', intervalMs = 1000): void => {
-    const modes: ('full' | 'incremental')[] = stateBackend === 'heap' ? ['full'] : ['full', 'incremental'];
-    // The throughput part of the run is bounded so that 10^7 keys do not mean 10^8 updates.
-    const streamUpdates = full ? Math.min(10 * keys, 10_000_000) : 2 * keys;
-    const options = { keys, updateRatio, checkpoints: full ? 10 : 5, modes, valueBytes: 64, parallelism: 1, intervalMs, streamUpdates, runs: full ? 3 : 1, stateBackend, threads };
-    steps.push({ kind: 'checkpoint', label: `checkpoint ${keys} keys, ${updateRatio * 100}% changed, ${modes.join('+')}, ${stateBackend}, interval ${intervalMs} ms`, options });
+  const ck = (c: { part: SuitePart; keys: number; updateRatio: number; stateBackend: 'lmdb' | 'heap'; intervalMs?: number; runs: number; checkpoints: number }): void => {
+    const modes: ('full' | 'incremental')[] = c.stateBackend === 'heap' ? ['full'] : ['full', 'incremental'];
+    const intervalMs = c.intervalMs ?? 1000;
+    const streamUpdates = c.runs === 0 ? 0 : full ? 2_000_000 : 2 * c.keys;
+    const options = { keys: c.keys, updateRatio: c.updateRatio, checkpoints: c.checkpoints, modes, valueBytes: 64, parallelism: 1, intervalMs, streamUpdates, runs: c.runs, stateBackend: c.stateBackend, threads };
+    const what = c.runs === 0 ? 'cost' : `throughput at interval ${intervalMs} ms`;
+    steps.push({ part: c.part, kind: 'checkpoint', label: `checkpoint ${c.keys} keys, ${c.updateRatio * 100}% changed, ${modes.join('+')}, ${c.stateBackend}, ${what}`, options });
   };
-  const rates = full ? [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1] : [0.01, 0.1];
-  for (const keys of full ? pow10(4, 7) : pow10(4, 5)) {
-    for (const rate of rates) {
-      ck(keys, rate, 'lmdb');
+  for (const keys of full ? sizes(4, 7) : sizes(4, 5)) {
+    const huge = keys >= 10_000_000;
+    const rates = !full ? [0.01, 0.1] : huge ? [0.001, 0.01, 0.1, 1] : [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1];
+    for (const updateRatio of rates) {
+      // The quick sweep keeps one throughput pair per step; the full one measures throughput in the overhead part.
+      ck({ part: 'checkpoint', keys, updateRatio, stateBackend: 'lmdb', runs: full ? 0 : 1, checkpoints: full ? (huge ? 3 : 10) : 5 });
       // The heap backend holds all state in memory and takes full checkpoints only.
-      if (full && keys <= 1_000_000) ck(keys, rate, 'heap');
+      if (full && keys <= 1_000_000) ck({ part: 'checkpoint', keys, updateRatio, stateBackend: 'heap', runs: 0, checkpoints: 10 });
     }
   }
-  if (full) for (const interval of [200, 500, 2000, 5000]) ck(1_000_000, 0.01, 'lmdb', interval);
-
-  for (const keys of full ? pow10(4, 7) : [100_000]) {
-    const options = { keys, chainLengths: full ? [0, 5, 10, 20] : [0, 4, 16], updateRatio: 0.01, runs: full ? 3 : 1, valueBytes: 64, policyWorstCase: full };
-    steps.push({ kind: 'recovery', label: `recovery ${keys} keys, chains ${options.chainLengths.join(',')}`, options });
+  if (full && (o.maxKeys === undefined || o.maxKeys >= 1_000_000)) {
+    for (const intervalMs of [200, 500, 1000, 2000, 5000]) ck({ part: 'overhead', keys: 1_000_000, updateRatio: 0.01, stateBackend: 'lmdb', intervalMs, runs: 3, checkpoints: 3 });
   }
-  return steps;
+
+  for (const keys of full ? sizes(4, 7) : sizes(5, 5)) {
+    const huge = keys >= 10_000_000;
+    const options = { keys, chainLengths: full ? [0, 5, 10, 20] : [0, 4, 16], updateRatio: 0.01, runs: full && !huge ? 3 : 1, valueBytes: 64, policyWorstCase: full };
+    steps.push({ part: 'recovery', kind: 'recovery', label: `recovery ${keys} keys, chains ${options.chainLengths.join(',')}`, options });
+  }
+  return steps.filter((s) => o.only === undefined || o.only.includes(s.part));
 }
 
 /** The CLI command that runs one step on its own. */
@@ -70,8 +97,9 @@ export function commandOf(step: SuiteStep): string {
     }
     case 'checkpoint': {
       const c = step.options;
+      const throughput = c.runs > 0 ? ` --interval ${c.intervalMs} --stream-updates ${c.streamUpdates}` : '';
       return `snapflow bench checkpoint --keys ${c.keys} --update-ratio ${c.updateRatio} --checkpoints ${c.checkpoints} --mode ${c.modes.join(',')} --value-bytes ${c.valueBytes}` +
-        ` --parallelism ${c.parallelism} --interval ${c.intervalMs} --stream-updates ${c.streamUpdates} --runs ${c.runs} --state-backend ${c.stateBackend}${threads} --json`;
+        ` --parallelism ${c.parallelism}${throughput} --runs ${c.runs} --state-backend ${c.stateBackend}${threads} --json`;
     }
     case 'recovery': {
       const r = step.options;
@@ -118,9 +146,9 @@ export interface SuiteOutcome {
 
 /** Runs the sweep, rewriting the results folder after every step so a stopped run keeps what it measured. */
 export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
-  const steps = planSuite(opts.full, opts.threads);
+  const steps = planSuite(opts);
   const results: SuiteResults = {
-    meta: { startedAt: new Date().toISOString(), sweep: opts.full ? 'full' : 'quick', host: `${hostname()}, ${cpus().length} cores, Node ${process.version}` },
+    meta: { startedAt: new Date().toISOString(), sweep: opts.only || opts.maxKeys !== undefined ? 'custom' : opts.full ? 'full' : 'quick', host: `${hostname()}, ${cpus().length} cores, Node ${process.version}` },
     throughput: [], checkpoint: [], recovery: [],
   };
   const bar = progressReporter(steps.length, opts.progressStream);

@@ -4,9 +4,9 @@
  * with a running total and count per customer in keyed state, and a synthetic job that loads
  * every key once and then updates a small share of them per round, one checkpoint per round.
  */
-import type { Collector, OperatorContext, SourceReader } from '../../operators/api.js';
 import { defineJob } from '../../runtime/job.js';
 import type { DataStream } from '../../runtime/environment.js';
+import { UpdateReader, type Update } from './update-reader.js';
 
 /** Parameters of the experiment's job. */
 export interface LabJobParams {
@@ -41,67 +41,6 @@ export function blockFor(ms: number): void {
   if (ms > 0) Atomics.wait(SLEEPER, 0, 0, ms);
 }
 
-/** Emits the load, then `rounds` rounds of updates; after each phase it asks for a checkpoint and waits until one covering it completes. */
-class RoundsReader implements SourceReader {
-  private readonly perRound: number;
-  private readonly stride: number;
-  private next = 0;
-  private phaseEnd: number;
-  private readonly total: number;
-  private waiting = false;
-  /** A barrier passed while waiting, so the next completion covers the whole phase (one checkpoint in flight at a time). */
-  private covered = false;
-  private ctx!: OperatorContext;
-
-  constructor(private readonly p: LabJobParams) {
-    this.perRound = Math.max(1, Math.round(p.keys * p.updateRatio));
-    this.stride = strideFor(p.keys);
-    this.phaseEnd = p.keys;
-    this.total = p.keys + p.rounds * this.perRound;
-  }
-
-  open(ctx: OperatorContext): void {
-    this.ctx = ctx;
-  }
-
-  poll(max: number, out: Collector<{ key: string; seq: number }>): boolean | Promise<boolean> {
-    if (this.waiting) return this.ctx.clock.sleep(1).then(() => true);
-    const end = Math.min(this.next + max, this.phaseEnd);
-    for (; this.next < end; this.next++) {
-      // Updates walk the keys with a stride coprime to their number: distinct keys per round, spread over key groups.
-      const k = this.next < this.p.keys ? this.next : ((this.next - this.p.keys) * this.stride) % this.p.keys;
-      out.collect({ key: 'k' + k, seq: this.next });
-    }
-    if (this.next === this.phaseEnd && this.next < this.total) {
-      this.waiting = true;
-      this.covered = false;
-      this.phaseEnd = Math.min(this.phaseEnd + this.perRound, this.total);
-      this.ctx.toCoordinator({ kind: 'request-checkpoint' });
-      return true;
-    }
-    return this.next < this.total;
-  }
-
-  position(): unknown {
-    if (this.waiting) this.covered = true;
-    return { next: this.next, phaseEnd: this.phaseEnd };
-  }
-
-  notifyCheckpointComplete(): void {
-    if (this.waiting && this.covered) this.waiting = false;
-  }
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-function strideFor(n: number): number {
-  let s = Math.max(1, Math.floor(n * 0.618)) | 1;
-  while (gcd(s, n) !== 1) s += 2;
-  return s;
-}
-
 function sink<T>(stream: DataStream<T>, print: boolean): void {
   if (print) stream.print();
   else stream.discard();
@@ -110,7 +49,10 @@ function sink<T>(stream: DataStream<T>, print: boolean): void {
 export default defineJob<LabJobParams>((env, p) => {
   if (p.case === 'synthetic') {
     const pad = 'x'.repeat(p.valueBytes);
-    const updated = env.addSource<{ key: string; seq: number }>('Source: Synthetic updates', { createReader: () => new RoundsReader(p), maxParallelism: 1 })
+    const updated = env.addSource<Update>('Source: Synthetic updates', {
+      createReader: () => new UpdateReader({ keys: p.keys, updateRatio: p.updateRatio, mode: 'rounds', rounds: p.rounds, checkpointLastRound: false, updates: 0 }),
+      maxParallelism: 1,
+    })
       .keyBy((r) => r.key)
       .process<{ key: string; n: number }>((r, ctx) => {
         const v = ctx.valueState<{ n: number; last: number; pad: string }>('v');

@@ -5,7 +5,7 @@ import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { benchRecovery } from '../../bench/recovery.js';
 import { ConfigError } from '../../runtime/errors.js';
 import { intList, positiveInt } from '../args.js';
-import { defaultOutDir, runSuite } from '../../bench/suite.js';
+import { SUITE_PARTS, commandOf, defaultOutDir, planSuite, runSuite, type SuitePart } from '../../bench/suite.js';
 import { regenerateReport } from '../../bench/report.js';
 import { describeCrossover } from '../../bench/report-data.js';
 
@@ -16,13 +16,31 @@ export function benchCommand(y: Argv): Argv {
       ['suite', '$0'],
       'Run throughput, checkpoint and recovery as a sweep and write JSON, CSV and an HTML report to a folder',
       (c) => c
-        .option('full', { type: 'boolean', default: false, describe: 'the long sweep (hours): parallelism to 16, 10^4 to 10^7 keys, 0.1% to 100% changed, both backends, intervals' })
+        .option('full', { type: 'boolean', default: false, describe: 'the long sweep (about 45 min on 2 cores): parallelism to 16, 10^4 to 10^7 keys, 0.1% to 100% changed, both backends, intervals' })
+        .option('only', { type: 'string', describe: `comma-separated parts to run: ${SUITE_PARTS.join(', ')} (default all)` })
+        .option('max-keys', { type: 'string', describe: 'leave out state sizes above this many keys' })
+        .option('plan', { type: 'boolean', default: false, describe: 'print the steps and the command of each, and run nothing' })
         .option('out', { type: 'string', describe: 'results folder (default bench-results/<timestamp>)' })
         .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout: the folder, its files and the crossover (progress goes to stderr)' }),
       async (argv) => {
+        const only = argv.only === undefined ? undefined : String(argv.only).split(',').map((p) => p.trim());
+        for (const part of only ?? []) {
+          if (!(SUITE_PARTS as readonly string[]).includes(part)) throw new ConfigError('only', `unknown part "${part}"; the parts are ${SUITE_PARTS.join(', ')}`);
+        }
+        const plan = {
+          full: argv.full, only: only as SuitePart[] | undefined,
+          maxKeys: argv['max-keys'] === undefined ? undefined : positiveInt('max-keys', argv['max-keys']),
+          threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
+        };
+        if (argv.plan) {
+          const steps = planSuite(plan);
+          if (argv.json) process.stdout.write(JSON.stringify(steps.map((step) => ({ part: step.part, label: step.label, command: commandOf(step) }))) + '\n');
+          else for (const [i, step] of steps.entries()) process.stdout.write(`${i + 1}. [${step.part}] ${step.label}\n   ${commandOf(step)}\n`);
+          return;
+        }
         const out = argv.out ?? defaultOutDir();
-        const outcome = await runSuite({ full: argv.full, out, threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads) });
+        const outcome = await runSuite({ ...plan, out });
         const crossover = outcome.crossovers.map((c) => ({ ...c, text: describeCrossover(c) }));
         if (argv.json) {
           process.stdout.write(JSON.stringify({ dir: outcome.dir, files: outcome.files, crossover }) + '\n');
@@ -99,7 +117,7 @@ export function benchCommand(y: Argv): Argv {
         .option('parallelism', { type: 'number', default: 1, describe: 'parallelism of the keyed operator' })
         .option('interval', { type: 'number', default: 1000, describe: 'checkpoint interval (ms) of the throughput runs' })
         .option('stream-updates', { type: 'number', describe: 'updates per throughput run after the load (default 10 × keys)' })
-        .option('runs', { type: 'number', default: 1, describe: 'throughput runs per mode (the median is reported)' })
+        .option('runs', { type: 'number', default: 1, describe: 'throughput runs per mode (the median is reported); 0 measures the checkpoints alone' })
         .option('state-backend', { type: 'string', default: 'lmdb', choices: ['lmdb', 'heap'], describe: 'state backend' })
         .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
         .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
@@ -115,7 +133,7 @@ export function benchCommand(y: Argv): Argv {
           keys, updateRatio: ratio, checkpoints: positiveInt('checkpoints', argv.checkpoints), modes: modes as ('full' | 'incremental')[],
           valueBytes: argv['value-bytes'], parallelism: positiveInt('parallelism', argv.parallelism), intervalMs: positiveInt('interval', argv.interval),
           streamUpdates: argv['stream-updates'] === undefined ? 10 * keys : positiveInt('stream-updates', argv['stream-updates']),
-          runs: positiveInt('runs', argv.runs), stateBackend: argv['state-backend'] as 'lmdb' | 'heap',
+          runs: argv.runs === 0 ? 0 : positiveInt('runs', argv.runs), stateBackend: argv['state-backend'] as 'lmdb' | 'heap',
           maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'],
           threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
           progress: (line) => process.stderr.write(line + '\n'),

@@ -122,14 +122,29 @@ t.test('crossover: the lowest change rate where incremental costs at least full'
 });
 
 t.test('suite plan, commands and progress output', async (t) => {
-  const quick = planSuite(false);
+  const quick = planSuite({ full: false });
   t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery']);
   t.equal(commandOf(quick[5]), 'snapflow bench recovery --keys 100000 --chain-lengths 0,4,16 --update-ratio 0.01 --runs 1 --value-bytes 64 --json');
-  const full = planSuite(true);
+  const full = planSuite({ full: true });
   const ck = full.filter((s) => s.kind === 'checkpoint');
   t.ok(ck.some((s) => s.options.stateBackend === 'heap' && !s.options.modes.includes('incremental')), 'heap: full checkpoints only');
   t.same([...new Set(ck.map((s) => s.options.keys))], [1e4, 1e5, 1e6, 1e7]);
+  t.same([...new Set(ck.map((s) => s.options.updateRatio))].sort((a, b) => a - b), [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1], 'change rates 0.1% to 100%');
   t.same(full[0].kind === 'throughput' && full[0].options.parallelism, [1, 2, 4, 8, 16]);
+  const overhead = full.filter((s) => s.part === 'overhead');
+  t.same(overhead.map((s) => s.kind === 'checkpoint' && s.options.intervalMs), [200, 500, 1000, 2000, 5000]);
+  t.ok(overhead.every((s) => s.kind === 'checkpoint' && s.options.runs > 0), 'the overhead part measures throughput');
+  const grid = full.find((s) => s.part === 'checkpoint' && s.kind === 'checkpoint' && s.options.runs === 0);
+  t.ok(grid, 'the grid measures cost alone');
+  t.notMatch(commandOf(grid!), '--stream-updates', 'a cost-only command has no throughput flags');
+  t.match(commandOf(grid!), '--runs 0');
+  t.same([...new Set(full.filter((s) => s.kind === 'recovery').map((s) => s.options.keys))], [1e4, 1e5, 1e6, 1e7]);
+
+  const only = planSuite({ full: true, only: ['recovery', 'overhead'] });
+  t.same([...new Set(only.map((s) => s.part))], ['overhead', 'recovery'], '--only keeps the parts named, in sweep order');
+  const capped = planSuite({ full: true, maxKeys: 100_000 });
+  t.ok(capped.every((s) => s.kind === 'throughput' || s.options.keys <= 100_000), '--max-keys leaves larger state sizes out');
+  t.notOk(capped.some((s) => s.part === 'overhead'), 'the overhead part runs at 10^6 keys, so it goes too');
 
   const lines = (tty: boolean) => {
     let text = '';
