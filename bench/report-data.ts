@@ -2,6 +2,7 @@
 import type { ThroughputReport } from './throughput.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from './checkpoint.js';
 import type { RecoveryReport } from './recovery.js';
+import { DEFAULT_REBASE } from '../backends/factory.js';
 
 /** One benchmark invocation: the equivalent command, the options it ran with and its --json output. */
 export interface BenchRun<R> {
@@ -158,4 +159,11 @@ export function describeCrossover(c: Crossover): string {
   const what = c.by.join(' and ');
   if (c.paysUpTo === null) return `${where}: incremental did not pay off even at the lowest change rate measured, ${pct(c.stopsAt)} (${what} ≥ full).`;
   return `${where}: incremental stops paying off between ${pct(c.paysUpTo)} and ${pct(c.stopsAt)} of keys changed per checkpoint (at ${pct(c.stopsAt)} its ${what} ≥ full).`;
+}
+
+/** Why the crossover lies where it does: the re-base policy turns incremental checkpoints into full copies at high change rates. */
+export function rebaseNote(): string {
+  return `Incremental checkpoints re-base (write the whole state as a new base) once the deltas since the last base reach ${pct(DEFAULT_REBASE.maxDeltaRatio)} of its bytes ` +
+    `or ${DEFAULT_REBASE.maxDeltas} deltas. At change rates near ${pct(DEFAULT_REBASE.maxDeltaRatio)} per checkpoint or above, most incremental checkpoints are therefore full copies, ` +
+    'and at 100% both modes write the whole state every time: that is where the crossover lies.';
 }

@@ -1,6 +1,6 @@
 /** The suite's HTML report: Chart.js configs built from plain results, one self-contained page. */
 import type { CheckpointBenchResult } from './checkpoint.js';
-import { backendOf, checkpointCost, describeCrossover, findCrossovers, type BenchRun, type SuiteResults } from './report-data.js';
+import { backendOf, checkpointCost, describeCrossover, findCrossovers, rebaseNote, type BenchRun, type SuiteResults } from './report-data.js';
 
 /** A chart of the report: a canvas id, its Chart.js config and what the caption says. */
 export interface ChartSpec {
@@ -184,6 +184,7 @@ Raw figures: <code>index.json</code>, <code>throughput.json</code>, <code>checkp
 ${(m.notes ?? []).map((n) => `<p>${escapeHtml(n)}</p>`).join('\n')}
 <h2>Incremental vs full: the crossover</h2>
 <ul>${crossovers.length ? crossovers.map((s) => `<li>${escapeHtml(s)}</li>`).join('') : '<li>No change rate was measured with both modes.</li>'}</ul>
+<p>${escapeHtml(rebaseNote())}</p>
 ${figures}
 <script type="application/json" id="snapflow-data">${scriptJson({ charts: charts.map((c) => ({ id: c.id, config: c.config })) })}</script>
 <script>${chartLibrary.replace(/<\/(script)/gi, '<\\/$1')}</script>

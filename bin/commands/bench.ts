@@ -7,7 +7,7 @@ import { ConfigError } from '../../runtime/errors.js';
 import { intList, positiveInt } from '../args.js';
 import { SUITE_PARTS, commandOf, defaultOutDir, planSuite, runSuite, type SuitePart } from '../../bench/suite.js';
 import { regenerateReport } from '../../bench/report.js';
-import { describeCrossover } from '../../bench/report-data.js';
+import { describeCrossover, rebaseNote } from '../../bench/report-data.js';
 
 /** Registers the bench command and its subcommands. */
 export function benchCommand(y: Argv): Argv {
@@ -48,6 +48,7 @@ export function benchCommand(y: Argv): Argv {
         }
         process.stdout.write(`results in ${outcome.dir}/ (open report.html in a browser)\n`);
         for (const c of crossover) process.stdout.write(`crossover: ${c.text}\n`);
+        if (crossover.length > 0) process.stdout.write(`${rebaseNote()}\n`);
       },
     )
     .command(

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readResults, regenerateReport, writeResults, RESULT_FILES, type BenchRun, type SuiteResults } from '../../bench/report.js';
-import { describeCrossover, findCrossovers } from '../../bench/report-data.js';
+import { checkpointTable, describeCrossover, findCrossovers } from '../../bench/report-data.js';
+import { chartSpecs } from '../../bench/report-html.js';
 import { commandOf, planSuite, progressReporter } from '../../bench/suite.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from '../../bench/checkpoint.js';
 
@@ -73,6 +74,7 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
 
   const html = await read('report.html');
   t.match(html, 'Released under the MIT License', 'Chart.js is inlined');
+  t.match(html, /re-base.*15% of its bytes.*20 deltas/, 'the report says why the crossover lies where it does');
   t.notMatch(html, /<script[^>]*\ssrc=/i, 'no external script');
   t.notMatch(html, /<link[^>]*href=["']?https?:/i, 'no external stylesheet');
   t.notMatch(html, /<script>alert/, 'the data string cannot close the script element');
@@ -89,6 +91,22 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   t.same(again, JSON.parse(JSON.stringify(RESULTS)), 'results read back from the JSON files');
   await regenerateReport(join(dir, 'out'));
   t.equal(await read('report.html'), html, 'regenerating from the folder gives the same report');
+});
+
+t.test('cost-only checkpoint runs have no throughput: blank overhead, left out of the overhead chart', async (t) => {
+  const costOnly = (interval: number): BenchRun<CheckpointBenchReport> => {
+    const run = ckRun(1000, 0.01, [80_000, 20], [1000, 5]);
+    run.options = { ...run.options, intervalMs: interval, runs: 0 };
+    for (const r of run.report.results) Object.assign(r, { recordsPerSec: null, recordsPerSecNoCheckpoints: null, runs: { withCheckpoints: [], noCheckpoints: [] } });
+    return run;
+  };
+  const measured = (interval: number): BenchRun<CheckpointBenchReport> => ({ ...ckRun(1000, 0.01, [80_000, 20], [1000, 5]), options: { keys: 1000, updateRatio: 0.01, intervalMs: interval } });
+  const table = checkpointTable([costOnly(1000)]);
+  t.same(table.rows.map((r) => r[table.header.indexOf('overheadPct')]), [null, null]);
+  const res: SuiteResults = { ...RESULTS, checkpoint: [costOnly(200), measured(500), measured(1000)] };
+  const overhead = chartSpecs(res).find((c) => c.id === 'overhead');
+  const points = (overhead?.config as { data: { datasets: { data: { x: number }[] }[] } }).data.datasets.flatMap((d) => d.data.map((p) => p.x));
+  t.same([...new Set(points)].sort((a, b) => a - b), [500, 1000], 'only runs that measured throughput are drawn');
 });
 
 t.test('crossover: the lowest change rate where incremental costs at least full', async (t) => {
