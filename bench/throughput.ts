@@ -3,7 +3,9 @@
  * parallelism, on worker threads, next to the bare MessagePort pipe measured in the
  * same process so that figures can be read as ratios on a noisy machine.
  */
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { InputError } from '../runtime/errors.js';
 import { execute } from '../runtime/execute.js';
 import { runPipeBaseline, type PipeResult } from './pipe-baseline.js';
 import { latencyOf, median, processingMs, round, sampleRss } from './measure.js';
@@ -27,6 +29,8 @@ export interface ThroughputOptions {
   baseline: boolean;
   /** State backend of the keyed pipeline (default: the runtime's, lmdb). */
   stateBackend?: 'lmdb' | 'heap';
+  /** A transaction file (`snapflow gen`) read instead of generated records; `records` is then its row count. */
+  input?: string;
   progress?: (line: string) => void;
 }
 
@@ -72,10 +76,12 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
       let backpressuredMs = 0;
       for (let run = 0; run < opts.runs; run++) {
         const stopRss = sampleRss();
-        const params: ThroughputParams = { pipeline, records: opts.records, keys: opts.keys, sinkRate: opts.sinkRate, separateSink: opts.separateSink };
+        const params: ThroughputParams = { pipeline, records: opts.records, keys: opts.keys, sinkRate: opts.sinkRate, separateSink: opts.separateSink, input: opts.input };
         const result = await execute(JOB, { parallelism, params: params as unknown as Record<string, unknown>, chaining: opts.chaining, threads: opts.threads, stateBackend: opts.stateBackend });
         peak = Math.max(peak, stopRss());
-        if (result.stats.sourceRecords !== opts.records) throw new Error(`benchmark lost records: ${result.stats.sourceRecords}/${opts.records}`);
+        if (result.stats.sourceRecords !== opts.records) {
+          throw new Error(`benchmark lost records: ${result.stats.sourceRecords}/${opts.records}${opts.input ? ` (rows of ${opts.input})` : ''}`);
+        }
         rates.push(Math.round(opts.records / (processingMs(result.stats) / 1000)));
         latency = latencyOf(result.stats);
         backpressuredMs = Math.round(result.stats.actors.reduce((n, a) => n + a.backpressuredMs, 0));
@@ -88,4 +94,22 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
     }
   }
   return report;
+}
+
+/** Data rows of a CSV file with a header line, counted in one streamed pass (which also warms the page cache for the runs). */
+export async function countCsvRows(path: string): Promise<number> {
+  let lines = 0;
+  let last = 0x0a;
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) lines++;
+      if (chunk.length > 0) last = chunk[chunk.length - 1];
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new InputError(path, undefined, e.code === 'ENOENT' ? 'file not found' : e.message);
+  }
+  // A last line without a newline is a row too; the header is not.
+  return Math.max(0, lines + (last === 0x0a ? 0 : 1) - 1);
 }

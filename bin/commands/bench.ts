@@ -1,9 +1,9 @@
 /** `snapflow bench <benchmark>`: the benchmarks (never part of the tests). */
 import type { Argv } from 'yargs';
-import { benchThroughput } from '../../bench/throughput.js';
+import { benchThroughput, countCsvRows } from '../../bench/throughput.js';
 import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { benchRecovery } from '../../bench/recovery.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError, InputError } from '../../runtime/errors.js';
 import { intList, positiveInt } from '../args.js';
 import { SUITE_PARTS, commandOf, defaultOutDir, planSuite, runSuite, type SuitePart } from '../../bench/suite.js';
 import { regenerateReport } from '../../bench/report.js';
@@ -67,6 +67,7 @@ export function benchCommand(y: Argv): Argv {
         .option('pipeline', { type: 'string', default: 'stateless,keyed', describe: 'stateless, keyed, or both (comma-separated)' })
         .option('parallelism', { type: 'string', default: '1,2,4,8', describe: 'comma-separated parallelism values' })
         .option('records', { type: 'string', default: '5000000', describe: 'records generated per run' })
+        .option('input', { type: 'string', describe: 'read the transactions from this file (written by snapflow gen) instead of generating them; --records and --keys are then the file\'s' })
         .option('keys', { type: 'string', default: '100000', describe: 'distinct keys of the generated records' })
         .option('runs', { type: 'number', default: 3, describe: 'runs per configuration (the median is reported)' })
         .option('chaining', { type: 'boolean', default: true, describe: 'fuse forward-connected operators (--no-chaining puts each operator on its own thread)' })
@@ -79,10 +80,14 @@ export function benchCommand(y: Argv): Argv {
       async (argv) => {
         const pipelines = String(argv.pipeline).split(',').map((s) => s.trim());
         for (const p of pipelines) if (p !== 'stateless' && p !== 'keyed') throw new ConfigError('--pipeline', `expected stateless or keyed, got "${p}"`);
+        const input = argv.input as string | undefined;
+        const fileRows = input === undefined ? undefined : await countCsvRows(input);
+        if (fileRows === 0) throw new InputError(input!, undefined, 'no data rows after the header; write one with snapflow gen');
         const report = await benchThroughput({
           pipelines: pipelines as ('stateless' | 'keyed')[],
           parallelism: intList('parallelism', argv.parallelism),
-          records: positiveInt('records', argv.records),
+          records: fileRows ?? positiveInt('records', argv.records),
+          input,
           keys: positiveInt('keys', argv.keys),
           runs: positiveInt('runs', argv.runs),
           chaining: argv.chaining,
