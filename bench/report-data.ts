@@ -70,7 +70,8 @@ export function checkpointTable(runs: BenchRun<CheckpointBenchReport>[]): Table 
   const rows = runs.flatMap((run) => run.report.results.map((r) => {
     const c = checkpointCost(r);
     const overhead = r.recordsPerSec !== null && r.recordsPerSecNoCheckpoints !== null && r.recordsPerSecNoCheckpoints > 0 ? Math.round((1 - r.recordsPerSec / r.recordsPerSecNoCheckpoints) * 1000) / 10 : null;
-    return [backendOf(run), r.mode, r.keys, r.updateRatio, intervalOf(run), r.avgEntryBytes, r.changedKeysPerCheckpoint, r.checkpoints.length,
+    // A cost-only run (no throughput runs) used no interval.
+    return [backendOf(run), r.mode, r.keys, r.updateRatio, r.recordsPerSec === null ? null : intervalOf(run), r.avgEntryBytes, r.changedKeysPerCheckpoint, r.checkpoints.length,
       c.bytes, c.e2eMs, r.e2eMsMedian, r.syncMsP99, r.recordsPerSec, r.recordsPerSecNoCheckpoints, overhead];
   }));
   return { header, rows };
@@ -163,7 +164,9 @@ export function describeCrossover(c: Crossover): string {
 
 /** Why the crossover lies where it does: the re-base policy turns incremental checkpoints into full copies at high change rates. */
 export function rebaseNote(): string {
-  return `Incremental checkpoints re-base (write the whole state as a new base) once the deltas since the last base reach ${pct(DEFAULT_REBASE.maxDeltaRatio)} of its bytes ` +
-    `or ${DEFAULT_REBASE.maxDeltas} deltas. At change rates near ${pct(DEFAULT_REBASE.maxDeltaRatio)} per checkpoint or above, most incremental checkpoints are therefore full copies, ` +
-    'and at 100% both modes write the whole state every time: that is where the crossover lies.';
+  const ratio = pct(DEFAULT_REBASE.maxDeltaRatio);
+  return `An incremental checkpoint is written as a new base (the whole state) when writing it as a delta would take the deltas since the last base past ${ratio} ` +
+    `of the base's bytes (estimated from the keys changed), or after ${DEFAULT_REBASE.maxDeltas} deltas. ` +
+    `So from half that share of keys changed per checkpoint, every other incremental checkpoint is a base, above ${ratio} every one is, ` +
+    'and at 100% both modes write the whole state each time while incremental also tracks the keys it changed.';
 }

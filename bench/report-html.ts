@@ -72,8 +72,9 @@ function vsStateSize(res: SuiteResults, measure: 'bytes' | 'e2eMs'): ChartSpec |
   if (rows.length === 0) return undefined;
   const series = groupBy(rows, ({ run, r }) => `${r.mode}, ${pct(r.updateRatio)} changed, ${backendOf(run)}`);
   const datasets = [...series].map(([label, rs], i) => {
-    // Interval sweeps repeat a configuration; keep one point per state size.
-    const byKeys = new Map(rs.map(({ r }) => [r.keys, { x: r.keys, y: checkpointCost(r)[measure] }] as const));
+    // The overhead part repeats a configuration at other intervals; the first run is the one the crossover compares too.
+    const byKeys = new Map<number, { x: number; y: number }>();
+    for (const { r } of rs) if (!byKeys.has(r.keys)) byKeys.set(r.keys, { x: r.keys, y: checkpointCost(r)[measure] });
     return line(label, [...byKeys.values()], i, { borderDash: label.startsWith('full') ? [] : [6, 3] });
   });
   const bytes = measure === 'bytes';
@@ -171,7 +172,8 @@ const BOOT = "const d=JSON.parse(document.getElementById('snapflow-data').textCo
 /** Renders the whole report page, with the charting library's source inlined. */
 export function renderReport(res: SuiteResults, chartLibrary: string): string {
   const charts = chartSpecs(res);
-  const crossovers = findCrossovers(res.checkpoint).map(describeCrossover);
+  const found = findCrossovers(res.checkpoint);
+  const crossovers = found.map(describeCrossover);
   const figures = charts.map((c) => `<figure><h2>${escapeHtml(c.title)}</h2><canvas id="chart-${escapeHtml(c.id)}"></canvas>` +
     `<figcaption>${escapeHtml(c.caption)}<details><summary>commands (${c.commands.length})</summary><ul>` +
     c.commands.map((cmd) => `<li><code>${escapeHtml(cmd)}</code></li>`).join('') + '</ul></details></figcaption></figure>').join('\n');
@@ -184,7 +186,7 @@ Raw figures: <code>index.json</code>, <code>throughput.json</code>, <code>checkp
 ${(m.notes ?? []).map((n) => `<p>${escapeHtml(n)}</p>`).join('\n')}
 <h2>Incremental vs full: the crossover</h2>
 <ul>${crossovers.length ? crossovers.map((s) => `<li>${escapeHtml(s)}</li>`).join('') : '<li>No change rate was measured with both modes.</li>'}</ul>
-<p>${escapeHtml(rebaseNote())}</p>
+${found.some((c) => c.stopsAt !== null) ? `<p>${escapeHtml(rebaseNote())}</p>` : ''}
 ${figures}
 <script type="application/json" id="snapflow-data">${scriptJson({ charts: charts.map((c) => ({ id: c.id, config: c.config })) })}</script>
 <script>${chartLibrary.replace(/<\/(script)/gi, '<\\/$1')}</script>

@@ -4,6 +4,7 @@ import { benchThroughput, type ThroughputOptions, type ThroughputReport } from '
 import { benchCheckpoint, type CheckpointBenchOptions, type CheckpointBenchReport } from './checkpoint.js';
 import { benchRecovery, type RecoveryBenchOptions, type RecoveryReport } from './recovery.js';
 import { writeResults } from './report.js';
+import { ConfigError } from '../runtime/errors.js';
 import { findCrossovers, type BenchRun, type Crossover, type SuiteResults } from './report-data.js';
 
 /** The parts of the sweep, which `--only` selects. */
@@ -85,6 +86,16 @@ export function planSuite(o: SuitePlanOptions): SuiteStep[] {
   return steps.filter((s) => o.only === undefined || o.only.includes(s.part));
 }
 
+/** The sweep's steps; a selection that leaves nothing to run is an error naming the options. */
+export function planSuiteOrFail(o: SuitePlanOptions): SuiteStep[] {
+  const steps = planSuite(o);
+  if (steps.length === 0) {
+    const what = [o.only ? `--only ${o.only.join(',')}` : '', o.maxKeys !== undefined ? `--max-keys ${o.maxKeys}` : '', o.full ? '--full' : 'the quick sweep'].filter(Boolean).join(' with ');
+    throw new ConfigError(o.only ? 'only' : 'max-keys', `${what} leaves no step to run (the overhead part runs at 10^6 keys in the --full sweep only; see --plan)`);
+  }
+  return steps;
+}
+
 /** The CLI command that runs one step on its own. */
 export function commandOf(step: SuiteStep): string {
   const o = step.options;
@@ -146,7 +157,7 @@ export interface SuiteOutcome {
 
 /** Runs the sweep, rewriting the results folder after every step so a stopped run keeps what it measured. */
 export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
-  const steps = planSuite(opts);
+  const steps = planSuiteOrFail(opts);
   const results: SuiteResults = {
     meta: { startedAt: new Date().toISOString(), sweep: opts.only || opts.maxKeys !== undefined ? 'custom' : opts.full ? 'full' : 'quick', host: `${hostname()}, ${cpus().length} cores, Node ${process.version}` },
     throughput: [], checkpoint: [], recovery: [],

@@ -5,7 +5,7 @@ import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { benchRecovery } from '../../bench/recovery.js';
 import { ConfigError, InputError } from '../../runtime/errors.js';
 import { intList, positiveInt } from '../args.js';
-import { SUITE_PARTS, commandOf, defaultOutDir, planSuite, runSuite, type SuitePart } from '../../bench/suite.js';
+import { SUITE_PARTS, commandOf, defaultOutDir, planSuiteOrFail, runSuite, type SuitePart } from '../../bench/suite.js';
 import { regenerateReport } from '../../bench/report.js';
 import { describeCrossover, rebaseNote } from '../../bench/report-data.js';
 
@@ -34,7 +34,7 @@ export function benchCommand(y: Argv): Argv {
           threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
         };
         if (argv.plan) {
-          const steps = planSuite(plan);
+          const steps = planSuiteOrFail(plan);
           if (argv.json) process.stdout.write(JSON.stringify(steps.map((step) => ({ part: step.part, label: step.label, command: commandOf(step) }))) + '\n');
           else for (const [i, step] of steps.entries()) process.stdout.write(`${i + 1}. [${step.part}] ${step.label}\n   ${commandOf(step)}\n`);
           return;
@@ -48,7 +48,7 @@ export function benchCommand(y: Argv): Argv {
         }
         process.stdout.write(`results in ${outcome.dir}/ (open report.html in a browser)\n`);
         for (const c of crossover) process.stdout.write(`crossover: ${c.text}\n`);
-        if (crossover.length > 0) process.stdout.write(`${rebaseNote()}\n`);
+        if (crossover.some((c) => c.stopsAt !== null)) process.stdout.write(`${rebaseNote()}\n`);
       },
     )
     .command(

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readResults, regenerateReport, writeResults, RESULT_FILES, type BenchRun, type SuiteResults } from '../../bench/report.js';
 import { checkpointTable, describeCrossover, findCrossovers } from '../../bench/report-data.js';
-import { chartSpecs } from '../../bench/report-html.js';
-import { commandOf, planSuite, progressReporter } from '../../bench/suite.js';
+import { chartSpecs, renderReport } from '../../bench/report-html.js';
+import { commandOf, planSuite, planSuiteOrFail, progressReporter } from '../../bench/suite.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from '../../bench/checkpoint.js';
 
 function ck(mode: 'full' | 'incremental', keys: number, updateRatio: number, bytes: number, e2eMs: number): CheckpointBenchResult {
@@ -74,7 +74,7 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
 
   const html = await read('report.html');
   t.match(html, 'Released under the MIT License', 'Chart.js is inlined');
-  t.match(html, /re-base.*15% of its bytes.*20 deltas/, 'the report says why the crossover lies where it does');
+  t.notMatch(html, 'is written as a new base', 'no crossover reached: no note on where it lies');
   t.notMatch(html, /<script[^>]*\ssrc=/i, 'no external script');
   t.notMatch(html, /<link[^>]*href=["']?https?:/i, 'no external stylesheet');
   t.notMatch(html, /<script>alert/, 'the data string cannot close the script element');
@@ -91,6 +91,9 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   t.same(again, JSON.parse(JSON.stringify(RESULTS)), 'results read back from the JSON files');
   await regenerateReport(join(dir, 'out'));
   t.equal(await read('report.html'), html, 'regenerating from the folder gives the same report');
+
+  const crossed = renderReport({ ...RESULTS, checkpoint: [...RESULTS.checkpoint, ckRun(10_000, 1, [800_000, 20], [800_000, 22])] }, '');
+  t.match(crossed, /new base .* past 15% of the base&#39;s bytes .* after 20 deltas/, 'with a crossover the report says why it lies where it does');
 });
 
 t.test('cost-only checkpoint runs have no throughput: blank overhead, left out of the overhead chart', async (t) => {
@@ -103,6 +106,7 @@ t.test('cost-only checkpoint runs have no throughput: blank overhead, left out o
   const measured = (interval: number): BenchRun<CheckpointBenchReport> => ({ ...ckRun(1000, 0.01, [80_000, 20], [1000, 5]), options: { keys: 1000, updateRatio: 0.01, intervalMs: interval } });
   const table = checkpointTable([costOnly(1000)]);
   t.same(table.rows.map((r) => r[table.header.indexOf('overheadPct')]), [null, null]);
+  t.same(table.rows.map((r) => r[table.header.indexOf('intervalMs')]), [null, null], 'no interval was used');
   const res: SuiteResults = { ...RESULTS, checkpoint: [costOnly(200), measured(500), measured(1000)] };
   const overhead = chartSpecs(res).find((c) => c.id === 'overhead');
   const points = (overhead?.config as { data: { datasets: { data: { x: number }[] }[] } }).data.datasets.flatMap((d) => d.data.map((p) => p.x));
@@ -163,6 +167,8 @@ t.test('suite plan, commands and progress output', async (t) => {
   const capped = planSuite({ full: true, maxKeys: 100_000 });
   t.ok(capped.every((s) => s.kind === 'throughput' || s.options.keys <= 100_000), '--max-keys leaves larger state sizes out');
   t.notOk(capped.some((s) => s.part === 'overhead'), 'the overhead part runs at 10^6 keys, so it goes too');
+  t.throws(() => planSuiteOrFail({ full: false, only: ['overhead'] }), { name: 'ConfigError', message: /--only overhead with the quick sweep leaves no step to run/ });
+  t.throws(() => planSuiteOrFail({ full: true, only: ['recovery'], maxKeys: 1000 }), { name: 'ConfigError', message: /--only recovery with --max-keys 1000 with --full leaves no step/ });
 
   const lines = (tty: boolean) => {
     let text = '';
