@@ -92,4 +92,6 @@ export interface SourceReader {
   close?(): void | Promise<void>;
   /** Checkpoint `id` completed, so the records before its barrier are durable. */
   notifyCheckpointComplete?(id: number): void;
+  /** Checkpoint `id` was aborted (declined, timed out, or failed to store): it will never complete. */
+  notifyCheckpointAborted?(id: number): void;
 }

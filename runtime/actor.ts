@@ -143,6 +143,7 @@ class Actor {
       } else if (msg.kind === 'checkpoint-abort') {
         this.source?.onOutcome(msg.id, false);
         this.ckpt?.onAbort(msg.id, msg.reason);
+        this.chain.reader?.notifyCheckpointAborted?.(msg.id);
         if (this.aligner) {
           this.onAlignment(this.aligner.abort(msg.id, msg.reason));
           this.drain();

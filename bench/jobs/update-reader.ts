@@ -117,4 +117,11 @@ export class UpdateReader implements SourceReader {
   notifyCheckpointComplete(): void {
     if (this.waiting && this.covered) this.waiting = false;
   }
+
+  /** The checkpoint asked for may never complete: ask again, or the source would wait for ever. */
+  notifyCheckpointAborted(): void {
+    if (!this.waiting || !this.covered) return;
+    this.covered = false;
+    this.ctx.toCoordinator({ kind: 'request-checkpoint' });
+  }
 }

@@ -143,3 +143,24 @@ t.test('with two checkpoints in flight, retention never deletes a file a later c
   t.same(await storage.verify(id), [], `the retained checkpoint ${id} has every file it stands on`);
   t.same(stats.warnings, []);
 });
+
+t.test('a source paused for a checkpoint learns that it was aborted and asks again', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-ckpt-test-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const keys = 200;
+  const rounds = 3;
+  for (const local of [true, false]) {
+    const res = await execute(new URL('../fixtures/jobs/declined-checkpoint.js', import.meta.url), {
+      local, parallelism: 2, threads: 2, params: { keys, rounds, failAt: 2 },
+      // Only the source's requests trigger checkpoints.
+      checkpointing: { intervalMs: 1e9, mode: 'incremental', dir: join(dir, String(local)), tolerableFailures: 1 },
+      restart: { strategy: 'none' },
+    });
+    const ck = res.stats.checkpoints!.checkpoints;
+    t.same(ck.filter((c) => c.status !== 'completed').map((c) => [c.id, c.status]), [[2, 'failed']], `${local ? 'one thread' : 'workers'}: checkpoint 2 failed`);
+    t.equal(ck.filter((c) => c.status === 'completed' && !c.final).length, rounds + 1, 'after the abort the paused phase got a checkpoint of its own');
+    const last = new Map<string, number>();
+    for (const r of res.results.counts as { key: string; n: number }[]) last.set(r.key, Math.max(last.get(r.key) ?? 0, r.n));
+    t.equal([...last.values()].reduce((a, b) => a + b, 0), keys + rounds * keys / 2, 'every update counted once');
+  }
+});

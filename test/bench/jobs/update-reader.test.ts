@@ -108,3 +108,20 @@ t.test('stream mode with checkpointAfterLoad waits for a checkpoint of the loade
   t.equal(state.emitted.length, 30);
   t.equal(state.requests, 1);
 });
+
+t.test('an aborted checkpoint taken in the pause is asked for again', async (t) => {
+  const { reader, state, poll } = harness({ keys: 10, updateRatio: 0.3, rounds: 2 });
+  poll();
+  t.equal(state.requests, 1);
+  reader.notifyCheckpointAborted();
+  t.equal(state.requests, 1, 'an abort of a checkpoint begun before the pause changes nothing');
+  reader.position();
+  reader.notifyCheckpointAborted();
+  t.equal(state.requests, 2, 'asked again');
+  reader.notifyCheckpointComplete();
+  t.equal(poll(), 'waiting', 'the aborted barrier does not count: the new one must be taken');
+  reader.position();
+  reader.notifyCheckpointComplete();
+  t.equal(poll(), true);
+  t.equal(state.emitted.length, 13);
+});
