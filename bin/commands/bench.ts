@@ -16,7 +16,7 @@ export function benchCommand(y: Argv): Argv {
       ['suite', '$0'],
       'Run throughput, checkpoint and recovery as a sweep and write JSON, CSV and an HTML report to a folder',
       (c) => c
-        .option('full', { type: 'boolean', default: false, describe: 'the long sweep (about 45 min on 2 cores): parallelism to 16, 10^4 to 10^7 keys, 0.1% to 100% changed, both backends, intervals' })
+        .option('full', { type: 'boolean', default: false, describe: 'the long sweep (81 min on 2 cores): parallelism to 16, 10^4 to 10^7 keys, 0.1% to 100% changed, both backends, intervals' })
         .option('only', { type: 'string', describe: `comma-separated parts to run: ${SUITE_PARTS.join(', ')} (default all)` })
         .option('max-keys', { type: 'string', describe: 'leave out state sizes above this many keys' })
         .option('plan', { type: 'boolean', default: false, describe: 'print the steps and the command of each, and run nothing' })

@@ -156,6 +156,7 @@ t.test('suite plan, commands and progress output', async (t) => {
   const overhead = full.filter((s) => s.part === 'overhead');
   t.same(overhead.map((s) => s.kind === 'checkpoint' && s.options.intervalMs), [200, 500, 1000, 2000, 5000]);
   t.ok(overhead.every((s) => s.kind === 'checkpoint' && s.options.runs > 0), 'the overhead part measures throughput');
+  t.same(overhead.map((s) => s.kind === 'checkpoint' && s.options.streamUpdates), [2e6, 2e6, 2e6, 4e6, 1e7], 'runs long enough to span a few intervals');
   const grid = full.find((s) => s.part === 'checkpoint' && s.kind === 'checkpoint' && s.options.runs === 0);
   t.ok(grid, 'the grid measures cost alone');
   t.notMatch(commandOf(grid!), '--stream-updates', 'a cost-only command has no throughput flags');

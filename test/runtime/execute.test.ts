@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execute } from '../../runtime/execute.js';
@@ -71,6 +71,7 @@ t.test('rebalance spreads records, broadcast copies them to every subtask', asyn
 
 t.test('bad CSV rows fail the job naming file and line, or are skipped and counted', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-csv-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'tx.csv');
   writeFileSync(path, 'transaction_id,customer_id,amount,timestamp\n1,C1,10.5,t\n2,C2,,t\n3,C1,abc,t\n4,C2,1.25,t\n');
   const failed = await execute(transactions, { params: { input: path, onBadRow: 'fail' } }).then(() => null, (e: unknown) => e);
