@@ -111,7 +111,7 @@ export function spreadOf(values: number[]): Spread {
 /** Checks the options, naming the flag of a bad one. */
 export function checkOptions(o: ExperimentOptions): void {
   const whole = (flag: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new ConfigError(flag, `must be a whole number ≥ ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`--${flag}`, `must be a whole number ≥ ${min}, got ${v}`);
   };
   whole('runs', o.runs, 1);
   whole('parallelism', o.parallelism, 1);
@@ -121,10 +121,10 @@ export function checkOptions(o: ExperimentOptions): void {
   whole('value-bytes', o.valueBytes, 0);
   whole('restart-attempts', o.restartAttempts, 0);
   whole('restart-delay', o.restartDelayMs, 0);
-  if (!(o.recordDelayMs >= 0 && Number.isFinite(o.recordDelayMs))) throw new ConfigError('record-delay', `must be a number ≥ 0, got ${o.recordDelayMs}`);
-  if (!(o.updateRatio > 0 && o.updateRatio <= 1)) throw new ConfigError('update-ratio', `must be in (0, 1], got ${o.updateRatio}`);
-  if (o.cases.length === 0) throw new ConfigError('cases', `name at least one of ${Object.keys(CASES).join(', ')}`);
-  for (const c of o.cases) if (!(c in CASES)) throw new ConfigError('cases', `unknown case "${c}"; the cases are ${Object.keys(CASES).join(', ')}`);
+  if (!(o.recordDelayMs >= 0 && Number.isFinite(o.recordDelayMs))) throw new ConfigError('--record-delay', `must be a number ≥ 0, got ${o.recordDelayMs}`);
+  if (!(o.updateRatio > 0 && o.updateRatio <= 1)) throw new ConfigError('--update-ratio', `must be in (0, 1], got ${o.updateRatio}`);
+  if (o.cases.length === 0) throw new ConfigError('--cases', `name at least one of ${Object.keys(CASES).join(', ')}`);
+  for (const c of o.cases) if (!(c in CASES)) throw new ConfigError('--cases', `unknown case "${c}"; the cases are ${Object.keys(CASES).join(', ')}`);
 }
 
 /** Size of a folder as `du -s` counts it: allocated blocks of every file and folder in it. */

@@ -3,6 +3,7 @@ import type { ThroughputReport } from './throughput.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from './checkpoint.js';
 import type { RecoveryReport } from './recovery.js';
 import { DEFAULT_REBASE } from '../backends/factory.js';
+import { csvField } from '../operators/sinks/format.js';
 
 /** One benchmark invocation: the equivalent command, the options it ran with and its --json output. */
 export interface BenchRun<R> {
@@ -25,16 +26,9 @@ export interface Table {
   rows: (string | number | boolean | null | undefined)[][];
 }
 
-/** Quotes a CSV cell only when it needs it (RFC 4180). */
-function cell(v: string | number | boolean | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Renders a table as CSV with a trailing newline. */
 export function toCsv(t: Table): string {
-  return [t.header, ...t.rows].map((r) => r.map(cell).join(',')).join('\n') + '\n';
+  return [t.header, ...t.rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }
 
 /** Backend of a checkpoint run; runs recorded without it used the benchmark's default, lmdb. */
@@ -151,7 +145,8 @@ export function findCrossovers(runs: BenchRun<CheckpointBenchReport>[]): Crossov
   return out.sort((a, b) => a.backend.localeCompare(b.backend) || a.keys - b.keys);
 }
 
-const pct = (r: number): string => `${Math.round(r * 1000) / 10}%`;
+/** A share as a percentage with one decimal at most. */
+export const pct = (r: number): string => `${Math.round(r * 1000) / 10}%`;
 
 /** One sentence per crossover, for the report and the terminal. */
 export function describeCrossover(c: Crossover): string {

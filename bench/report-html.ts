@@ -1,6 +1,6 @@
 /** The suite's HTML report: Chart.js configs built from plain results, one self-contained page. */
 import type { CheckpointBenchResult } from './checkpoint.js';
-import { backendOf, checkpointCost, describeCrossover, findCrossovers, rebaseNote, type BenchRun, type SuiteResults } from './report-data.js';
+import { backendOf, checkpointCost, describeCrossover, findCrossovers, pct, rebaseNote, type BenchRun, type SuiteResults } from './report-data.js';
 
 /** A chart of the report: a canvas id, its Chart.js config and what the caption says. */
 export interface ChartSpec {
@@ -32,7 +32,6 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 }
 
 const commandsOf = (runs: BenchRun<unknown>[]): string[] => [...new Set(runs.map((r) => r.command))];
-const pct = (r: number): string => `${Math.round(r * 1000) / 10}%`;
 
 function throughputChart(res: SuiteResults): ChartSpec | undefined {
   const rows = res.throughput.flatMap((run) => run.report.results.map((r) => ({ run, r })));

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { checkpointTable, describeCrossover, findCrossovers, recoveryTable, throughputTable, timelineTable, toCsv, type SuiteResults } from './report-data.js';
 import { renderReport } from './report-html.js';
+import { InputError } from '../runtime/errors.js';
 
 export type { BenchRun, SuiteResults } from './report-data.js';
 
@@ -28,8 +29,15 @@ export interface ChartLibrary {
   source: string;
 }
 
-/** Reads Chart.js's self-contained UMD build from node_modules, so the report needs no network. */
-export async function loadChartLibrary(): Promise<ChartLibrary> {
+let chartLibrary: Promise<ChartLibrary> | undefined;
+
+/** Chart.js's self-contained UMD build from node_modules, so the report needs no network; read once per process (the suite rewrites the report after every step). */
+export function loadChartLibrary(): Promise<ChartLibrary> {
+  chartLibrary ??= readChartLibrary();
+  return chartLibrary;
+}
+
+async function readChartLibrary(): Promise<ChartLibrary> {
   const require = createRequire(import.meta.url);
   // The UMD build is not in the package's exports map; locate it next to the resolvable CJS entry.
   const dist = dirname(require.resolve('chart.js'));
@@ -68,15 +76,22 @@ export async function writeResults(dir: string, results: SuiteResults): Promise<
 /** Reads a results folder written by writeResults back into SuiteResults. */
 export async function readResults(dir: string): Promise<SuiteResults> {
   const read = async <T>(name: string, fallback: T): Promise<T> => {
+    const path = join(dir, name);
+    let text: string;
     try {
-      return JSON.parse(await readFile(join(dir, name), 'utf8')) as T;
+      text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
-      throw err;
+      throw new InputError(path, undefined, (err as Error).message);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new InputError(path, undefined, `not valid JSON: ${(err as Error).message}`);
     }
   };
   const index = await read<{ meta?: SuiteResults['meta'] } | undefined>(RESULT_FILES.index, undefined);
-  if (!index) throw new Error(`${join(dir, RESULT_FILES.index)} not found: not a results folder of snapflow bench`);
+  if (!index) throw new InputError(join(dir, RESULT_FILES.index), undefined, 'not found: not a results folder of snapflow bench');
   return {
     meta: index.meta ?? { startedAt: 'unknown', sweep: 'custom' },
     throughput: await read(RESULT_FILES.throughput, []),

@@ -92,7 +92,7 @@ export function planSuiteOrFail(o: SuitePlanOptions): SuiteStep[] {
   const steps = planSuite(o);
   if (steps.length === 0) {
     const what = [o.only ? `--only ${o.only.join(',')}` : '', o.maxKeys !== undefined ? `--max-keys ${o.maxKeys}` : '', o.full ? '--full' : 'the quick sweep'].filter(Boolean).join(' with ');
-    throw new ConfigError(o.only ? 'only' : 'max-keys', `${what} leaves no step to run (the overhead part runs at 10^6 keys in the --full sweep only; see --plan)`);
+    throw new ConfigError(o.only ? '--only' : '--max-keys', `${what} leaves no step to run (the overhead part runs at 10^6 keys in the --full sweep only; see --plan)`);
   }
   return steps;
 }

@@ -64,7 +64,7 @@ export default defineJob<LabJobParams>((env, p) => {
     return;
   }
   const slow = env
-    .fromCsv<Row>({ path: p.input, types: { transaction_id: 'integer', amount: 'number' }, required: ['transaction_id', 'amount'], onBadRow: 'skip' })
+    .fromCsv<Row>({ path: p.input, types: { transaction_id: 'integer', amount: 'number' }, required: p.case === 'keyed' ? ['transaction_id', 'customer_id', 'amount'] : ['transaction_id', 'amount'], onBadRow: 'skip' })
     .map((r) => {
       blockFor(p.recordDelayMs);
       return r;
