@@ -2,9 +2,10 @@
  * Creates a subtask's keyed state backend from its options, refusing combinations that
  * cannot work with a ConfigError that names the option.
  */
-import { ConfigError } from '../runtime/errors.js';
-import { HeapKeyedStateBackend } from './heap.js';
-import { LmdbKeyedStateBackend } from './lmdb.js';
+import { ConfigError } from '../base/errors.js';
+import { checkNumber } from '../base/validate.js';
+import { HeapKeyedStateBackend } from './heap/backend.js';
+import { LmdbKeyedStateBackend } from './lmdb/backend.js';
 import type { KeyedBackendOptions, KeyedStateBackend } from './state.js';
 
 /**
@@ -17,17 +18,18 @@ import type { KeyedBackendOptions, KeyedStateBackend } from './state.js';
  */
 export const DEFAULT_REBASE = { maxDeltas: 20, maxDeltaRatio: 0.15 } as const;
 
-/** Checks the options and creates the backend they describe. */
-export function createKeyedBackend(opts: KeyedBackendOptions): KeyedStateBackend {
+/** Throws a ConfigError naming the option if the backend cannot work with these settings. */
+export function checkBackendOptions(opts: Pick<KeyedBackendOptions, 'kind' | 'mode' | 'maxDeltas' | 'maxDeltaRatio'>): void {
   if (opts.kind === 'heap' && opts.mode === 'incremental') {
     throw new ConfigError('checkpoint-mode', 'the heap state backend takes full checkpoints only; use --state-backend lmdb for incremental checkpoints');
   }
-  if (!Number.isInteger(opts.maxDeltas) || opts.maxDeltas < 1) {
-    throw new ConfigError('max-deltas', `must be a whole number of at least 1, got ${opts.maxDeltas}`);
-  }
-  if (!(opts.maxDeltaRatio > 0) || !Number.isFinite(opts.maxDeltaRatio)) {
-    throw new ConfigError('max-delta-ratio', `must be a number greater than 0, got ${opts.maxDeltaRatio}`);
-  }
+  checkNumber('max-deltas', opts.maxDeltas, { integer: true, min: 1 });
+  checkNumber('max-delta-ratio', opts.maxDeltaRatio, { min: 0, exclusive: true });
+}
+
+/** Checks the options and creates the backend they describe. */
+export function createKeyedBackend(opts: KeyedBackendOptions): KeyedStateBackend {
+  checkBackendOptions(opts);
   if (opts.kind === 'heap') return new HeapKeyedStateBackend({ keyGroups: opts.keyGroups });
   return new LmdbKeyedStateBackend(opts);
 }

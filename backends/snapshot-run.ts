@@ -5,9 +5,9 @@
  * then so the actor keeps processing records while the copy runs.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { CheckpointError } from '../runtime/errors.js';
-import type { AsyncSnapshot, FileScope, KeyedStateHandle, SnapshotTarget, StateFileRef, StateFileWriter } from './handles.js';
-import { StateFileEncoder } from './state-file.js';
+import { CheckpointError } from '../base/errors.js';
+import type { AsyncSnapshot, FileScope, KeyedStateHandle, SnapshotTarget, StateFileRef, StateFileWriter } from './snapshot.js';
+import { StateFileEncoder } from './format/state-file.js';
 
 /** Entries copied between two yields to the event loop. */
 export const ENTRIES_PER_YIELD = 4096;

@@ -2,10 +2,11 @@
  * Keyed state: the one interface every state backend implements. Handles are scoped
  * to the backend's current key, which the keyed operator sets before each record.
  */
-import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource } from './handles.js';
+import type { StateKey } from '../base/keygroups.js';
+import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource } from './snapshot.js';
+import type { BackendKind, CheckpointMode } from '../base/kinds.js';
 
-/** A key after keyBy; keys hash deterministically, so only strings and numbers are allowed. */
-export type StateKey = string | number;
+export type { StateKey };
 
 /** One value per key. */
 export interface ValueState<T> {
@@ -91,8 +92,8 @@ export interface RestoreOptions {
 
 /** Which backend and snapshot strategy a keyed subtask uses. */
 export interface KeyedBackendOptions {
-  kind: 'lmdb' | 'heap';
-  mode: 'full' | 'incremental';
+  kind: BackendKind;
+  mode: CheckpointMode;
   /** Key groups of the subtask (inclusive). */
   keyGroups: { start: number; end: number };
   /** Folder for the LMDB environment (created; removed on dispose). */

@@ -10,17 +10,19 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeKey } from '../backends/keys.js';
-import { readHandles } from '../backends/restore-reader.js';
-import { unpackValue } from '../backends/state-file.js';
+import { decodeKey } from '../backends/format/keys.js';
+import { readHandles } from '../backends/format/restore-reader.js';
+import { unpackValue } from '../backends/format/state-file.js';
 import { generateTransaction, resolveGeneratorOptions } from '../operators/sources/generator.js';
-import { CheckpointStorage } from '../runtime/checkpoint-storage.js';
-import { ConfigError, SnapflowError } from '../runtime/errors.js';
+import { CheckpointStorage } from '../runtime/storage/checkpoint-storage.js';
+import { ConfigError, SnapflowError } from '../base/errors.js';
 import { execute } from '../runtime/execute.js';
-import { buildJob } from '../runtime/job.js';
-import { keyGroupOf, subtaskForKeyGroup } from '../runtime/keygroups.js';
+import { buildJob } from '../runtime/api/job.js';
+import { keyGroupOf, subtaskForKeyGroup } from '../base/keygroups.js';
 import chaosJob, { CHAOS_NAMES, cents, type ChaosAccumulator, type ChaosJobParams } from './jobs/chaos.js';
 import { median, round } from './measure.js';
+import { BACKEND_KINDS, CHECKPOINT_MODES, type BackendKind, type CheckpointMode } from '../base/kinds.js';
+import { checkNumber, oneOf as checkOneOf } from '../base/validate.js';
 
 const JOB = new URL('./jobs/chaos.js', import.meta.url);
 const COMMITTED = /^part-\d+-\d+\.(jsonl|csv)$/;
@@ -28,7 +30,7 @@ const COMMITTED = /^part-\d+-\d+\.(jsonl|csv)$/;
 /** Options of a chaos run; the CLI flags of the same names. */
 export interface ChaosOptions {
   records: number; keys: number; failures: number; seed: number; parallelism: number; checkpointIntervalMs: number;
-  mode: 'full' | 'incremental'; backend: 'lmdb' | 'heap'; kind: 'throw' | 'exit' | 'any'; format?: 'jsonl' | 'csv';
+  mode: CheckpointMode; backend: BackendKind; kind: 'throw' | 'exit' | 'any'; format?: 'jsonl' | 'csv';
   /** Records per second over all source subtasks (default unlimited). */
   rate?: number;
   /** Folder for checkpoints, state and output; given folders are kept, the default temporary one is removed unless `keep`. */
@@ -68,24 +70,19 @@ export function chaosPassed(r: ChaosReport): boolean {
   return r.lost === 0 && r.duplicated === 0 && r.violations === 0 && r.badLines === 0 && r.stateMatches;
 }
 
-function integer(flag: string, v: unknown, min: number): void {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new ConfigError(`--${flag}`, `expected an integer ≥ ${min}, got ${String(v)}`);
-}
-
-function oneOf(flag: string, v: unknown, allowed: readonly string[]): void {
-  if (!allowed.includes(v as string)) throw new ConfigError(`--${flag}`, `expected one of ${allowed.join(', ')}, got ${String(v)}`);
-}
+const integer = (flag: string, v: unknown, min: number) => checkNumber(`--${flag}`, v, { integer: true, min });
+const oneOf = (flag: string, v: unknown, allowed: readonly string[]) => checkOneOf(`--${flag}`, v, allowed);
 
 /** Throws a ConfigError naming the first flag whose value cannot work. */
 export function validateChaosOptions(o: ChaosOptions): void {
   for (const [flag, v, min] of [['records', o.records, 1], ['keys', o.keys, 1], ['failures', o.failures, 0], ['seed', o.seed, 0],
     ['parallelism', o.parallelism, 1], ['checkpoint-interval', o.checkpointIntervalMs, 1]] as const) integer(flag, v, min);
   if (o.stallTimeoutSec !== undefined) integer('stall-timeout', o.stallTimeoutSec, 1);
-  oneOf('mode', o.mode, ['full', 'incremental']);
-  oneOf('backend', o.backend, ['lmdb', 'heap']);
+  oneOf('mode', o.mode, CHECKPOINT_MODES);
+  oneOf('backend', o.backend, BACKEND_KINDS);
   oneOf('kind', o.kind, ['throw', 'exit', 'any']);
   if (o.format !== undefined) oneOf('format', o.format, ['jsonl', 'csv']);
-  if (o.rate !== undefined && !(Number.isFinite(o.rate) && o.rate > 0)) throw new ConfigError('--rate', `expected a number > 0, got ${String(o.rate)}`);
+  if (o.rate !== undefined) checkNumber('--rate', o.rate, { min: 0, exclusive: true });
   if (o.local && o.kind !== 'throw') throw new ConfigError('--kind', `must be throw with --local: a hard exit would end the calling process, got ${o.kind}`);
   if (o.keys % o.parallelism !== 0) {
     throw new ConfigError('--keys', `must be a multiple of --parallelism ${o.parallelism}, so that each key's records stay in one source split and in order; got ${o.keys}`);

@@ -10,11 +10,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execute, type ExecuteOptions } from '../runtime/execute.js';
-import type { JobStats } from '../runtime/coordinator.js';
-import type { CheckpointSummary } from '../runtime/checkpoint-types.js';
 import type { CheckpointJobParams } from './jobs/checkpoint.js';
 import { median, quantile, round } from './measure.js';
 import { scratchDir } from './scratch.js';
+import type { BackendKind, CheckpointMode } from '../base/kinds.js';
+import type { CheckpointSummary } from '../runtime/checkpoint/stats.js';
+import type { JobStats } from '../runtime/job/stats.js';
 
 /** Options of the checkpoint benchmark. */
 export interface CheckpointBenchOptions {
@@ -22,7 +23,7 @@ export interface CheckpointBenchOptions {
   updateRatio: number;
   /** Checkpoints after the load, each preceded by one round of updates. */
   checkpoints: number;
-  modes: ('full' | 'incremental')[];
+  modes: (CheckpointMode)[];
   valueBytes: number;
   parallelism: number;
   /** Interval of the throughput runs. */
@@ -31,7 +32,7 @@ export interface CheckpointBenchOptions {
   streamUpdates: number;
   /** Throughput runs per configuration; the median is reported. 0 measures the checkpoints' cost alone. */
   runs: number;
-  stateBackend: 'lmdb' | 'heap';
+  stateBackend: BackendKind;
   /** Incremental re-base policy (defaults: the runtime's). */
   maxDeltas?: number;
   maxDeltaRatio?: number;
@@ -52,7 +53,7 @@ export interface CheckpointFigures {
 
 /** Figures of one mode. */
 export interface CheckpointBenchResult {
-  mode: 'full' | 'incremental';
+  mode: CheckpointMode;
   keys: number;
   updateRatio: number;
   /** The checkpoints after each round of updates (the load's checkpoint and the final one are left out). */

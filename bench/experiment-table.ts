@@ -1,5 +1,5 @@
 /** The experiment's text report: per case, full next to incremental, the lab's two lines first. */
-import { formatBytes } from '../runtime/checkpoint-listing.js';
+import { formatBytes } from '../runtime/storage/listing.js';
 import type { CaseResult, ExperimentReport, Spread } from './experiment.js';
 
 /**

@@ -9,19 +9,20 @@ import { mkdir, readdir, lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKeyedBackend, DEFAULT_REBASE } from '../backends/factory.js';
-import { CheckpointStorage } from '../runtime/checkpoint-storage.js';
+import { CheckpointStorage } from '../runtime/storage/checkpoint-storage.js';
 import { execute } from '../runtime/execute.js';
-import { ConfigError } from '../runtime/errors.js';
+import { ConfigError } from '../base/errors.js';
 import type { LabJobParams } from './jobs/lab.js';
 import { median, round } from './measure.js';
 import { scratchDir } from './scratch.js';
+import type { CheckpointMode } from '../base/kinds.js';
 
 /** The cases, in the order they run and print. */
 export const CASES = { stateless: 'lab: stateless', keyed: 'lab: keyed', synthetic: 'synthetic' } as const;
 /** A case's short name, as --cases takes it. */
 export type CaseKey = keyof typeof CASES;
 /** A checkpoint mode. */
-export type Mode = 'full' | 'incremental';
+export type Mode = CheckpointMode;
 
 /** Options of the experiment. */
 export interface ExperimentOptions {

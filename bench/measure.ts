@@ -1,5 +1,5 @@
+import type { JobStats } from '../runtime/job/stats.js';
 /** Small measuring helpers shared by the benchmarks. */
-import type { JobStats } from '../runtime/coordinator.js';
 
 /** Samples the process's resident set size (all threads) until stopped; returns the peak in MiB. */
 export function sampleRss(intervalMs = 20): () => number {

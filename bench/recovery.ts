@@ -9,13 +9,14 @@
  */
 import { join } from 'node:path';
 import { createKeyedBackend, DEFAULT_REBASE } from '../backends/factory.js';
-import type { KeyedStateHandle } from '../backends/handles.js';
-import { wouldRebase } from '../backends/lmdb-chain.js';
+import type { KeyedStateHandle } from '../backends/snapshot.js';
+import { wouldRebase } from '../backends/lmdb/chain.js';
 import type { KeyedStateBackend } from '../backends/state.js';
-import { CheckpointStorage } from '../runtime/checkpoint-storage.js';
-import { keyGroupOf } from '../runtime/keygroups.js';
+import { CheckpointStorage } from '../runtime/storage/checkpoint-storage.js';
+import { keyGroupOf } from '../base/keygroups.js';
 import { median, round } from './measure.js';
 import { scratchDir } from './scratch.js';
+import type { CheckpointMode } from '../base/kinds.js';
 
 /** Options of the recovery benchmark. */
 export interface RecoveryBenchOptions {
@@ -63,7 +64,7 @@ export async function benchRecovery(opts: RecoveryBenchOptions): Promise<Recover
   const scratch = await scratchDir('snapflow-bench-recovery-');
   const dir = scratch.path;
   let work = 0;
-  const backend = (mode: 'full' | 'incremental') => createKeyedBackend({
+  const backend = (mode: CheckpointMode) => createKeyedBackend({
     kind: 'lmdb', mode, keyGroups: KEY_GROUPS, workDir: join(dir, `work-${work++}`), maxDeltas: 1e9, maxDeltaRatio: 1e9,
   });
   const pad = 'x'.repeat(opts.valueBytes);

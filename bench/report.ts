@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { checkpointTable, describeCrossover, findCrossovers, recoveryTable, throughputTable, timelineTable, toCsv, type SuiteResults } from './report-data.js';
 import { renderReport } from './report-html.js';
-import { InputError } from '../runtime/errors.js';
+import { InputError, errorMessage } from '../base/errors.js';
 
 export type { BenchRun, SuiteResults } from './report-data.js';
 
@@ -82,12 +82,12 @@ export async function readResults(dir: string): Promise<SuiteResults> {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
-      throw new InputError(path, undefined, (err as Error).message);
+      throw new InputError(path, undefined, errorMessage(err));
     }
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new InputError(path, undefined, `not valid JSON: ${(err as Error).message}`);
+      throw new InputError(path, undefined, `not valid JSON: ${errorMessage(err)}`);
     }
   };
   const index = await read<{ meta?: SuiteResults['meta'] } | undefined>(RESULT_FILES.index, undefined);

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorMessage } from '../base/errors.js';
 
 const live = new Set<string>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -13,7 +14,7 @@ function removeAll(): void {
       // Worker threads may still be writing into the folder while the process goes down.
       rmSync(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
     } catch (err) {
-      process.stderr.write(`snapflow: could not remove ${path}: ${(err as Error).message}\n`);
+      process.stderr.write(`snapflow: could not remove ${path}: ${errorMessage(err)}\n`);
     }
   }
   live.clear();

@@ -4,8 +4,9 @@ import { benchThroughput, type ThroughputOptions, type ThroughputReport } from '
 import { benchCheckpoint, type CheckpointBenchOptions, type CheckpointBenchReport } from './checkpoint.js';
 import { benchRecovery, type RecoveryBenchOptions, type RecoveryReport } from './recovery.js';
 import { writeResults } from './report.js';
-import { ConfigError } from '../runtime/errors.js';
+import { ConfigError } from '../base/errors.js';
 import { findCrossovers, type BenchRun, type Crossover, type SuiteResults } from './report-data.js';
+import type { BackendKind, CheckpointMode } from '../base/kinds.js';
 
 /** The parts of the sweep, which `--only` selects. */
 export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery'] as const;
@@ -49,15 +50,15 @@ export function planSuite(o: SuitePlanOptions): SuiteStep[] {
   const { full, threads } = o;
   const steps: SuiteStep[] = [];
   const sizes = (from: number, to: number) => pow10(from, to).filter((k) => o.maxKeys === undefined || k <= o.maxKeys);
-  const tp = (stateBackend: 'lmdb' | 'heap', pipelines: ('stateless' | 'keyed')[], baseline: boolean): void => {
+  const tp = (stateBackend: BackendKind, pipelines: ('stateless' | 'keyed')[], baseline: boolean): void => {
     const options = { pipelines, parallelism: full ? [1, 2, 4, 8, 16] : [1, 2, 4], records: full ? 2_000_000 : 500_000, keys: 100_000, runs: full ? 3 : 1, chaining: true, baseline, stateBackend, threads };
     steps.push({ part: 'throughput', kind: 'throughput', label: `throughput ${pipelines.join('+')} (${stateBackend}) at parallelism ${options.parallelism.join(',')}`, options });
   };
   tp('lmdb', ['stateless', 'keyed'], true);
   if (full) tp('heap', ['keyed'], false);
 
-  const ck = (c: { part: SuitePart; keys: number; updateRatio: number; stateBackend: 'lmdb' | 'heap'; intervalMs?: number; runs: number; checkpoints: number }): void => {
-    const modes: ('full' | 'incremental')[] = c.stateBackend === 'heap' ? ['full'] : ['full', 'incremental'];
+  const ck = (c: { part: SuitePart; keys: number; updateRatio: number; stateBackend: BackendKind; intervalMs?: number; runs: number; checkpoints: number }): void => {
+    const modes: (CheckpointMode)[] = c.stateBackend === 'heap' ? ['full'] : ['full', 'incremental'];
     const intervalMs = c.intervalMs ?? 1000;
     // A throughput run must span a few intervals (updates run at roughly 700,000/s here), or a long interval takes no checkpoint at all.
     const streamUpdates = c.runs === 0 ? 0 : full ? Math.max(2_000_000, 2_000 * intervalMs) : 2 * c.keys;

@@ -4,11 +4,12 @@
  * same process so that figures can be read as ratios on a noisy machine.
  */
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../runtime/errors.js';
+import { InputError } from '../base/errors.js';
 import { execute } from '../runtime/execute.js';
 import { runPipeBaseline, type PipeResult } from './pipe-baseline.js';
 import { latencyOf, median, processingMs, round, sampleRss } from './measure.js';
 import type { ThroughputParams } from './jobs/throughput.js';
+import type { BackendKind } from '../base/kinds.js';
 
 /** Options of the throughput benchmark. */
 export interface ThroughputOptions {
@@ -27,7 +28,7 @@ export interface ThroughputOptions {
   sinkRate?: number;
   baseline: boolean;
   /** State backend of the keyed pipeline (default: the runtime's, lmdb). */
-  stateBackend?: 'lmdb' | 'heap';
+  stateBackend?: BackendKind;
   /** A transaction file (`snapflow gen`) read instead of generated records; the rows the source read are the records counted. */
   input?: string;
   progress?: (line: string) => void;

@@ -1,7 +1,8 @@
 /** Parsing of CLI values that yargs leaves as strings. */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../runtime/errors.js';
+import { ConfigError } from '../base/errors.js';
+import { parseNumber, positiveInteger } from '../base/validate.js';
 
 /** Parses "1,2,4" into positive integers, naming the option on error. */
 export function intList(option: string, value: string | number): number[] {
@@ -15,9 +16,7 @@ export function intList(option: string, value: string | number): number[] {
 
 /** Parses a positive integer option, accepting 1e6 and 1_000_000 style values. */
 export function positiveInt(option: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(String(value).replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${option}`, `expected a positive integer, got "${String(value)}"`);
-  return n;
+  return positiveInteger(`--${option}`, parseNumber(`--${option}`, value));
 }
 
 /** Parses repeated `--param key=value` flags into an object; numeric and boolean values are converted. */

@@ -1,18 +1,19 @@
 /** The state and checkpoint flags shared by `snapflow run` and the benchmarks. */
 import type { Argv } from 'yargs';
-import type { CheckpointOptions } from '../runtime/checkpoint-config.js';
-import { ConfigError } from '../runtime/errors.js';
+import type { CheckpointOptions } from '../runtime/checkpoint/config.js';
+import { ConfigError } from '../base/errors.js';
+import { BACKEND_KINDS, CHECKPOINT_MODES, GUARANTEES, type BackendKind } from '../base/kinds.js';
 
 /** Adds the state backend and checkpoint flags. */
 export function withCheckpointFlags<T>(y: Argv<T>) {
   return y
-    .option('state-backend', { type: 'string', choices: ['lmdb', 'heap'], describe: 'where keyed state lives (default lmdb)' })
+    .option('state-backend', { type: 'string', choices: BACKEND_KINDS, describe: 'where keyed state lives (default lmdb)' })
     .option('state-dir', { type: 'string', describe: 'parent folder of the working LMDB environments (default: system temp folder)' })
     .option('checkpoint-interval', { type: 'number', describe: 'take a checkpoint every MS milliseconds (checkpointing is off without it)' })
-    .option('checkpoint-mode', { type: 'string', choices: ['full', 'incremental'], describe: 'full snapshots, or only what changed (lmdb only) (default full)' })
+    .option('checkpoint-mode', { type: 'string', choices: CHECKPOINT_MODES, describe: 'full snapshots, or only what changed (lmdb only) (default full)' })
     .option('checkpoint-dir', { type: 'string', describe: 'checkpoint storage folder or file:// URI; each run gets a job folder inside (default: <tmp>/snapflow-checkpoints)' })
     .option('retained', { type: 'number', describe: 'completed checkpoints to keep (default 1)' })
-    .option('checkpointing-mode', { type: 'string', choices: ['exactly-once', 'at-least-once'], describe: 'align barriers (exactly-once, default) or not' })
+    .option('checkpointing-mode', { type: 'string', choices: GUARANTEES, describe: 'align barriers (exactly-once, default) or not' })
     .option('checkpoint-timeout', { type: 'number', describe: 'abort a checkpoint not complete after MS milliseconds (default 600000)' })
     .option('min-pause', { type: 'number', describe: 'least milliseconds between the end of a checkpoint and the next trigger (default 0)' })
     .option('max-concurrent-checkpoints', { type: 'number', describe: 'checkpoints in flight at once (default 1)' })
@@ -22,9 +23,9 @@ export function withCheckpointFlags<T>(y: Argv<T>) {
 }
 
 /** Reads the flags back; checkpointing stays off unless an interval is given. */
-export function checkpointArgs(argv: Record<string, unknown>): { stateBackend?: 'lmdb' | 'heap'; stateDir?: string; checkpointing?: CheckpointOptions } {
+export function checkpointArgs(argv: Record<string, unknown>): { stateBackend?: BackendKind; stateDir?: string; checkpointing?: CheckpointOptions } {
   const num = (k: string) => argv[k] as number | undefined;
-  const stateBackend = argv['state-backend'] as 'lmdb' | 'heap' | undefined;
+  const stateBackend = argv['state-backend'] as BackendKind | undefined;
   const stateDir = argv['state-dir'] as string | undefined;
   const interval = num('checkpoint-interval');
   if (interval === undefined) {

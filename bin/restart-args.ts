@@ -1,7 +1,7 @@
 /** The restart strategy flags, in the manner of the checkpoint flags. */
 import type { Argv } from 'yargs';
-import { ConfigError } from '../runtime/errors.js';
-import { RESTART_DEFAULTS, RESTART_FLAGS, type RestartOptions, type RestartStrategyName } from '../runtime/restart.js';
+import { ConfigError } from '../base/errors.js';
+import { RESTART_DEFAULTS, RESTART_FLAGS, type RestartOptions, type RestartStrategyName } from '../runtime/recovery/restart.js';
 
 const fixed = RESTART_DEFAULTS['fixed-delay'];
 const expo = RESTART_DEFAULTS['exponential-delay'];

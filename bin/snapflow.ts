@@ -2,7 +2,7 @@
 /** The snapflow command line. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { SnapflowError } from '../runtime/errors.js';
+import { SnapflowError } from '../base/errors.js';
 import { runCommand } from './commands/run.js';
 import { benchCommand } from './commands/bench.js';
 import { checkpointsCommand } from './commands/checkpoints.js';

@@ -2,9 +2,15 @@
  * What an operator, a source reader and a sink see of the runtime. Operators are
  * instantiated inside the actor that runs them, on its own thread.
  */
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../base/clock.js';
 import type { KeyedStateBackend } from '../backends/state.js';
-import type { ControlFromActor } from '../runtime/protocol.js';
+
+/** What an operator may tell the job coordinator. */
+export type OperatorMessage =
+  /** Records of a collect sink; `epoch` is the id of the last checkpoint barrier the sink had passed. */
+  | { kind: 'collect'; sink: string; records: unknown[]; epoch: number }
+  /** Asks for a checkpoint now, outside the interval (benchmarks pace their rounds with it). */
+  | { kind: 'request-checkpoint' };
 
 /** Receives the records an operator emits. */
 export interface Collector<T = unknown> {
@@ -21,7 +27,7 @@ export interface OperatorContext {
   maxParallelism: number;
   clock: Clock;
   /** Sends a message to the job coordinator (the collect sink uses it). */
-  toCoordinator(msg: ControlFromActor): void;
+  toCoordinator(msg: OperatorMessage): void;
   /** Keyed state of this subtask; present for operators after keyBy. */
   keyedState?: KeyedStateBackend;
   /** Counters and figures reported in the actor's statistics. */
@@ -56,15 +62,15 @@ export interface SourceSplitState {
   position: unknown;
 }
 
-/** One operator of a chain: map, filter, a keyed process function, a sink… */
-export interface StreamOperator {
+/** One operator of a chain, taking records of type I and emitting records of type O: map, filter, a keyed process function, a sink… */
+export interface StreamOperator<I = unknown, O = unknown> {
   open(ctx: OperatorContext): void | Promise<void>;
   /** Processes one record; the hot path, so it stays synchronous. */
-  process(record: unknown, out: Collector): void;
+  process(record: I, out: Collector<O>): void;
   /** A promise while the operator cannot accept more input (e.g. a slow disk write). */
   blocked?(): Promise<void> | null;
   /** Called once after the last record: emit what is left, flush buffers. */
-  finish?(out: Collector): void | Promise<void>;
+  finish?(out: Collector<O>): void | Promise<void>;
   /** Releases resources; called on success and on failure. */
   close?(): void | Promise<void>;
   /**
@@ -78,15 +84,27 @@ export interface StreamOperator {
   notifyCheckpointComplete?(id: number): void;
 }
 
-/** Reads a source split for one source subtask. */
-export interface SourceReader {
+/** A source of records of type T: one reader per source subtask. */
+export interface SourceDefinition<T = unknown> {
+  /**
+   * A reader for one subtask. On restore, `restored` lists the positions of the former
+   * subtasks this one takes over (possibly none after scaling up); the reader must resume
+   * exactly after them and read nothing else.
+   */
+  createReader(subtask: number, parallelism: number, restored?: SourceSplitState[]): SourceReader<T>;
+  /** Sources that cannot be split (a single file, a collection) allow only 1. */
+  maxParallelism?: number;
+}
+
+/** Reads a source split of records of type T for one source subtask. */
+export interface SourceReader<T = unknown> {
   open(ctx: OperatorContext): void | Promise<void>;
   /**
    * Emits at most `max` records into `out`. Resolves to false once the source is exhausted.
    * Records must be emitted synchronously within the call so that position() afterwards
    * describes exactly what has been emitted.
    */
-  poll(max: number, out: Collector): boolean | Promise<boolean>;
+  poll(max: number, out: Collector<T>): boolean | Promise<boolean>;
   /** Where reading would resume after the records emitted so far (stored in checkpoints). */
   position(): unknown;
   close?(): void | Promise<void>;

@@ -1,5 +1,5 @@
 /** Stateless record-at-a-time operators: map, filter, flatMap. */
-import { UserFunctionError, type ErrorOrigin } from '../runtime/errors.js';
+import { UserFunctionError, type ErrorOrigin } from '../base/errors.js';
 import type { Collector, OperatorContext, StreamOperator } from './api.js';
 
 /** The origin an operator's errors name, taken from its context. */
@@ -8,24 +8,24 @@ export function originOf(ctx: OperatorContext): ErrorOrigin {
 }
 
 /** Base for operators that call one user function per record. */
-abstract class UserFunctionOperator implements StreamOperator {
+abstract class UserFunctionOperator<I, O> implements StreamOperator<I, O> {
   protected origin: ErrorOrigin = {};
 
   open(ctx: OperatorContext): void {
     this.origin = originOf(ctx);
   }
 
-  abstract process(record: unknown, out: Collector): void;
+  abstract process(record: I, out: Collector<O>): void;
 }
 
 /** Emits fn(record) for every record. */
-export class MapOperator extends UserFunctionOperator {
-  constructor(private readonly fn: (record: any) => unknown) {
+export class MapOperator<I, O> extends UserFunctionOperator<I, O> {
+  constructor(private readonly fn: (record: I) => O) {
     super();
   }
 
-  process(record: unknown, out: Collector): void {
-    let result: unknown;
+  process(record: I, out: Collector<O>): void {
+    let result: O;
     try {
       result = this.fn(record);
     } catch (err) {
@@ -36,12 +36,12 @@ export class MapOperator extends UserFunctionOperator {
 }
 
 /** Emits the records for which fn returns true. */
-export class FilterOperator extends UserFunctionOperator {
-  constructor(private readonly fn: (record: any) => boolean) {
+export class FilterOperator<T> extends UserFunctionOperator<T, T> {
+  constructor(private readonly fn: (record: T) => boolean) {
     super();
   }
 
-  process(record: unknown, out: Collector): void {
+  process(record: T, out: Collector<T>): void {
     let keep: boolean;
     try {
       keep = this.fn(record);
@@ -53,13 +53,13 @@ export class FilterOperator extends UserFunctionOperator {
 }
 
 /** Emits every element of the iterable fn returns (nothing for undefined). */
-export class FlatMapOperator extends UserFunctionOperator {
-  constructor(private readonly fn: (record: any) => Iterable<unknown> | undefined | void) {
+export class FlatMapOperator<I, O> extends UserFunctionOperator<I, O> {
+  constructor(private readonly fn: (record: I) => Iterable<O> | undefined | void) {
     super();
   }
 
-  process(record: unknown, out: Collector): void {
-    let results: unknown[];
+  process(record: I, out: Collector<O>): void {
+    let results: O[];
     try {
       const it = this.fn(record);
       results = it === undefined ? [] : Array.isArray(it) ? it : [...it];

@@ -2,17 +2,17 @@
  * Operators after keyBy. Each sets the current key on the subtask's state backend
  * before calling the user function, so state handles refer to that record's key.
  */
-import { UserFunctionError, type ErrorOrigin } from '../runtime/errors.js';
-import { invalidKeyReason, keyGroupOf, keyGroupRange, type KeyGroupRange } from '../runtime/keygroups.js';
-import type { KeySelector } from '../runtime/graph.js';
+import { UserFunctionError, type ErrorOrigin, errorMessage } from '../base/errors.js';
+import { invalidKeyReason, keyGroupOf, keyGroupRange, type KeyGroupRange, type KeySelector } from '../base/keygroups.js';
 import type { KeyedStateBackend, ListState, MapState, ReducingState, StateKey, ValueState } from '../backends/state.js';
 import type { Collector, OperatorContext, StreamOperator } from './api.js';
 import { originOf } from './basic.js';
 
-/** What a keyed process function sees for the current record. */
-export interface KeyedContext<R> {
+/** What a keyed process function sees for the current record: its key K, keyed state, and an emitter of output records R. */
+export interface KeyedContext<K extends StateKey = StateKey, R = unknown> {
   /** Key of the record being processed. */
-  readonly key: StateKey;
+  readonly key: K;
+  /** Emits an output record (any number per input record). */
   emit(record: R): void;
   valueState<T>(name: string): ValueState<T>;
   mapState<K extends StateKey, V>(name: string): MapState<K, V>;
@@ -20,8 +20,12 @@ export interface KeyedContext<R> {
   reducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T>;
 }
 
-/** A function called once per record with keyed state and an emitter. */
-export type KeyedProcessFunction<T, R> = (record: T, ctx: KeyedContext<R>) => void;
+/**
+ * A function called once per record with keyed state and an emitter; what it returns, unless
+ * undefined, is emitted too. `E` is what ctx.emit accepts: the output type itself, a parameter
+ * of its own only so that the output type can be inferred from what the function returns.
+ */
+export type KeyedProcessFunction<T, K extends StateKey, R, E extends R = R> = (record: T, ctx: KeyedContext<K, E>) => R | void;
 
 /** A running aggregate: one accumulator per key, result emitted after every record. */
 export interface AggregateFunction<T, A, R> {
@@ -34,7 +38,7 @@ export interface AggregateFunction<T, A, R> {
 class DownstreamFailure extends Error {
   override name = 'DownstreamFailure';
   constructor(override readonly cause: unknown) {
-    super(`a downstream operator failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`a downstream operator failed: ${errorMessage(cause)}`);
   }
 }
 
@@ -88,12 +92,12 @@ abstract class KeyedOperator implements StreamOperator {
 }
 
 /** Runs a KeyedProcessFunction. */
-export class KeyedProcessOperator<T, R> extends KeyedOperator {
+export class KeyedProcessOperator<T, K extends StateKey, R> extends KeyedOperator {
   private out!: Collector;
-  private key: StateKey = '';
-  private readonly ctx: KeyedContext<R>;
+  private key = '' as K;
+  private readonly ctx: KeyedContext<K, R>;
 
-  constructor(keySelector: KeySelector, private readonly fn: KeyedProcessFunction<T, R>) {
+  constructor(keySelector: KeySelector, private readonly fn: KeyedProcessFunction<T, K, R>) {
     super(keySelector);
     const self = this;
     this.ctx = {
@@ -115,16 +119,18 @@ export class KeyedProcessOperator<T, R> extends KeyedOperator {
   }
 
   process(record: unknown, out: Collector): void {
-    this.key = this.enterKey(record);
+    this.key = this.enterKey(record) as K;
     this.out = out;
+    let result: R | void;
     try {
-      this.fn(record as T, this.ctx);
+      result = this.fn(record as T, this.ctx);
     } catch (err) {
       // A chained operator after this one failed: its error names it and says whether a restart helps.
       if (err instanceof DownstreamFailure) throw err.cause;
       if (err instanceof UserFunctionError) throw err;
       throw new UserFunctionError(this.origin, record, err);
     }
+    if (result !== undefined) out.collect(result);
   }
 }
 

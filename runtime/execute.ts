@@ -3,22 +3,25 @@ import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointRetention } from './checkpoint-registry.js';
-import { CheckpointStorage } from './checkpoint-storage.js';
-import { resolveState, type CheckpointOptions } from './checkpoint-config.js';
-import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from './channel.js';
-import type { Clock } from './clock.js';
-import type { JobResult } from './coordinator.js';
-import { ConfigError } from './errors.js';
-import { InjectionSchedule, parseInjections, resolveInjections, type FailureInjection } from './failure-injection.js';
-import type { JobControl } from './job-control.js';
-import { runJob, type RunnerCheckpoints } from './job-runner.js';
-import { createRestartStrategy, type RestartOptions } from './restart.js';
-import { checkCompatible, openRestorePoint, type ActorRestore, type RestorePoint } from './restore-plan.js';
-import { checkParallelism } from './environment.js';
-import { LocalHost } from './host-local.js';
-import { ThreadHost } from './host-threads.js';
-import { buildJob, loadJob, moduleUrl, type JobDefinition, type JobOverrides } from './job.js';
+import { CheckpointStorage } from './storage/checkpoint-storage.js';
+import { resolveState, type CheckpointOptions } from './checkpoint/config.js';
+import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from './transport/channel.js';
+import type { Clock } from '../base/clock.js';
+import { ConfigError } from '../base/errors.js';
+import { checkNumber, positiveInteger } from '../base/validate.js';
+import { InjectionSchedule, parseInjections, resolveInjections } from './recovery/failure-injection.js';
+import type { JobControl } from './job/job-control.js';
+import { runJob, type RunnerCheckpoints } from './job/runner.js';
+import { createRestartStrategy, type RestartOptions } from './recovery/restart.js';
+import { checkCompatible, openRestorePoint, type RestorePoint } from './recovery/restore-plan.js';
+import { LocalHost } from './hosts/local.js';
+import { ThreadHost } from './hosts/threads.js';
+import { buildJob, loadJob, moduleUrl, type JobDefinition, type JobOverrides } from './api/job.js';
+import type { BackendKind } from '../base/kinds.js';
+import { CheckpointRetention } from './storage/retention.js';
+import type { ActorRestore } from './actor/restore.js';
+import type { FailureInjection } from './actor/faults.js';
+import type { JobResult } from './job/stats.js';
 
 /** Options of execute(). */
 export interface ExecuteOptions {
@@ -42,7 +45,7 @@ export interface ExecuteOptions {
   /** Clock for single-thread runs (tests inject a manual one). */
   clock?: Clock;
   /** Where keyed state lives: `lmdb` (default) or `heap`. */
-  stateBackend?: 'lmdb' | 'heap';
+  stateBackend?: BackendKind;
   /** Parent folder of the working LMDB environments (default: the system's temporary folder). */
   stateDir?: string;
   /** Turns checkpointing on. */
@@ -68,16 +71,16 @@ export interface ExecuteOptions {
 export function resolveChannelSettings(partial: Partial<ChannelSettings> = {}): ChannelSettings {
   const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const s: ChannelSettings = { ...DEFAULT_CHANNEL_SETTINGS, ...given };
-  checkParallelism('credits', s.credits);
-  checkParallelism('batchSize', s.batchSize);
-  if (!(s.lingerMs >= 0 && Number.isFinite(s.lingerMs))) throw new ConfigError('lingerMs', `must be a non-negative number, got ${s.lingerMs}`);
+  positiveInteger('credits', s.credits);
+  positiveInteger('batchSize', s.batchSize);
+  checkNumber('lingerMs', s.lingerMs, { min: 0 });
   return s;
 }
 
 function overridesOf(opts: ExecuteOptions): JobOverrides {
   const o: JobOverrides = {};
-  if (opts.parallelism !== undefined) o.parallelism = checkParallelism('parallelism', opts.parallelism);
-  if (opts.maxParallelism !== undefined) o.maxParallelism = checkParallelism('maxParallelism', opts.maxParallelism);
+  if (opts.parallelism !== undefined) o.parallelism = positiveInteger('parallelism', opts.parallelism);
+  if (opts.maxParallelism !== undefined) o.maxParallelism = positiveInteger('maxParallelism', opts.maxParallelism);
   if (opts.chaining !== undefined) o.chaining = opts.chaining;
   return o;
 }
@@ -109,7 +112,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
   if (initial) checkCompatible(initial.meta, built.plan, 'from-checkpoint');
   const jobName = opts.jobName ?? (isModule ? basename(fileURLToPath(moduleUrl(job as string | URL)), extname(String(job))) : 'job');
   const state = resolveState(jobName, opts.stateBackend, opts.checkpointing, opts.stateDir);
-  const threads = opts.threads === undefined ? undefined : checkParallelism('threads', opts.threads);
+  const threads = opts.threads === undefined ? undefined : positiveInteger('threads', opts.threads);
   const injections = injectionsOf(built.graph.nodes.map((n) => ({ name: n.name, parallelism: built.plan.chains.find((c) => c.nodeIds.includes(n.id))!.parallelism, stateful: n.spec.kind === 'operator' && n.spec.keySelector !== undefined })), opts, local);
   const restart = createRestartStrategy(opts.restart, state.checkpoints !== undefined);
   let attempts = 0;

@@ -1,14 +1,31 @@
-/** The public API of snapflow. */
+/** The public API of snapflow: what a job module and a program that runs jobs import. */
 export { execute, type ExecuteOptions } from './execute.js';
-export { defineJob, type JobDefinition } from './job.js';
-export { StreamEnvironment, DataStream, KeyedStream } from './environment.js';
-export type { JobResult, JobStats } from './coordinator.js';
-export type { ActorStats } from './protocol.js';
-export type { ChannelSettings } from './channel.js';
-export { ManualClock, systemClock, type Clock } from './clock.js';
-export * from './errors.js';
-export type { KeyedContext, AggregateFunction } from '../operators/keyed.js';
-export type { Collector, SourceReader, StreamOperator, OperatorContext } from '../operators/api.js';
-export type { ValueState, MapState, ListState, ReducingState, StateKey } from '../backends/state.js';
-export type { CsvSourceOptions } from '../operators/sources/csv.js';
+export { defineJob, type JobDefinition } from './api/job.js';
+export { StreamEnvironment } from './api/environment.js';
+export { DataStream, DataStreamSink, KeyedStream, type ProcessOutput } from './api/stream.js';
+export type { CsvOptionsFor, CsvRow, CsvTypesOf, CsvValue } from './api/csv-row.js';
+export { JobControl } from './job/job-control.js';
+export type { JobResult, JobStats, RestartRecord, RestoreRecord, SubtaskRestore } from './job/stats.js';
+export type { ActorStats } from './transport/protocol.js';
+export type { ChannelSettings } from './transport/channel.js';
+export type { CheckpointOptions } from './checkpoint/config.js';
+export type { CheckpointStats, CheckpointStatus, CheckpointSummary, MinAvgMax } from './checkpoint/stats.js';
+export type { SubtaskCheckpointStats } from './storage/metadata.js';
+export type { RestartOptions, RestartStrategyName } from './recovery/restart.js';
+export { ManualClock, systemClock, type Clock } from '../base/clock.js';
+export {
+  CancelledError, ChannelError, CheckpointError, ConfigError, CorruptCheckpointError, InjectedFailure, InputError,
+  RecordEncodingError, RestartsExhaustedError, SnapflowError, UserFunctionError, WorkerExitError,
+  type ErrorOrigin, type SerializedError,
+} from '../base/errors.js';
+export type { BackendKind, CheckpointMode, Guarantee } from '../base/kinds.js';
+export type { StateKey } from '../base/keygroups.js';
+export type { AggregateFunction, KeyedContext, KeyedProcessFunction } from '../operators/keyed.js';
+export type {
+  Collector, OperatorContext, OperatorMessage, RestoreContext, SourceDefinition, SourceReader, SourceSplitState, StreamOperator,
+} from '../operators/api.js';
+export type { KeyedStateBackend, ListState, MapState, ReducingState, ValueState } from '../backends/state.js';
+export type { CsvColumnType, CsvPosition, CsvSourceOptions } from '../operators/sources/csv.js';
 export type { GeneratorOptions, Transaction } from '../operators/sources/generator.js';
+export type { FileFormat, FileSinkOptions } from '../operators/sinks/file.js';
+export type { DiscardOptions } from '../operators/sinks/discard.js';

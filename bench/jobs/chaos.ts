@@ -6,7 +6,7 @@
  * sink. A record that is not its key's next one goes to the same sink as a text line, so
  * violations are committed with the checkpoints like the ids and never counted twice.
  */
-import { defineJob } from '../../runtime/job.js';
+import { defineJob } from '../../runtime/api/job.js';
 
 /** Parameters of the chaos job. */
 export interface ChaosJobParams {

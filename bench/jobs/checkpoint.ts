@@ -3,7 +3,7 @@
  * checkpoint after the load and after every round in `rounds` mode → keyBy key → value
  * state per key → discard.
  */
-import { defineJob } from '../../runtime/job.js';
+import { defineJob } from '../../runtime/api/job.js';
 import { UpdateReader, type Update, type UpdateReaderParams } from './update-reader.js';
 
 /** Parameters of the checkpoint benchmark job: the update source's, and the padding stored in every value. */

@@ -4,9 +4,9 @@
  * with a running total and count per customer in keyed state, and a synthetic job that loads
  * every key once and then updates a small share of them per round, one checkpoint per round.
  */
-import { defineJob } from '../../runtime/job.js';
-import type { DataStream } from '../../runtime/environment.js';
+import { defineJob } from '../../runtime/api/job.js';
 import { UpdateReader, type Update } from './update-reader.js';
+import type { DataStream } from '../../runtime/api/stream.js';
 
 /** Parameters of the experiment's job. */
 export interface LabJobParams {

@@ -4,10 +4,11 @@
  * transactions are generated, or read from a file written by `snapflow gen`. Records carry
  * their emit time so the sink can sample end-to-end latency.
  */
-import { defineJob } from '../../runtime/job.js';
-import { wallNow } from '../../runtime/clock.js';
-import type { DataStream, StreamEnvironment } from '../../runtime/environment.js';
+import { defineJob } from '../../runtime/api/job.js';
+import { wallNow } from '../../base/clock.js';
+import type { StreamEnvironment } from '../../runtime/api/environment.js';
 import type { Transaction } from '../../operators/sources/generator.js';
+import type { DataStream } from '../../runtime/api/stream.js';
 
 /** Parameters of the throughput job. */
 export interface ThroughputParams {

@@ -7,7 +7,7 @@
  * `updatesFrom` and `updatesUntil` metrics.
  */
 import type { Collector, OperatorContext, SourceReader } from '../../operators/api.js';
-import { wallNow } from '../../runtime/clock.js';
+import { wallNow } from '../../base/clock.js';
 
 /** Parameters of the update source. */
 export interface UpdateReaderParams {

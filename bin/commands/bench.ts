@@ -3,11 +3,12 @@ import type { Argv } from 'yargs';
 import { benchThroughput } from '../../bench/throughput.js';
 import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { benchRecovery } from '../../bench/recovery.js';
-import { ConfigError, InputError } from '../../runtime/errors.js';
+import { ConfigError, InputError } from '../../base/errors.js';
 import { intList, positiveInt } from '../args.js';
 import { SUITE_PARTS, commandOf, defaultOutDir, planSuiteOrFail, runSuite, type SuitePart } from '../../bench/suite.js';
 import { regenerateReport } from '../../bench/report.js';
 import { describeCrossover, rebaseNote } from '../../bench/report-data.js';
+import { BACKEND_KINDS, type BackendKind, type CheckpointMode } from '../../base/kinds.js';
 
 /** Registers the bench command and its subcommands. */
 export function benchCommand(y: Argv): Argv {
@@ -75,7 +76,7 @@ export function benchCommand(y: Argv): Argv {
         .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
         .option('sink-rate', { type: 'string', describe: 'records/s each sink subtask accepts: a deliberately slow sink' })
         .option('baseline', { type: 'boolean', default: true, describe: 'also measure the bare MessagePort pipe (--no-baseline to skip)' })
-        .option('state-backend', { type: 'string', choices: ['lmdb', 'heap'], describe: 'state backend of the keyed pipeline (default lmdb)' })
+        .option('state-backend', { type: 'string', choices: BACKEND_KINDS, describe: 'state backend of the keyed pipeline (default lmdb)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
       async (argv) => {
         const pipelines = String(argv.pipeline).split(',').map((s) => s.trim());
@@ -93,7 +94,7 @@ export function benchCommand(y: Argv): Argv {
           threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
           sinkRate: argv['sink-rate'] === undefined ? undefined : positiveInt('sink-rate', argv['sink-rate']),
           baseline: argv.baseline,
-          stateBackend: argv['state-backend'] as 'lmdb' | 'heap' | undefined,
+          stateBackend: argv['state-backend'] as BackendKind | undefined,
           progress: (line) => process.stderr.write(line + '\n'),
         });
         if (argv.json) {
@@ -122,7 +123,7 @@ export function benchCommand(y: Argv): Argv {
         .option('interval', { type: 'number', default: 1000, describe: 'checkpoint interval (ms) of the throughput runs' })
         .option('stream-updates', { type: 'number', describe: 'updates per throughput run after the load (default 10 × keys)' })
         .option('runs', { type: 'number', default: 1, describe: 'throughput runs per mode (the median is reported); 0 measures the checkpoints alone' })
-        .option('state-backend', { type: 'string', default: 'lmdb', choices: ['lmdb', 'heap'], describe: 'state backend' })
+        .option('state-backend', { type: 'string', default: 'lmdb', choices: BACKEND_KINDS, describe: 'state backend' })
         .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
         .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
         .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
@@ -134,10 +135,10 @@ export function benchCommand(y: Argv): Argv {
         if (!(ratio > 0 && ratio <= 1)) throw new ConfigError('update-ratio', `must be in (0, 1], got ${argv['update-ratio']}`);
         const keys = positiveInt('keys', argv.keys);
         const report = await benchCheckpoint({
-          keys, updateRatio: ratio, checkpoints: positiveInt('checkpoints', argv.checkpoints), modes: modes as ('full' | 'incremental')[],
+          keys, updateRatio: ratio, checkpoints: positiveInt('checkpoints', argv.checkpoints), modes: modes as (CheckpointMode)[],
           valueBytes: argv['value-bytes'], parallelism: positiveInt('parallelism', argv.parallelism), intervalMs: positiveInt('interval', argv.interval),
           streamUpdates: argv['stream-updates'] === undefined ? 10 * keys : positiveInt('stream-updates', argv['stream-updates']),
-          runs: argv.runs === 0 ? 0 : positiveInt('runs', argv.runs), stateBackend: argv['state-backend'] as 'lmdb' | 'heap',
+          runs: argv.runs === 0 ? 0 : positiveInt('runs', argv.runs), stateBackend: argv['state-backend'] as BackendKind,
           maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'],
           threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
           progress: (line) => process.stderr.write(line + '\n'),

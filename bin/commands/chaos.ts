@@ -1,11 +1,11 @@
 /** `snapflow chaos`: a stress test of checkpoints and recovery with randomly injected failures. */
 import type { Argv } from 'yargs';
 import { ChaosStalledError, chaosPassed, runChaos, type ChaosOptions, type ChaosReport } from '../../bench/chaos.js';
+import { BACKEND_KINDS, CHECKPOINT_MODES } from '../../base/kinds.js';
+import { parseNumber } from '../../base/validate.js';
 
-/** A whole number as typed: 10000000, 1e7 and 10_000_000 alike; NaN otherwise, which the checks name. */
-function count(value: unknown): number {
-  return typeof value === 'number' ? value : Number(String(value).replace(/_/g, ''));
-}
+/** A number as typed: 10000000, 1e7 and 10_000_000 alike; the flag is named if it is none. */
+const count = (flag: string, value: unknown) => parseNumber(`--${flag}`, value);
 
 function summary(r: ChaosReport): string {
   const verdict = chaosPassed(r) ? 'PASS: exactly once' : 'FAIL';
@@ -32,8 +32,8 @@ export function chaosCommand(y: Argv): Argv {
       .option('keys', { type: 'string', default: '10000', describe: 'distinct keys; a multiple of --parallelism' })
       .option('failures', { type: 'string', default: '5', describe: 'failures injected at random subtasks and record counts (0 for none)' })
       .option('seed', { type: 'string', default: '1', describe: 'seed of the data and of the failure points' })
-      .option('mode', { type: 'string', default: 'full', choices: ['full', 'incremental'], describe: 'checkpoint mode' })
-      .option('backend', { type: 'string', default: 'lmdb', choices: ['lmdb', 'heap'], describe: 'keyed state backend' })
+      .option('mode', { type: 'string', default: 'full', choices: CHECKPOINT_MODES, describe: 'checkpoint mode' })
+      .option('backend', { type: 'string', default: 'lmdb', choices: BACKEND_KINDS, describe: 'keyed state backend' })
       .option('parallelism', { alias: 'p', type: 'string', default: '2', describe: 'parallelism of every operator' })
       .option('checkpoint-interval', { type: 'string', default: '500', describe: 'milliseconds between checkpoints' })
       .option('kind', { type: 'string', default: 'any', choices: ['throw', 'exit', 'any'], describe: 'how injected failures end a subtask: a thrown error, a hard exit of its worker thread, or either at random' })
@@ -46,10 +46,10 @@ export function chaosCommand(y: Argv): Argv {
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
     async (argv) => {
       const opts: ChaosOptions = {
-        records: count(argv.records), keys: count(argv.keys), failures: count(argv.failures), seed: count(argv.seed),
-        mode: argv.mode as ChaosOptions['mode'], backend: argv.backend as ChaosOptions['backend'], parallelism: count(argv.parallelism),
-        checkpointIntervalMs: count(argv['checkpoint-interval']), kind: argv.kind as ChaosOptions['kind'], format: argv.format as ChaosOptions['format'],
-        rate: argv.rate === undefined ? undefined : Number(argv.rate), out: argv.out, keep: argv.keep, local: argv.local, stallTimeoutSec: count(argv['stall-timeout']),
+        records: count('records', argv.records), keys: count('keys', argv.keys), failures: count('failures', argv.failures), seed: count('seed', argv.seed),
+        mode: argv.mode as ChaosOptions['mode'], backend: argv.backend as ChaosOptions['backend'], parallelism: count('parallelism', argv.parallelism),
+        checkpointIntervalMs: count('checkpoint-interval', argv['checkpoint-interval']), kind: argv.kind as ChaosOptions['kind'], format: argv.format as ChaosOptions['format'],
+        rate: argv.rate === undefined ? undefined : count('rate', argv.rate), out: argv.out, keep: argv.keep, local: argv.local, stallTimeoutSec: count('stall-timeout', argv['stall-timeout']),
         progress: (line) => process.stderr.write(line + '\n'),
       };
       const report = await runChaos(opts).catch((err: unknown) => {

@@ -1,6 +1,6 @@
 /** `snapflow checkpoints <dir>`: what a checkpoint folder holds, checkpoint by checkpoint. */
 import type { Argv } from 'yargs';
-import { formatListing, hasProblems, listCheckpoints } from '../../runtime/checkpoint-listing.js';
+import { formatListing, hasProblems, listCheckpoints } from '../../runtime/storage/listing.js';
 
 /** Registers the checkpoints command. */
 export function checkpointsCommand(y: Argv): Argv {

@@ -2,7 +2,8 @@
 import type { Argv } from 'yargs';
 import { CASES, runExperiment, type CaseKey, type ExperimentOptions } from '../../bench/experiment.js';
 import { formatExperiment } from '../../bench/experiment-table.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../base/errors.js';
+import { parseNumber } from '../../base/validate.js';
 import { BUNDLED_DATA } from '../jobs/transactions.js';
 
 /** The default run: the lab's shape, short enough to finish in under a minute in all. */
@@ -10,11 +11,7 @@ export const QUICK = { recordDelayMs: 10, intervalMs: 100, runs: 3 } as const;
 /** The lab's own settings (docs/experiment.md). */
 export const FAITHFUL = { recordDelayMs: 500, intervalMs: 5000, runs: 1, parallelism: 1 } as const;
 
-function num(flag: string, value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(String(value).replace(/_/g, ''));
-  if (!Number.isFinite(n)) throw new ConfigError(flag, `must be a number, got "${String(value)}"`);
-  return n;
-}
+const num = parseNumber;
 
 /** Registers the experiment command. */
 export function experimentCommand(y: Argv): Argv {

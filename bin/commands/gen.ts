@@ -1,7 +1,7 @@
 /** `snapflow gen`: writes a large synthetic transaction file in the shape of data/data.csv. */
 import type { Argv } from 'yargs';
 import { writeTransactionsFile } from '../../operators/sources/transactions-file.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../base/errors.js';
 import { positiveInt } from '../args.js';
 
 /** A one-line progress bar on stderr, redrawn at most every 200 ms, only on a terminal. */

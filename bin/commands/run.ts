@@ -1,13 +1,13 @@
 /** `snapflow run <job>`: runs a job on worker threads and reports its figures. */
 import type { Argv } from 'yargs';
 import { execute } from '../../runtime/execute.js';
-import { formatCheckpointStats } from '../../runtime/checkpoint-stats.js';
 import { parseParams, positiveInt, resolveJob } from '../args.js';
 import { checkpointArgs, withCheckpointFlags } from '../checkpoint-args.js';
 import { restartArgs, withRestartFlags } from '../restart-args.js';
-import { formatRecovery } from '../../runtime/recovery-report.js';
-import { JobControl } from '../../runtime/job-control.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { formatRecovery } from '../../runtime/job/report.js';
+import { JobControl } from '../../runtime/job/job-control.js';
+import { ConfigError } from '../../base/errors.js';
+import { formatCheckpointStats } from '../../runtime/checkpoint/table.js';
 
 /** Registers the run command. */
 export function runCommand(y: Argv): Argv {

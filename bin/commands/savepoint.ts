@@ -1,6 +1,6 @@
 /** `snapflow savepoint <pid>`: asks a running `snapflow run --savepoint-dir …` for a savepoint, or to stop with one. */
 import type { Argv } from 'yargs';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError, errorMessage } from '../../base/errors.js';
 import { positiveInt } from '../args.js';
 
 /** Registers the savepoint command. */
@@ -16,7 +16,7 @@ export function savepointCommand(y: Argv): Argv {
       try {
         process.kill(pid, argv.stop ? 'SIGTERM' : 'SIGUSR2');
       } catch (err) {
-        throw new ConfigError('pid', `cannot signal process ${pid}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new ConfigError('pid', `cannot signal process ${pid}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
       }
       process.stderr.write(`snapflow: asked process ${pid} for a savepoint${argv.stop ? ' and to stop' : ''}; it prints the savepoint folder on its stderr\n`);
     },

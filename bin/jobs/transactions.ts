@@ -3,7 +3,7 @@
  * with a missing id or amount (as the lab's job did), keeps a running total and count per
  * customer in keyed state, and prints each update.
  */
-import { defineJob } from '../../runtime/job.js';
+import { defineJob } from '../../runtime/api/job.js';
 import { fileURLToPath } from 'node:url';
 
 /** A row of data/data.csv. */

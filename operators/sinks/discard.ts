@@ -2,8 +2,8 @@
  * Drops records, optionally slowly (to exercise backpressure) and optionally measuring
  * end-to-end latency from a wall-clock field the source stamped.
  */
-import { wallNow } from '../../runtime/clock.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { wallNow } from '../../base/clock.js';
+import { ConfigError } from '../../base/errors.js';
 import type { Collector, OperatorContext, StreamOperator } from '../api.js';
 
 /** Options of the discard sink. */

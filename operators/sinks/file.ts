@@ -15,7 +15,7 @@
 import { createWriteStream, mkdirSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, SnapflowError, type ErrorOrigin } from '../../runtime/errors.js';
+import { ConfigError, SnapflowError, type ErrorOrigin, errorMessage } from '../../base/errors.js';
 import type { Collector, OperatorContext, StreamOperator } from '../api.js';
 import { BufferedWriter } from './writer.js';
 import { csvColumns, csvField, toCsvLine, toJson } from './format.js';
@@ -191,7 +191,7 @@ export class FileSink implements StreamOperator {
   /** An error that names the file, keeping the original as its cause. */
   private named(err: unknown, path: string): SnapflowError {
     if (err instanceof SnapflowError) return err;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     return new SnapflowError(message.includes(path) ? message : `${path}: ${message}`, {
       origin: this.origin, retriable: true, cause: err, detail: { file: path },
     });

@@ -4,7 +4,7 @@
  */
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import type { Collector, OperatorContext, SourceReader } from '../api.js';
-import { ConfigError, InputError, type ErrorOrigin } from '../../runtime/errors.js';
+import { ConfigError, InputError, type ErrorOrigin, errorMessage } from '../../base/errors.js';
 import { FieldSplitter, RecordBuilder, RecordScanner, contentEnd, kindOf, type CsvColumnType } from './csv-parse.js';
 
 export type { CsvColumnType } from './csv-parse.js';
@@ -21,7 +21,7 @@ export interface CsvSourceOptions {
   /** Columns parsed into a type; the others stay strings. */
   types?: Record<string, CsvColumnType>;
   /** Columns that must not be empty. */
-  required?: string[];
+  required?: readonly string[];
   /** 'fail' (default) throws an InputError on the first bad row; 'skip' counts and drops it. */
   onBadRow?: 'fail' | 'skip';
   /** A single ASCII character; ',' by default. */
@@ -123,7 +123,7 @@ export class CsvReader implements SourceReader {
       this.fh = await openFile(this.path, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const reason = code === 'ENOENT' ? 'file not found' : `cannot open file: ${(err as Error).message}`;
+      const reason = code === 'ENOENT' ? 'file not found' : `cannot open file: ${errorMessage(err)}`;
       throw new InputError(this.path, undefined, reason, this.origin);
     }
     this.buf = Buffer.allocUnsafe(this.chunkBytes);

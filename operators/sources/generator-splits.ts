@@ -3,7 +3,7 @@
  * restored reader inherits, and merging a reader's splits in sequence order.
  */
 import type { SourceSplitState } from '../api.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../base/errors.js';
 
 /**
  * A share of the generator's stream: the sequence numbers next, next+stride, … below

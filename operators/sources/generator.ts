@@ -16,11 +16,12 @@
  * merges its splits in ascending sequence order: its output is increasing, as with one split.
  */
 import type { Collector, OperatorContext, SourceReader, SourceSplitState } from '../api.js';
-import { wallNow, type Clock } from '../../runtime/clock.js';
-import { murmurMix } from '../../runtime/keygroups.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { wallNow, type Clock } from '../../base/clock.js';
+import { murmurMix } from '../../base/keygroups.js';
+import { ConfigError } from '../../base/errors.js';
 import { ZipfSampler } from './zipf.js';
 import { restoredSplits, SplitMerge, type GeneratorSplit } from './generator-splits.js';
+import { checkNumber } from '../../base/validate.js';
 
 /** The element of position(); defined with the split merging in generator-splits.ts. */
 export type { GeneratorSplit };
@@ -122,10 +123,7 @@ function uniform53(lo: number, hi: number, keyA: number, keyB: number): number {
   return ((hash2(lo, hi, keyA) >>> 5) * 67108864 + (hash2(lo, hi, keyB) >>> 6)) / TWO_53;
 }
 
-function integer(option: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new ConfigError(option, `must be an integer, got ${String(value)}`);
-  if (value < min || value > max) throw new ConfigError(option, `must be between ${min} and ${max}, got ${value}`);
-}
+const integer = (option: string, value: unknown, min: number, max: number) => checkNumber(option, value, { integer: true, min, max });
 
 /** Throws ConfigError naming the first option whose value is unusable. */
 export function validateGeneratorOptions(opts: GeneratorOptions): void {

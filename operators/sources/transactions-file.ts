@@ -8,7 +8,7 @@
 import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError, errorMessage } from '../../base/errors.js';
 import { generateTransaction, resolveGeneratorOptions, type GeneratorOptions } from './generator.js';
 
 /** Options of writeTransactionsFile. */
@@ -80,7 +80,7 @@ export async function writeTransactionsFile(o: TransactionsFileOptions): Promise
     try {
       fd = openSync(o.out, 'w');
     } catch (err) {
-      throw new ConfigError('--out', `cannot write ${o.out}: ${(err as Error).message}`);
+      throw new ConfigError('--out', `cannot write ${o.out}: ${errorMessage(err)}`);
     }
   }
   const stream: Writable = fd === undefined ? process.stdout : createWriteStream(o.out, { fd });

@@ -1,11 +1,13 @@
 import t from 'tap';
-import type { KeyedStateHandle } from '../../backends/handles.js';
+import type { KeyedStateHandle } from '../../backends/snapshot.js';
 import type { KeyedStateBackend } from '../../backends/state.js';
-import { MemoryStorage } from '../fixtures/memory-storage.js';
-import { differences, makeBackend, Model, prng, randomOps, userKeys } from './support.js';
+import { MemoryStorage } from '../support/memory-storage.js';
+import { differences, makeBackend, Model, randomOps, userKeys } from '../support/backends.js';
+import type { BackendKind, CheckpointMode } from '../../base/kinds.js';
+import { mulberry32 } from '../../base/random.js';
 
 const KEYS = userKeys(2000);
-type Combo = { kind: 'heap' | 'lmdb'; mode: 'full' | 'incremental' };
+type Combo = { kind: BackendKind; mode: CheckpointMode };
 const ALL: Combo[] = [{ kind: 'heap', mode: 'full' }, { kind: 'lmdb', mode: 'full' }, { kind: 'lmdb', mode: 'incremental' }];
 
 /** Restores handles into a fresh backend of each combination and lists how each differs from the model. */
@@ -35,7 +37,7 @@ t.test('lmdb incremental: a savepoint is one full file and the next delta still 
   const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 100, tuning: { flushEntries: 200, maxInFlight: 1000 } });
   t.teardown(() => b.dispose());
   const model = new Model();
-  const w = { backend: b, model, rnd: prng(31), keys: KEYS };
+  const w = { backend: b, model, rnd: mulberry32(31), keys: KEYS };
   randomOps(w, 4000);
   await checkpoint(b, storage, 1);
   randomOps(w, 1500);
@@ -70,7 +72,7 @@ t.test('lmdb incremental: a savepoint before the first checkpoint leaves the fir
   const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 100 });
   t.teardown(() => b.dispose());
   const model = new Model();
-  randomOps({ backend: b, model, rnd: prng(32), keys: KEYS }, 3000);
+  randomOps({ backend: b, model, rnd: mulberry32(32), keys: KEYS }, 3000);
   const sp = await b.snapshot(1, storage.target(1), { savepoint: true }).run();
   b.notifyCheckpointComplete(1);
   t.equal(sp.mode, 'full');
@@ -83,7 +85,7 @@ t.test('savepoints cross backends: lmdb to heap and heap to lmdb', async (t) => 
   const storage = new MemoryStorage();
   const model = new Model();
   const lmdb = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 100 });
-  const w = { backend: lmdb, model, rnd: prng(33), keys: KEYS };
+  const w = { backend: lmdb, model, rnd: mulberry32(33), keys: KEYS };
   randomOps(w, 4000);
   await checkpoint(lmdb, storage, 1);
   randomOps(w, 2000);
@@ -95,7 +97,7 @@ t.test('savepoints cross backends: lmdb to heap and heap to lmdb', async (t) => 
   const heap = makeBackend({ kind: 'heap' });
   await heap.restore([fromLmdb], storage);
   t.strictSame(differences(heap, model, KEYS), [], 'lmdb savepoint → heap');
-  randomOps({ backend: heap, model, rnd: prng(34), keys: KEYS }, 2000);
+  randomOps({ backend: heap, model, rnd: mulberry32(34), keys: KEYS }, 2000);
   const fromHeap = await heap.snapshot(4, storage.target(4), { savepoint: true }).run();
   await heap.dispose();
   t.equal(fromHeap.mode, 'full');

@@ -1,15 +1,17 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import t from 'tap';
 import { createKeyedBackend, DEFAULT_REBASE } from '../../backends/factory.js';
-import type { KeyedStateHandle } from '../../backends/handles.js';
-import { STATE_FILE_MAGIC } from '../../backends/state-file.js';
+import type { KeyedStateHandle } from '../../backends/snapshot.js';
+import { STATE_FILE_MAGIC } from '../../backends/format/state-file.js';
 import type { KeyedStateBackend } from '../../backends/state.js';
-import { ConfigError, CorruptCheckpointError } from '../../runtime/errors.js';
-import { keyGroupOf } from '../../runtime/keygroups.js';
-import { MemoryStorage } from '../fixtures/memory-storage.js';
-import { differences, makeBackend, MAX_PARALLELISM, Model, prng, randomOps, tempDir, userKeys } from './support.js';
+import { ConfigError, CorruptCheckpointError } from '../../base/errors.js';
+import { keyGroupOf } from '../../base/keygroups.js';
+import { MemoryStorage } from '../support/memory-storage.js';
+import { differences, makeBackend, MAX_PARALLELISM, Model, randomOps, tempDir, userKeys } from '../support/backends.js';
+import type { BackendKind, CheckpointMode } from '../../base/kinds.js';
+import { mulberry32 } from '../../base/random.js';
 
-type Combo = { kind: 'heap' | 'lmdb'; mode: 'full' | 'incremental' };
+type Combo = { kind: BackendKind; mode: CheckpointMode };
 const COMBOS = [
   { kind: 'heap', mode: 'full' },
   { kind: 'lmdb', mode: 'full' },
@@ -51,7 +53,7 @@ for (const { kind, mode } of COMBOS) {
     const b = makeBackend({ kind, mode, tuning: TUNING, maxDeltaRatio: 100 });
     t.teardown(() => b.dispose());
     const model = new Model();
-    const w = { backend: b, model, rnd: prng(7), keys: KEYS };
+    const w = { backend: b, model, rnd: mulberry32(7), keys: KEYS };
     randomOps(w, 8000);
     const taken: { handle: KeyedStateHandle; model: Model }[] = [];
     for (let id = 1; id <= 5; id++) {
@@ -85,7 +87,7 @@ for (const { kind, mode } of COMBOS) {
     };
     const whole = makeBackend({ kind, mode });
     const model = new Model();
-    randomOps({ backend: whole, model, rnd: prng(11), keys: KEYS }, 6000);
+    randomOps({ backend: whole, model, rnd: mulberry32(11), keys: KEYS }, 6000);
     const wholeHandle = await whole.snapshot(1, storage.target(1)).run();
     await whole.dispose();
 
@@ -115,7 +117,7 @@ for (const { kind, mode } of COMBOS) {
     const b = makeBackend({ kind, mode });
     t.teardown(() => b.dispose());
     const model = new Model();
-    const w = { backend: b, model, rnd: prng(3), keys: KEYS };
+    const w = { backend: b, model, rnd: mulberry32(3), keys: KEYS };
     randomOps(w, 20_000);
     if (mode === 'incremental') {
       await b.snapshot(1, storage.target(1)).run();
@@ -144,7 +146,7 @@ for (const { kind, mode } of COMBOS) {
   t.test(`${kind} ${mode}: damaged files fail the restore with CorruptCheckpointError`, async (t) => {
     const storage = new MemoryStorage();
     const b = makeBackend({ kind, mode });
-    randomOps({ backend: b, model: new Model(), rnd: prng(5), keys: KEYS }, 2000);
+    randomOps({ backend: b, model: new Model(), rnd: mulberry32(5), keys: KEYS }, 2000);
     const handle = await b.snapshot(1, storage.target(1)).run();
     await b.dispose();
     const [file] = handle.files;
@@ -174,7 +176,7 @@ t.test('cross-backend restore: heap files into lmdb and back give the same conte
   const storage = new MemoryStorage();
   const model = new Model();
   const heap = makeBackend({ kind: 'heap' });
-  randomOps({ backend: heap, model, rnd: prng(21), keys: KEYS }, 8000);
+  randomOps({ backend: heap, model, rnd: mulberry32(21), keys: KEYS }, 8000);
   const heapHandle = await heap.snapshot(1, storage.target(1)).run();
   await heap.dispose();
   t.strictSame(await restoredDifferences({ kind: 'lmdb', mode: 'full' }, [heapHandle], storage, model), [], 'heap → lmdb full');
@@ -182,7 +184,7 @@ t.test('cross-backend restore: heap files into lmdb and back give the same conte
 
   const lmdb = makeBackend({ kind: 'lmdb', mode: 'incremental', tuning: TUNING, maxDeltaRatio: 100 });
   await lmdb.restore([heapHandle], storage);
-  const w = { backend: lmdb, model, rnd: prng(22), keys: KEYS };
+  const w = { backend: lmdb, model, rnd: mulberry32(22), keys: KEYS };
   let handle: KeyedStateHandle | undefined;
   for (let id = 2; id <= 4; id++) {
     randomOps(w, 2000);

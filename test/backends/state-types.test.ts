@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { KeyedStateBackend } from '../../backends/state.js';
-import { enter, isHeap, makeBackend } from './support.js';
+import { enter, isHeap, makeBackend } from '../support/backends.js';
 
 for (const kind of ['heap', 'lmdb'] as const) {
   t.test(`${kind} backend`, async (t) => {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { checkOptions, runExperiment, type ExperimentOptions } from '../../bench/experiment.js';
 import { duHuman, formatExperiment, spreadVerdict } from '../../bench/experiment-table.js';
 import { BUNDLED_DATA } from '../../bin/jobs/transactions.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError } from '../../base/errors.js';
 
 const CLI = fileURLToPath(new URL('../../bin/snapflow.js', import.meta.url));
 

@@ -8,8 +8,9 @@ import { checkpointTable, describeCrossover, findCrossovers } from '../../bench/
 import { chartSpecs, renderReport } from '../../bench/report-html.js';
 import { commandOf, planSuite, planSuiteOrFail, progressReporter } from '../../bench/suite.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from '../../bench/checkpoint.js';
+import type { CheckpointMode } from '../../base/kinds.js';
 
-function ck(mode: 'full' | 'incremental', keys: number, updateRatio: number, bytes: number, e2eMs: number): CheckpointBenchResult {
+function ck(mode: CheckpointMode, keys: number, updateRatio: number, bytes: number, e2eMs: number): CheckpointBenchResult {
   const k = (id: number, b: number) => ({ id, checkpointedBytes: b, fullStateBytes: keys * 80, e2eMs, syncMs: 1, asyncMs: e2eMs - 1, alignmentMs: 0 });
   return {
     mode, keys, updateRatio, checkpoints: [k(2, bytes), k(3, bytes)], loadCheckpoint: k(1, keys * 80), avgEntryBytes: 80,

@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { StateFileRef } from '../../backends/handles.js';
-import type { CheckpointListing } from '../../runtime/checkpoint-listing.js';
-import { CheckpointStorage, newJobId } from '../../runtime/checkpoint-storage.js';
-import type { CheckpointMetadata } from '../../runtime/checkpoint-types.js';
+import type { StateFileRef } from '../../backends/snapshot.js';
+import type { CheckpointListing } from '../../runtime/storage/listing.js';
+import { CheckpointStorage, newJobId } from '../../runtime/storage/checkpoint-storage.js';
+import type { CheckpointMetadata } from '../../runtime/storage/metadata.js';
 
 const CLI = fileURLToPath(new URL('../../bin/snapflow.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });

@@ -18,7 +18,7 @@ t.test('snapflow gen writes the file to stdout and says what it wrote on stderr'
   t.match(r.stderr, /wrote 3 rows .* to - in/);
   const bad = run('gen', '--rows', '0');
   t.equal(bad.status, 2);
-  t.match(bad.stderr, /--rows: expected a positive integer/);
+  t.match(bad.stderr, /--rows: must be an integer ≥ 1/);
 });
 
 t.test('bench throughput --input reads a generated file: every row counted, both pipelines', async (t) => {

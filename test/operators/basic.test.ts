@@ -1,8 +1,9 @@
 import t from 'tap';
 import { execute } from '../../runtime/execute.js';
-import { defineJob } from '../../runtime/job.js';
-import type { DataStream, StreamEnvironment } from '../../runtime/environment.js';
-import { SnapflowError } from '../../runtime/errors.js';
+import { defineJob } from '../../runtime/api/job.js';
+import type { StreamEnvironment } from '../../runtime/api/environment.js';
+import { SnapflowError } from '../../base/errors.js';
+import type { DataStream } from '../../runtime/api/stream.js';
 
 /** Runs `items` through `pipe` in a local job and returns what the collect sink got. */
 async function run<T, R>(items: T[], pipe: (s: DataStream<T>) => DataStream<R>, parallelism = 1): Promise<R[]> {

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSink, type FileSinkOptions } from '../../operators/sinks/file.js';
 import type { OperatorContext, RestoreContext } from '../../operators/api.js';
-import { systemClock } from '../../runtime/clock.js';
+import { systemClock } from '../../base/clock.js';
 import { execute } from '../../runtime/execute.js';
-import { defineJob } from '../../runtime/job.js';
-import type { StreamEnvironment } from '../../runtime/environment.js';
+import { defineJob } from '../../runtime/api/job.js';
+import type { StreamEnvironment } from '../../runtime/api/environment.js';
 import { parsePart } from '../../operators/sinks/file-commit.js';
 
 const out = { collect: () => {} };

@@ -1,10 +1,11 @@
 import t from 'tap';
 import { execute } from '../../runtime/execute.js';
-import { defineJob } from '../../runtime/job.js';
-import type { DataStream, StreamEnvironment } from '../../runtime/environment.js';
-import type { JobResult } from '../../runtime/coordinator.js';
-import type { SnapflowError } from '../../runtime/errors.js';
-import { defaultMaxParallelism, keyGroupOf, subtaskForKeyGroup } from '../../runtime/keygroups.js';
+import { defineJob } from '../../runtime/api/job.js';
+import type { StreamEnvironment } from '../../runtime/api/environment.js';
+import type { SnapflowError } from '../../base/errors.js';
+import { defaultMaxParallelism, keyGroupOf, subtaskForKeyGroup } from '../../base/keygroups.js';
+import type { DataStream } from '../../runtime/api/stream.js';
+import type { JobResult } from '../../runtime/job/stats.js';
 
 interface Tx {
   user: string;

@@ -3,11 +3,11 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execute } from '../../runtime/execute.js';
-import { defineJob } from '../../runtime/job.js';
-import { InputError, UserFunctionError } from '../../runtime/errors.js';
+import { defineJob } from '../../runtime/api/job.js';
+import { InputError, UserFunctionError } from '../../base/errors.js';
 import counts, { type CountRow } from '../fixtures/jobs/counts.js';
 import transactions from '../../bin/jobs/transactions.js';
-import { countMultiset, expectedCounts, finalCounts } from '../fixtures/expected.js';
+import { countMultiset, expectedCounts, finalCounts } from '../support/expected.js';
 
 const RECORDS = 5000;
 const KEYS = 37;

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import type { OperatorContext } from '../../../operators/api.js';
-import { systemClock } from '../../../runtime/clock.js';
+import { systemClock } from '../../../base/clock.js';
 import { UpdateReader, strideFor, type Update, type UpdateReaderParams } from '../../../bench/jobs/update-reader.js';
 
 /** A reader with a context that counts checkpoint requests, and a poll that collects what it emits. */

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsvReader, validateCsvOptions, type CsvPosition, type CsvSourceOptions } from '../../../operators/sources/csv.js';
 import type { OperatorContext } from '../../../operators/api.js';
-import { ConfigError, InputError } from '../../../runtime/errors.js';
-import { systemClock } from '../../../runtime/clock.js';
+import { ConfigError, InputError } from '../../../base/errors.js';
+import { systemClock } from '../../../base/clock.js';
 
 // Compiled to dist/test/operators/sources/, four levels below the repository root.
 const DATA_CSV = fileURLToPath(new URL('../../../../data/data.csv', import.meta.url));

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { OperatorContext, SourceSplitState } from '../../../operators/api.js';
-import { ManualClock, type Clock } from '../../../runtime/clock.js';
-import { ConfigError } from '../../../runtime/errors.js';
+import { ManualClock, type Clock } from '../../../base/clock.js';
+import { ConfigError } from '../../../base/errors.js';
 import {
   GENERATOR_EPOCH_MS, GeneratorReader, generateTransaction, resolveGeneratorOptions, validateGeneratorOptions,
   type GeneratorOptions, type GeneratorSplit, type Transaction,

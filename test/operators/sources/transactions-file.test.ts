@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { skewOptions, writeTransactionsFile } from '../../../operators/sources/transactions-file.js';
 import { generateTransaction, resolveGeneratorOptions } from '../../../operators/sources/generator.js';
 import { execute } from '../../../runtime/execute.js';
-import { defineJob } from '../../../runtime/job.js';
-import { ConfigError } from '../../../runtime/errors.js';
+import { defineJob } from '../../../runtime/api/job.js';
+import { ConfigError } from '../../../base/errors.js';
 
 async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'snapflow-gen-'));

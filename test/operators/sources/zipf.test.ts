@@ -1,20 +1,11 @@
 import t from 'tap';
 import { ZipfSampler } from '../../../operators/sources/zipf.js';
+import { mulberry32 } from '../../../base/random.js';
 
-/** mulberry32: a small seeded PRNG so that the expected counts below are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function counts(n: number, s: number, samples: number, seed = 1): number[] {
   const zipf = new ZipfSampler(n, s);
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const c = new Array<number>(n).fill(0);
   for (let i = 0; i < samples; i++) c[zipf.sample(next)]!++;
   return c;
@@ -37,7 +28,7 @@ t.test('frequencies match the Zipf probabilities for small n', async (t) => {
 
 t.test('rank 0 vs rank 1 ratio is 2^s with ten million elements', async (t) => {
   const zipf = new ZipfSampler(10_000_000, 1.1);
-  const next = rng(7);
+  const next = mulberry32(7);
   let r0 = 0;
   let r1 = 0;
   let max = 0;
@@ -54,7 +45,7 @@ t.test('rank 0 vs rank 1 ratio is 2^s with ten million elements', async (t) => {
 
 t.test('edge cases', async (t) => {
   const one = new ZipfSampler(1, 1.1);
-  const next = rng(3);
+  const next = mulberry32(3);
   let nonZero = 0;
   for (let i = 0; i < 100; i++) if (one.sample(next) !== 0) nonZero++;
   t.equal(nonZero, 0, 'a single element is always rank 0');

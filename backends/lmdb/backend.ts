@@ -1,0 +1,188 @@
+/**
+ * Keyed state in LMDB (lmdb-js), one environment per subtask, with full or incremental
+ * snapshots. Values are stored msgpack-encoded and decoded afresh on every read, so a
+ * value read is a copy: mutating it without update() changes nothing (as with Flink's
+ * RocksDB backend; the heap backend returns stored objects by reference instead).
+ *
+ * The working copy is not durable (noSync): checkpoints are. Writes go through an overlay
+ * store (lmdb-store.ts); a snapshot's synchronous part only freezes the overlay and pins
+ * a read transaction, and the copy into checkpoint files runs while records keep flowing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource } from '../snapshot.js';
+import { decodeStateHeader, stateHeader, type StateKind } from '../format/keys.js';
+import { IncrementalChain } from './chain.js';
+import { CurrentKey, LmdbHandles } from './accessors.js';
+import { restoreHandle, type RestoreSink } from './restore.js';
+import { copyLmdbSnapshot } from './snapshot.js';
+import { DEFAULT_STORE_OPTIONS, OverlayStore, type OverlayStoreOptions } from './store.js';
+import { SnapshotView } from './view.js';
+import { makeAsyncSnapshot } from '../snapshot-run.js';
+import type { StateFileEntry } from '../format/state-file.js';
+import type {
+  KeyedBackendOptions, KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, ValueState,
+} from '../state.js';
+
+/** lmdb-js's files in an environment folder. */
+const LMDB_FILES = ['data.mdb', 'lock.mdb'];
+
+/** The LMDB state backend. */
+export class LmdbKeyedStateBackend implements KeyedStateBackend {
+  private readonly db: RootDatabase<Buffer, Buffer>;
+  private readonly store: OverlayStore;
+  private readonly chain: IncrementalChain | undefined;
+  private readonly cur = new CurrentKey();
+  private readonly make: LmdbHandles;
+  private readonly kinds = new Map<string, StateKind>();
+  private readonly handles = new Map<string, unknown>();
+  private readonly running = new Set<AsyncSnapshot & { settled: Promise<unknown> }>();
+  private lastHeader: Buffer | undefined;
+  private disposed: Promise<void> | undefined;
+
+  constructor(private readonly options: KeyedBackendOptions, tuning: Partial<OverlayStoreOptions> = {}) {
+    fs.mkdirSync(options.workDir, { recursive: true });
+    // Files left by a crashed run would come back as state: the working copy always starts empty.
+    for (const f of LMDB_FILES) fs.rmSync(path.join(options.workDir, f), { force: true });
+    this.db = open<Buffer, Buffer>({ path: options.workDir, keyEncoding: 'binary', encoding: 'binary', noSync: true });
+    const incremental = options.mode === 'incremental';
+    this.store = new OverlayStore(this.db, { ...DEFAULT_STORE_OPTIONS, ...tuning, trackChanges: incremental });
+    this.chain = incremental ? new IncrementalChain(options) : undefined;
+    this.make = new LmdbHandles(this.store, this.cur);
+  }
+
+  setCurrentKey(key: StateKey, keyGroup: number): void {
+    this.cur.set(key, keyGroup);
+  }
+
+  currentKey(): StateKey | undefined {
+    return this.cur.key;
+  }
+
+  valueState<T>(name: string): ValueState<T> {
+    return this.handle(name, 'value', () => this.make.value<T>(name));
+  }
+
+  mapState<K extends StateKey, V>(name: string): MapState<K, V> {
+    return this.handle(name, 'map', () => this.make.map<K, V>(name));
+  }
+
+  listState<T>(name: string): ListState<T> {
+    return this.handle(name, 'list', () => this.make.list<T>(name));
+  }
+
+  reducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T> {
+    return this.handle(name, 'reducing', () => this.make.reducing<T>(name, reduce));
+  }
+
+  /** (state, key) pairs, as on the heap; O(map entries), since only map-state ranges are scanned. */
+  entryCount(): number {
+    const mapHeaders = [...this.kinds].filter(([, kind]) => kind === 'map').map(([name]) => stateHeader(name, 'map'));
+    return this.store.entryCount(mapHeaders, this.options.keyGroups);
+  }
+
+  /** A savepoint is a full file that leaves the incremental chain and its tracked changes alone. */
+  snapshot(checkpointId: number, target: SnapshotTarget, options: SnapshotOptions = {}): AsyncSnapshot {
+    this.store.check();
+    const overlays = this.store.freezeForSnapshot();
+    const view = new SnapshotView(this.db, this.db.useReadTransaction(), overlays);
+    const chain = options.savepoint === true ? undefined : this.chain;
+    const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, this.store.takeChanged());
+    const snap = makeAsyncSnapshot({
+      checkpointId,
+      target,
+      copy: (run) => copyLmdbSnapshot({ run, view, keyGroups: this.options.keyGroups, plan }),
+      release: () => {
+        view.release();
+        this.running.delete(snap);
+      },
+      done: (handle) => chain?.produce(checkpointId, handle),
+    });
+    this.running.add(snap);
+    return snap;
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.chain?.complete(checkpointId);
+  }
+
+  notifyCheckpointAborted(checkpointId: number): void {
+    this.chain?.abort(checkpointId);
+  }
+
+  /** Per handle: a full file streams in, an incremental chain is merged into one pass in key order (lmdb-restore.ts). */
+  async restore(handles: KeyedStateHandle[], source: StateFileSource, options: RestoreOptions = {}): Promise<void> {
+    await this.store.drain();
+    const sink: RestoreSink = { write: (entries) => this.writeEntries(entries), noteKey: (key) => this.noteHeader(key) };
+    for (const handle of handles) await restoreHandle({ handle, source, keyGroups: this.options.keyGroups, sink });
+    this.store.invalidateReadCache();
+    this.store.clearChanged();
+    this.chain?.restored(handles, options.continueChain === true);
+  }
+
+  /**
+   * One synchronous transaction: LMDB copies each value as it is put, so the entries (views into
+   * read chunks) die young. An asynchronous batch kept every entry and a promise per put alive
+   * until the commit, and the garbage collector copying them cost more than the writes
+   * (restoring 1,000,000 keys: 1.1 s in batches of 65,536, 0.7 s this way in batches of 8,192).
+   */
+  private writeEntries(entries: StateFileEntry[]): void {
+    const db = this.db;
+    db.transactionSync(() => {
+      for (const e of entries) void (e.value === null ? db.removeSync(e.key) : db.putSync(e.key, e.value));
+    });
+  }
+
+  private noteHeader(key: Uint8Array): void {
+    if (this.lastHeader !== undefined && sameHeader(this.lastHeader, key as Buffer)) return;
+    const { name, kind } = decodeStateHeader(key);
+    this.registerKind(name, kind);
+    this.lastHeader = Buffer.from(key.subarray(0, 4 + key[2]));
+  }
+
+  blocked(): Promise<void> | null {
+    return this.store.blocked();
+  }
+
+  /** Cancels running snapshots, closes the environment and removes its folder. */
+  dispose(): Promise<void> {
+    this.disposed ??= this.close();
+    return this.disposed;
+  }
+
+  private async close(): Promise<void> {
+    const running = [...this.running];
+    for (const s of running) s.cancel('state backend disposed');
+    await Promise.allSettled(running.map((s) => s.settled));
+    this.store.close('disposed');
+    this.handles.clear();
+    await this.db.close();
+    fs.rmSync(this.options.workDir, { recursive: true, force: true });
+  }
+
+  private registerKind(name: string, kind: StateKind): void {
+    const known = this.kinds.get(name);
+    if (known !== undefined && known !== kind) throw new Error(`state "${name}" is ${known} state, not ${kind} state`);
+    this.kinds.set(name, kind);
+  }
+
+  private handle<H>(name: string, kind: StateKind, make: () => H): H {
+    const id = kind + ':' + name;
+    let h = this.handles.get(id) as H | undefined;
+    if (!h) {
+      this.registerKind(name, kind);
+      h = make();
+      this.handles.set(id, h);
+    }
+    return h;
+  }
+}
+
+/** Whether a key starts with the given `keyGroup · nameLen · name · kind` bytes, ignoring the key group. */
+function sameHeader(header: Buffer, key: Buffer): boolean {
+  const n = header.length;
+  if (key.length < n) return false;
+  for (let i = 2; i < n; i++) if (header[i] !== key[i]) return false;
+  return true;
+}

@@ -1,0 +1,240 @@
+/**
+ * The write path of the LMDB backend. lmdb-js makes a put visible only once its batch
+ * commits, so writes go to an in-memory overlay of encoded values first; a full overlay
+ * is frozen and committed in one batch, and reads look through the overlays (newest
+ * first) before asking LMDB. Frozen overlays never change, so a snapshot can keep them
+ * as part of its view at no cost.
+ */
+import type { RootDatabase } from 'lmdb';
+import { SnapflowError, errorMessage } from '../../base/errors.js';
+import { countEntries } from './count.js';
+import { exactView, Overlay, TOMBSTONE, type OverlayValue } from './overlay.js';
+import type { KeyGroups } from '../format/restore-reader.js';
+
+/** Tuning of the overlay store. */
+export interface OverlayStoreOptions {
+  /** Entries in the live overlay before it is frozen and committed. */
+  flushEntries: number;
+  /** Frozen overlays in flight beyond which blocked() asks the actor to wait. */
+  maxInFlight: number;
+  /** Track the keys changed since the last snapshot (incremental mode). */
+  trackChanges: boolean;
+}
+
+/**
+ * Default tuning: batches of up to 16,384 distinct keys, at most 4 in flight before
+ * backpressure. A larger overlay absorbs repeated updates of hot keys: updating 10,000 hot
+ * keys among 1,000,000 ran at about 2.5× the rate of 4,096-entry batches (bench checkpoint's
+ * stream job); the price is up to about 12 MiB of overlays per stateful subtask.
+ */
+export const DEFAULT_STORE_OPTIONS: OverlayStoreOptions = { flushEntries: 16384, maxInFlight: 4, trackChanges: false };
+
+type Waiter = { atMost: number; resolve: () => void; reject: (err: Error) => void };
+
+/** Overlays in front of one LMDB database. */
+export class OverlayStore {
+  /** The overlay taking writes. */
+  private dirty = new Overlay();
+  /**
+   * The last batch LMDB committed, kept as a read cache: after a snapshot freezes the overlay,
+   * hot keys are read from here instead of being decoded out of LMDB again.
+   */
+  private lastCommitted: Overlay | null = null;
+  private frozen = 0;
+  /** Frozen overlays, oldest first, until their batch commits. */
+  private flushing: Overlay[] = [];
+  /** Frozen overlays whose batch is not yet submitted, oldest first; submitted in this order. */
+  private unsubmitted: Overlay[] = [];
+  /** Keys written or deleted since the last snapshot: latin1 key → key bytes. */
+  private changed: Map<string, Buffer> | null;
+  private failure: Error | undefined;
+  private waiters: Waiter[] = [];
+  private readonly maxKeySize: number;
+
+  constructor(private readonly db: RootDatabase<Buffer, Buffer>, private readonly opts: OverlayStoreOptions) {
+    this.changed = opts.trackChanges ? new Map() : null;
+    this.maxKeySize = (db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978;
+  }
+
+  /** Throws the error of a failed batch: the state is incomplete from then on. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** The encoded value of a key, or undefined. A buffer from LMDB is valid only until the next read. */
+  read(key: string, keyBytes: Buffer): Buffer | undefined {
+    this.check();
+    let v = this.dirty.entries.get(key);
+    if (v !== undefined) return v === TOMBSTONE ? undefined : v;
+    for (let i = this.flushing.length - 1; i >= 0; i--) {
+      v = this.flushing[i].entries.get(key);
+      if (v !== undefined) return v === TOMBSTONE ? undefined : v;
+    }
+    v = this.lastCommitted?.entries.get(key);
+    if (v !== undefined) return v === TOMBSTONE ? undefined : v;
+    return exactView(this.db.getBinaryFast(keyBytes));
+  }
+
+  /** Writes an encoded value or a tombstone; `keyBytes` may be a scratch view (it is copied if kept). */
+  write(key: string, keyBytes: Buffer, value: OverlayValue, mapPrefix?: string): void {
+    this.check();
+    if (keyBytes.length > this.maxKeySize) {
+      throw new Error(`state key of ${keyBytes.length} bytes is longer than LMDB's limit of ${this.maxKeySize} bytes: use a shorter key or state name`);
+    }
+    const size = this.dirty.entries.size;
+    this.dirty.set(key, value, mapPrefix);
+    // Keys already in the live overlay are already tracked: it is never older than the change set.
+    if (this.changed !== null && this.dirty.entries.size > size && !this.changed.has(key)) this.changed.set(key, Buffer.from(keyBytes));
+    if (this.dirty.entries.size >= this.opts.flushEntries) {
+      this.freeze();
+      this.submitPending();
+    }
+  }
+
+  /** Deletes a key if it exists; deleting an absent key changes nothing (not even a delta). */
+  remove(key: string, keyBytes: Buffer, mapPrefix?: string): void {
+    if (this.read(key, keyBytes) !== undefined) this.write(key, keyBytes, TOMBSTONE, mapPrefix);
+  }
+
+  /**
+   * Freezes the live overlay and returns every frozen overlay, oldest first: O(overlays),
+   * not O(entries). The batch is submitted on a microtask, keeping the caller's time short.
+   */
+  freezeForSnapshot(): Overlay[] {
+    this.freeze();
+    if (this.unsubmitted.length > 0) queueMicrotask(() => this.submitPending());
+    return this.flushing.slice();
+  }
+
+  /** Takes the set of keys changed since the last call. */
+  takeChanged(): Map<string, Buffer> {
+    const out = this.changed ?? new Map<string, Buffer>();
+    if (this.changed !== null) this.changed = new Map();
+    return out;
+  }
+
+  /** Forgets the changed keys (after a restore, the restored state is the reference). */
+  clearChanged(): void {
+    if (this.changed !== null) this.changed = new Map();
+  }
+
+  /** A promise while more than maxInFlight batches are uncommitted, else null. */
+  blocked(): Promise<void> | null {
+    if (this.failure) return Promise.reject(this.failure);
+    return this.flushing.length <= this.opts.maxInFlight ? null : this.whenAtMost(this.opts.maxInFlight);
+  }
+
+  /** Commits everything written so far. */
+  async drain(): Promise<void> {
+    this.check();
+    this.freeze();
+    this.submitPending();
+    await this.whenAtMost(0);
+  }
+
+  /** Forgets cached committed values; LMDB was written around the overlays (a restore). */
+  invalidateReadCache(): void {
+    this.lastCommitted = null;
+  }
+
+  /** Every entry of one map (LMDB range merged with the overlays): latin1 key → encoded value. */
+  mapEntries(prefix: string, start: Buffer, end: Buffer): Map<string, Buffer> {
+    this.check();
+    const merged = new Map<string, Buffer>();
+    for (const { key, value } of this.db.getRange({ start, end })) merged.set((key as Buffer).toString('latin1'), value as Buffer);
+    for (const overlay of [...this.flushing, this.dirty]) {
+      const keys = overlay.maps.get(prefix);
+      if (!keys) continue;
+      for (const k of keys) {
+        const v = overlay.entries.get(k)!;
+        if (v === TOMBSTONE) merged.delete(k);
+        else merged.set(k, v);
+      }
+    }
+    return merged;
+  }
+
+  /** (state, key) pairs held, with a map state counted once per user key (see lmdb-count.ts). */
+  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups): number {
+    this.check();
+    const txn = this.db.useReadTransaction();
+    try {
+      return countEntries({ db: this.db, txn, overlays: [...this.flushing, this.dirty], mapHeaders, keyGroups });
+    } finally {
+      txn.done();
+    }
+  }
+
+  /** Lets pending waiters go with an error (the backend is closing). */
+  close(reason: string): void {
+    this.failure ??= new SnapflowError(`the LMDB state backend is closed: ${reason}`);
+    this.wake();
+  }
+
+  private freeze(): void {
+    if (this.dirty.entries.size === 0) return;
+    this.dirty.seq = ++this.frozen;
+    this.flushing.push(this.dirty);
+    this.unsubmitted.push(this.dirty);
+    this.dirty = new Overlay();
+  }
+
+  private submitPending(): void {
+    const pending = this.unsubmitted;
+    this.unsubmitted = [];
+    for (const overlay of pending) this.submit(overlay);
+  }
+
+  private submit(overlay: Overlay): void {
+    if (this.failure) return;
+    const db = this.db;
+    let committed: Promise<boolean>;
+    try {
+      committed = db.batch(() => {
+        for (const [k, v] of overlay.entries) {
+          if (v === TOMBSTONE) void db.remove(Buffer.from(k, 'latin1'));
+          else void db.put(Buffer.from(k, 'latin1'), v);
+        }
+      });
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    committed.then(
+      () => {
+        // LMDB commits batches in the order they were submitted, so every older batch is committed too.
+        const i = this.flushing.indexOf(overlay);
+        if (i >= 0) this.flushing.splice(0, i + 1);
+        // Only the newest committed batch holds the newest committed value of each of its keys.
+        if (this.lastCommitted === null || overlay.seq > this.lastCommitted.seq) this.lastCommitted = overlay;
+        this.wake();
+      },
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private fail(err: unknown): void {
+    const reason = errorMessage(err);
+    this.failure ??= new SnapflowError(`the LMDB state backend failed to commit a batch of writes, so its state is incomplete: ${reason}`, {
+      retriable: true,
+      cause: err,
+    });
+    this.wake();
+  }
+
+  private whenAtMost(atMost: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.flushing.length <= atMost) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ atMost, resolve, reject }));
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (this.failure) w.reject(this.failure);
+      else if (this.flushing.length <= w.atMost) w.resolve();
+      else this.waiters.push(w);
+    }
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * An actor runs one subtask of one chain: it owns the chain's operators, reads its input
+ * channels (or polls its source), and writes to its output channels. It never touches another
+ * actor's objects; everything goes through channels and the control link. The same code runs
+ * on a worker thread and, in tests, on the main thread. This file holds its life (open, run,
+ * finish, fail, clean up), the dispatch of control messages, and the one step every checkpoint
+ * takes here: snapshot, then forward the barrier.
+ */
+import { threadId } from 'node:worker_threads';
+import type { SourceReader } from '../../operators/api.js';
+import { systemClock, wallNow, type Clock } from '../../base/clock.js';
+import { CancelledError, ChannelError, serializeError, type ErrorOrigin } from '../../base/errors.js';
+import type { ChannelSettings, InputChannel, OutputChannel } from '../transport/channel.js';
+import type { ControlEndpoint } from '../transport/control-link.js';
+import type { OutputRouter } from '../transport/output.js';
+import type { ActorStats, BarrierMessage, ControlFromActor, ControlToActor } from '../transport/protocol.js';
+import type { JobGraph } from '../plan/graph.js';
+import { actorName, type PhysicalPlan } from '../plan/plan.js';
+import { BarrierHandler } from './barriers.js';
+import { OperatorChain } from './chain.js';
+import { OperatorContexts } from './context.js';
+import { FaultInjector, type FailureInjection } from './faults.js';
+import { InputGate } from './inputs.js';
+import { createOutputRouter } from './outputs.js';
+import { CheckpointParticipant, type AlignmentTiming } from './participant.js';
+import { restoreActorState, type ActorRestore } from './restore.js';
+import { SourceDriver } from './source-loop.js';
+import type { ActorStateSettings } from './state-settings.js';
+
+/** Everything an actor needs; channels are already connected. */
+export interface ActorSetup {
+  graph: JobGraph;
+  plan: PhysicalPlan;
+  chain: number;
+  subtask: number;
+  inputs: InputChannel[];
+  /** Per outgoing chain edge (in plan order), its channels by consumer subtask. */
+  outputs: OutputChannel[][];
+  control: ControlEndpoint;
+  settings: ChannelSettings;
+  /** Keyed state backend and checkpointing; without it, state is on the heap and checkpointing is off. */
+  state?: ActorStateSettings;
+  clock?: Clock;
+  /** What to restore before the operators open (a resumed or restarted job). */
+  restore?: ActorRestore;
+  /** Failure injections armed for this run. */
+  injections?: FailureInjection[];
+}
+
+class Actor {
+  private readonly clock: Clock;
+  private readonly origin: ErrorOrigin;
+  private readonly chain = new OperatorChain();
+  private readonly contexts: OperatorContexts;
+  private readonly router: OutputRouter;
+  private readonly gate: InputGate;
+  private readonly barriers: BarrierHandler | null = null;
+  private readonly ckpt: CheckpointParticipant | null = null;
+  private readonly faults: FaultInjector;
+  private readonly nodeNames: string[];
+  private source: SourceDriver | null = null;
+  private startedAt = 0;
+  private cleaned = false;
+  private failure: unknown = null;
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+  private readonly done: Promise<void>;
+
+  constructor(private readonly s: ActorSetup) {
+    this.clock = s.clock ?? systemClock;
+    const chain = s.plan.chains[s.chain];
+    this.origin = { operator: chain.name, subtask: s.subtask, parallelism: chain.parallelism };
+    this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.done.catch(() => {});
+    this.router = createOutputRouter({ ...s, clock: this.clock });
+    this.router.onError = (err) => this.fail(err);
+    const send = (msg: ControlFromActor) => s.control.send(msg);
+    const cp = s.state?.checkpointing;
+    this.contexts = new OperatorContexts({
+      chain: s.chain, subtask: s.subtask, parallelism: chain.parallelism, maxParallelism: s.plan.maxParallelism,
+      clock: this.clock, state: s.state, restore: s.restore, checkpointing: cp !== undefined, send,
+    });
+    this.nodeNames = chain.nodeIds.map((id) => s.graph.nodes[id].name);
+    this.faults = new FaultInjector(s.injections ?? [], s.subtask, this.origin, send);
+    if (cp) {
+      this.ckpt = new CheckpointParticipant({
+        settings: s.state!, actor: actorName(s.plan, s.chain, s.subtask), chain: s.chain, subtask: s.subtask,
+        parallelism: chain.parallelism, clock: this.clock, send,
+      }, () => this.contexts.keyed);
+      this.ckpt.attachFaults(this.faults, this.nodeNames, (err) => this.fail(err));
+      if (s.inputs.length > 0) {
+        this.barriers = new BarrierHandler(s.inputs.length, cp.guarantee, {
+          clock: this.clock, recordsIn: () => this.gate.recordsIn, decline: (id, reason) => this.ckpt!.decline(id, reason),
+          checkpointAndForward: (barrier, timing) => this.checkpointAndForward(barrier, timing),
+          pauseUntil: (wait) => this.gate.pauseUntil(wait),
+        });
+      }
+    }
+    this.gate = new InputGate(s.inputs, {
+      records: (_c, records) => {
+        const head = this.chain.head;
+        for (let i = 0; i < records.length; i++) head.collect(records[i]);
+      },
+      barrier: (c, barrier) => {
+        if (!this.barriers) throw new ChannelError(this.origin, `checkpoint barrier ${barrier.id} received but checkpointing is not enabled`);
+        this.barriers.onBarrier(c, barrier);
+      },
+      end: (c) => this.barriers?.onEnd(c),
+    }, {
+      isBlocked: (c) => this.barriers?.isBlocked(c) ?? false, backpressure: () => this.backpressure(),
+      failed: () => this.failure !== null, fail: (err) => this.fail(err),
+      closed: () => this.fail(new ChannelError(this.origin, 'an upstream actor closed its channel without end of input')),
+    });
+    s.control.onMessage((msg) => this.onControl(msg));
+  }
+
+  /**
+   * Handles control messages that have arrived but wait behind data messages. A completion
+   * notice sent before a later barrier's trigger is then seen before that barrier's snapshot,
+   * so an incremental snapshot does not carry changes an already completed checkpoint holds.
+   */
+  private pollControl(): void {
+    for (let msg = this.s.control.poll(); msg !== undefined; msg = this.s.control.poll()) this.onControl(msg);
+  }
+
+  private onControl(msg: ControlToActor): void {
+    try {
+      switch (msg.kind) {
+        case 'cancel':
+          this.fail(new CancelledError(msg.reason, this.origin));
+          return;
+        case 'trigger':
+          this.source?.onTrigger(msg);
+          return;
+        case 'checkpoint-complete':
+          this.ckpt?.onComplete(msg.id);
+          this.source?.onOutcome(msg.id, true);
+          this.chain.notifyComplete(msg.id);
+          return;
+        case 'checkpoint-abort':
+          this.source?.onOutcome(msg.id, false);
+          this.ckpt?.onAbort(msg.id, msg.reason);
+          this.chain.notifyAborted(msg.id);
+          if (this.barriers) {
+            this.barriers.abort(msg.id, msg.reason);
+            this.gate.drain();
+          }
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /**
+   * The one step of every checkpoint at this actor, whether its barrier was aligned on the
+   * inputs or emitted by the source: snapshot, then forward the barrier. Before a final barrier
+   * the operators first emit what they hold, which may take a while: the caller then gets a
+   * promise and takes no input until it settles. A source's timing and position are taken as
+   * its barrier goes out.
+   */
+  private checkpointAndForward(barrier: BarrierMessage, timing?: AlignmentTiming): Promise<void> | null {
+    const take = () => {
+      this.pollControl();
+      const t = timing ?? { startDelayMs: Math.max(0, wallNow() - barrier.timestamp), alignmentMs: 0, alignedRecords: 0 };
+      this.ckpt!.snapshot(barrier, t, this.chain.reader?.position(), this.chain.snapshot(barrier.id));
+      this.router.broadcastEvent(barrier);
+    };
+    if (barrier.final) this.ckpt!.noteFinal(barrier.id);
+    if (!barrier.final || this.chain.finished) {
+      take();
+      return null;
+    }
+    return this.chain.finish().then(take);
+  }
+
+  private async open(): Promise<void> {
+    if (this.s.restore) {
+      const keyedChain = this.s.plan.chains[this.s.chain].nodeIds.some((id) => {
+        const spec = this.s.graph.nodes[id].spec;
+        return spec.kind === 'operator' && spec.keySelector !== undefined;
+      });
+      const report = await restoreActorState({
+        restore: this.s.restore, keyed: keyedChain ? this.contexts.keyedState() : null, clock: this.clock,
+        faults: this.faults, operators: this.nodeNames,
+      });
+      this.s.control.send({ kind: 'restored', ...report });
+    }
+    await this.chain.open({
+      graph: this.s.graph, plan: this.s.plan, chain: this.s.chain, subtask: this.s.subtask, restored: this.s.restore?.sources,
+      outputs: this.router, faults: this.faults, context: (name, keyed) => this.contexts.forOperator(name, keyed),
+    });
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    this.settle.reject(err);
+    this.source?.interrupt();
+  }
+
+  /** A promise if the outputs or an operator cannot take more now. */
+  private backpressure(): Promise<unknown> | null {
+    const waits = this.chain.blocked();
+    if (this.router.isBlocked()) waits.push(this.router.whenUnblocked());
+    return waits.length ? Promise.all(waits) : null;
+  }
+
+  private runSource(reader: SourceReader): Promise<void> {
+    this.source = new SourceDriver({
+      batchSize: this.s.settings.batchSize, head: this.chain.head, failed: () => this.failure !== null,
+      backpressure: () => this.backpressure(), checkpointing: this.ckpt !== null,
+      checkpointAndForward: (barrier) => this.checkpointAndForward(barrier), send: (msg) => this.s.control.send(msg),
+    }, reader);
+    return this.source.run();
+  }
+
+  private async finish(): Promise<void> {
+    await this.chain.finish();
+    this.router.broadcastEvent({ kind: 'end' });
+    while (this.router.isBlocked()) await this.router.whenUnblocked();
+  }
+
+  /** Waits for `work` unless the actor fails first; then throws the failure. */
+  private async until(work: Promise<unknown> | undefined): Promise<void> {
+    await Promise.race([work, this.done]);
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** The actor's figures; counting state entries scans the state, so a failing actor leaves it out. */
+  private stats(countState = true): ActorStats {
+    const o = this.router.stats;
+    const keyed = this.contexts.keyed;
+    if (keyed && countState) this.contexts.metrics.stateEntries = keyed.entryCount();
+    return {
+      operator: this.origin.operator!, chain: this.s.chain, subtask: this.s.subtask, threadId,
+      recordsIn: this.source ? this.source.count : this.gate.recordsIn, recordsOut: o.recordsOut,
+      batchesIn: this.gate.batchesIn, batchesOut: o.batchesOut, backpressuredMs: o.backpressuredMs, maxInFlight: o.maxInFlight,
+      startedAt: this.startedAt, endedAt: wallNow(), metrics: this.contexts.metrics,
+    };
+  }
+
+  /** Releases everything once, step by step; returns the first error so a later step still runs. */
+  private async cleanup(): Promise<unknown> {
+    if (this.cleaned) return null;
+    this.cleaned = true;
+    let first: unknown = null;
+    const step = async (fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        first ??= err;
+      }
+    };
+    await this.chain.close(step);
+    await step(() => this.contexts.keyed?.dispose());
+    await step(() => this.gate.close());
+    await step(() => this.router.close());
+    return first;
+  }
+
+  async run(): Promise<boolean> {
+    try {
+      await this.open();
+      this.startedAt = wallNow();
+      if (this.ckpt) this.s.control.send({ kind: 'running' });
+      await this.until(this.chain.reader ? this.runSource(this.chain.reader) : this.gate.run());
+      await this.until(this.finish());
+      await this.until(this.ckpt?.finalCommitted());
+      await this.until(this.ckpt?.drain());
+      const stats = this.stats();
+      const closeError = await this.cleanup();
+      if (closeError !== null) throw closeError;
+      this.s.control.send({ kind: 'finished', stats });
+      return true;
+    } catch (err) {
+      this.failure ??= err;
+      let stats: ActorStats | undefined;
+      try {
+        stats = this.stats(false);
+      } catch {
+        // Figures of a broken actor are a nicety; the failure itself must still be reported.
+      }
+      // Reported first, so the job reacts at once; the coordinator waits for this task to end (state released)
+      // before it tears the thread down, as a thread terminated mid LMDB write never finishes terminating.
+      this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin), stats });
+      await this.ckpt?.cancelAll('the subtask failed').catch(() => {});
+      await this.cleanup();
+      return false;
+    }
+  }
+}
+
+/** Runs one actor to completion; the outcome is reported on its control link. Resolves true on success. */
+export function runActor(setup: ActorSetup): Promise<boolean> {
+  return new Actor(setup).run();
+}

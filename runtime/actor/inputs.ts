@@ -1,0 +1,140 @@
+/**
+ * The input side of an actor: one queue per input channel, drained round-robin over the
+ * channels that alignment does not block, each message handed to the actor in channel order.
+ * After a batch its credit goes back, and the gate stops taking input while the outputs or an
+ * operator cannot take more (or while a final barrier's flush runs), so that pressure reaches
+ * the senders instead of piling up here.
+ */
+import type { InputChannel } from '../transport/channel.js';
+import type { BarrierMessage, DataMessage } from '../transport/protocol.js';
+
+/** What the actor does with each message read from channel `channel`. */
+export interface InputHandler {
+  records(channel: number, records: unknown[]): void;
+  barrier(channel: number, barrier: BarrierMessage): void;
+  end(channel: number): void;
+}
+
+/** What the gate asks of its actor. */
+export interface GateHost {
+  /** Whether alignment holds channel `channel` back. */
+  isBlocked(channel: number): boolean;
+  /** A promise while the outputs or an operator cannot take more, else null. */
+  backpressure(): Promise<unknown> | null;
+  /** True once the actor failed: nothing more is read. */
+  failed(): boolean;
+  fail(err: unknown): void;
+  /** The channel's producer went away without end of input. */
+  closed(channel: number): void;
+}
+
+interface Input {
+  channel: InputChannel;
+  queue: DataMessage[];
+  ended: boolean;
+}
+
+/** Reads an actor's input channels in order, under backpressure and alignment. */
+export class InputGate {
+  /** Records and batches read so far. */
+  recordsIn = 0;
+  batchesIn = 0;
+  private readonly inputs: Input[];
+  private pauses = 0;
+  private draining = false;
+  private drainScheduled = false;
+  private allEnded: () => void = () => {};
+
+  constructor(channels: InputChannel[], private readonly handler: InputHandler, private readonly host: GateHost) {
+    this.inputs = channels.map((channel) => ({ channel, queue: [], ended: false }));
+  }
+
+  /** Listens on every channel; resolves once each has delivered end of input. */
+  run(): Promise<void> {
+    if (this.inputs.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.allEnded = resolve;
+      this.inputs.forEach((inp, c) => {
+        inp.channel.onMessage((msg) => {
+          inp.queue.push(msg);
+          this.scheduleDrain();
+        });
+        inp.channel.onClose(() => this.host.closed(c));
+      });
+    });
+  }
+
+  /** Takes no input until `wait` settles; pauses nest, so input resumes once the last one ends. */
+  pauseUntil(wait: Promise<unknown>): void {
+    this.pauses++;
+    wait.then(() => {
+      this.pauses--;
+      this.drain();
+    }, (err: unknown) => this.host.fail(err));
+  }
+
+  /**
+   * Drains on the next check phase rather than inside the message callback. A port delivers
+   * up to a thousand messages in one callback, and a producer refilled by returned credit keeps
+   * it going, which starved timers, file writes and the asynchronous part of snapshots.
+   */
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Handles queued messages until every readable queue is empty, the gate pauses, or the actor fails. */
+  drain(): void {
+    if (this.draining || this.pauses > 0 || this.host.failed()) return;
+    this.draining = true;
+    try {
+      let progressed = true;
+      while (progressed && this.pauses === 0 && !this.host.failed()) {
+        progressed = false;
+        for (let c = 0; c < this.inputs.length; c++) {
+          const inp = this.inputs[c];
+          if (inp.queue.length === 0 || this.host.isBlocked(c)) continue;
+          progressed = true;
+          this.handle(c, inp, inp.queue.shift()!);
+          if (this.pauses > 0 || this.host.failed()) break;
+        }
+      }
+    } catch (err) {
+      this.host.fail(err);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private handle(c: number, inp: Input, msg: DataMessage): void {
+    switch (msg.kind) {
+      case 'batch': {
+        this.handler.records(c, msg.records);
+        this.recordsIn += msg.records.length;
+        this.batchesIn++;
+        inp.channel.release();
+        const wait = this.host.backpressure();
+        if (wait) this.pauseUntil(wait);
+        return;
+      }
+      case 'end':
+        inp.ended = true;
+        inp.channel.close();
+        this.handler.end(c);
+        if (this.inputs.every((i) => i.ended)) this.allEnded();
+        return;
+      case 'barrier':
+        this.handler.barrier(c, msg);
+        return;
+    }
+  }
+
+  /** Closes every channel. */
+  close(): void {
+    for (const inp of this.inputs) inp.channel.close();
+  }
+}

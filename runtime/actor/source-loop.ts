@@ -1,0 +1,114 @@
+/**
+ * How a source actor runs: poll the reader in batches while the outputs have credit, and
+ * between two polls turn checkpoint triggers into barriers that carry the reader's position.
+ * With checkpointing on, an exhausted source holds back end of input until a final
+ * checkpoint completes, so a bounded job ends with a checkpoint that covers all its output.
+ */
+import type { Collector, SourceReader } from '../../operators/api.js';
+import type { BarrierMessage, ControlFromActor } from '../transport/protocol.js';
+
+/** What the source loop needs from its actor. */
+export interface SourceHost {
+  batchSize: number;
+  /** Where polled records go (the chain's first operator or the outputs). */
+  head: Collector;
+  failed(): boolean;
+  backpressure(): Promise<unknown> | null;
+  /** With checkpointing on, an exhausted source waits for the final checkpoint. */
+  checkpointing: boolean;
+  /** Takes the checkpoint (with the reader's position) and emits its barrier; a promise when it must finish the operators first. */
+  checkpointAndForward(barrier: BarrierMessage): Promise<void> | null;
+  send(msg: ControlFromActor): void;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Drives one source reader; the actor forwards checkpoint control messages to it. */
+export class SourceDriver {
+  /** Records emitted so far. */
+  count = 0;
+  private readonly triggers: { id: number; timestamp: number; final: boolean; savepoint?: string; stop?: boolean }[] = [];
+  /** A stop-with-savepoint barrier went out: polling pauses until that savepoint ends (the job then stops, or goes on if it failed). */
+  private stopAt: number | null = null;
+  /** Highest checkpoint ids completed and aborted so far (an exhausted source waits on these). */
+  private lastCompleted = 0;
+  private lastAborted = 0;
+  private wake: () => void = () => {};
+
+  constructor(private readonly host: SourceHost, private readonly reader: SourceReader) {}
+
+  /** The coordinator asks for barrier `id`; it is emitted before the next poll. */
+  onTrigger(t: { id: number; timestamp: number; final: boolean; savepoint?: string; stop?: boolean }): void {
+    this.triggers.push(t);
+    this.wake();
+  }
+
+  /** Checkpoint `id` completed or was aborted. */
+  onOutcome(id: number, completed: boolean): void {
+    if (completed) this.lastCompleted = Math.max(this.lastCompleted, id);
+    else this.lastAborted = Math.max(this.lastAborted, id);
+    if (!completed && id === this.stopAt) this.stopAt = null;
+    this.wake();
+  }
+
+  /** Wakes a waiting exhausted source (the actor failed). */
+  interrupt(): void {
+    this.wake();
+  }
+
+  /** Polls until the reader is exhausted (and, with checkpointing, the final checkpoint completed). */
+  async run(): Promise<void> {
+    const { host, reader } = this;
+    const counting: Collector = { collect: (r) => (this.count++, host.head.collect(r)) };
+    for (;;) {
+      if (host.failed()) return;
+      await this.serveTriggers();
+      if (this.stopAt !== null) {
+        if (this.triggers.length === 0) await this.sleep();
+        continue;
+      }
+      const wait = host.backpressure();
+      if (wait) await wait;
+      const polled = reader.poll(host.batchSize, counting);
+      const more = typeof polled === 'boolean' ? polled : await polled;
+      if (!more) break;
+      await yieldToEventLoop();
+    }
+    if (host.checkpointing) await this.awaitFinalCheckpoint();
+  }
+
+  /** Emits a barrier for each trigger received; returns the id of a final one, if any. */
+  private async serveTriggers(): Promise<number | null> {
+    let finalId: number | null = null;
+    while (this.triggers.length > 0 && !this.host.failed()) {
+      const t = this.triggers.shift()!;
+      const barrier: BarrierMessage = { kind: 'barrier', id: t.id, timestamp: t.timestamp, final: t.final, savepoint: t.savepoint };
+      if (t.stop) this.stopAt = t.id;
+      if (t.final) finalId = t.id;
+      const wait = this.host.checkpointAndForward(barrier);
+      if (wait) await wait;
+    }
+    return finalId;
+  }
+
+  private async awaitFinalCheckpoint(): Promise<void> {
+    this.host.send({ kind: 'source-exhausted' });
+    let finalId: number | null = null;
+    for (;;) {
+      const served = await this.serveTriggers();
+      if (served !== null) finalId = served;
+      if (this.host.failed()) return;
+      if (finalId !== null && this.lastCompleted >= finalId) return;
+      if (finalId !== null && this.lastAborted >= finalId) finalId = null;
+      // Nothing may be awaited between these checks and the wait, or a wake-up could be missed.
+      if (this.triggers.length > 0) continue;
+      await this.sleep();
+    }
+  }
+
+  /** Waits for a trigger, an outcome or a failure; a failing actor calls interrupt(), which wakes it too. */
+  private async sleep(): Promise<void> {
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = () => {};
+  }
+}

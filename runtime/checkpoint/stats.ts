@@ -1,0 +1,78 @@
+/** The checkpoint statistics of a run: one row per checkpoint, as Flink's checkpoint page shows them, and their summary. */
+import type { SubtaskCheckpointStats } from '../storage/metadata.js';
+
+/** How a checkpoint ended. */
+export type CheckpointStatus = 'completed' | 'failed' | 'aborted';
+
+/** One row of the checkpoint history, as Flink's checkpoint page shows it. */
+export interface CheckpointSummary {
+  id: number;
+  status: CheckpointStatus;
+  /** Why it failed or was aborted. */
+  reason?: string;
+  final: boolean;
+  /** Wall-clock ms. */
+  triggeredAt: number;
+  endToEndMs: number;
+  /** Bytes this checkpoint wrote. */
+  checkpointedBytes: number;
+  /** Bytes of the state it represents (all files it stands on). */
+  fullStateBytes: number;
+  subtasks: SubtaskCheckpointStats[];
+}
+
+/** Min, average and max of a figure over completed checkpoints. */
+export interface MinAvgMax {
+  min: number;
+  avg: number;
+  max: number;
+}
+
+/** The checkpoint statistics of a run. */
+export interface CheckpointStats {
+  jobId: string;
+  jobDir: string;
+  counts: { triggered: number; completed: number; failed: number; aborted: number };
+  checkpoints: CheckpointSummary[];
+  /** Problems that did not fail a checkpoint: old files that could not be deleted, and the like. */
+  warnings: string[];
+  summary: {
+    endToEndMs: MinAvgMax;
+    checkpointedBytes: MinAvgMax;
+    fullStateBytes: MinAvgMax;
+    syncMs: MinAvgMax;
+    asyncMs: MinAvgMax;
+    alignmentMs: MinAvgMax;
+    startDelayMs: MinAvgMax;
+  } | null;
+}
+
+function minAvgMax(values: number[]): MinAvgMax {
+  if (values.length === 0) return { min: 0, avg: 0, max: 0 };
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    sum += v;
+  }
+  return { min, avg: sum / values.length, max };
+}
+
+/** Summary over completed checkpoints; subtask figures are taken over every subtask of each. */
+export function summarize(checkpoints: CheckpointSummary[]): CheckpointStats['summary'] {
+  const done = checkpoints.filter((c) => c.status === 'completed');
+  if (done.length === 0) return null;
+  const sub = done.flatMap((c) => c.subtasks);
+  const of = (f: (s: SubtaskCheckpointStats) => number) => minAvgMax(sub.map(f));
+  return {
+    endToEndMs: minAvgMax(done.map((c) => c.endToEndMs)),
+    checkpointedBytes: minAvgMax(done.map((c) => c.checkpointedBytes)),
+    fullStateBytes: minAvgMax(done.map((c) => c.fullStateBytes)),
+    syncMs: of((s) => s.syncMs),
+    asyncMs: of((s) => s.asyncMs),
+    alignmentMs: of((s) => s.alignmentMs),
+    startDelayMs: of((s) => s.startDelayMs),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Runs actors on worker threads from a piscina pool: one long-lived task per actor, and a
+ * slot per actor (threads × tasks per thread ≥ actors). By default there are as many threads
+ * as cores and actors share them, placed round-robin in chain then subtask order, so subtask
+ * i of every chain lands on thread i mod threads (like Flink's slot sharing). Measured on a
+ * 2-core machine, one thread per actor lost about half the throughput at 8 actors per core
+ * to scheduling and cache churn; shared threads lost about a tenth (docs/architecture.md).
+ * Actors talk over one MessageChannel per producer→consumer pair, plus a control channel.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { ChannelSettings } from '../transport/channel.js';
+import { portEndpoint, type CoordinatorEndpoint } from '../transport/control-link.js';
+import { planFingerprint, type BuiltJob, type JobOverrides } from '../api/job.js';
+import type { ControlFromActor, ControlToActor } from '../transport/protocol.js';
+import { wirePlan } from '../plan/wiring.js';
+import type { ActorTask } from './actor-task.js';
+import type { ActorStateSettings } from '../actor/state-settings.js';
+import type { ActorRestore } from '../actor/restore.js';
+import type { FailureInjection } from '../actor/faults.js';
+import type { ActorHost, LaunchedActor } from './host.js';
+
+/** Options of the thread host. */
+export interface ThreadHostOptions {
+  jobModule: string;
+  params: unknown;
+  overrides: JobOverrides;
+  settings: ChannelSettings;
+  /** Heap limit per worker thread, in MiB; a worker over it fails the job. */
+  workerMemoryMb?: number;
+  /** Worker threads in the pool; actors share threads when there are more actors. Default: the machine's cores. */
+  threads?: number;
+  state?: ActorStateSettings;
+  /** Per actor in plan order (chain, then subtask): what it restores. */
+  restores?: ActorRestore[];
+  injections?: FailureInjection[];
+}
+
+const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
+
+/** An ActorHost backed by a piscina pool. */
+export class ThreadHost implements ActorHost {
+  private pool: Piscina | null = null;
+
+  constructor(private readonly job: BuiltJob, private readonly opts: ThreadHostOptions) {}
+
+  launch(): LaunchedActor[] {
+    const { plan } = this.job;
+    const { channels, actors } = wirePlan(plan);
+    const pairs = channels.map(() => new MessageChannel());
+    const threads = Math.min(actors.length, this.opts.threads ?? availableParallelism());
+    const pool = new Piscina({
+      filename: WORKER_FILE, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: Math.ceil(actors.length / threads),
+      idleTimeout: 60_000, atomics: 'disabled',
+      resourceLimits: this.opts.workerMemoryMb ? { maxOldGenerationSizeMb: this.opts.workerMemoryMb } : undefined,
+    });
+    this.pool = pool;
+    // A worker that dies after its tasks were already failed (an out-of-memory error arrives after its exit) is reported on the pool, not on a task.
+    const poolFailed = new Promise<never>((_, reject) => pool.on('error', reject));
+    poolFailed.catch(() => {});
+    const fingerprint = planFingerprint(plan);
+    return actors.map((w, i) => {
+      const control = new MessageChannel();
+      const inputs = w.inputs.map((i) => pairs[i].port2);
+      const outputs = w.outputs.map((list) => list.map((i) => pairs[i].port1));
+      const task: ActorTask = {
+        jobModule: this.opts.jobModule, params: this.opts.params, overrides: this.opts.overrides, fingerprint,
+        chain: w.chain, subtask: w.subtask, settings: this.opts.settings, state: this.opts.state, inputs, outputs, control: control.port2,
+        restore: this.opts.restores?.[i], injections: this.opts.injections,
+      };
+      const transferList: MessagePort[] = [...inputs, ...outputs.flat(), control.port2];
+      const exited = Promise.race([pool.run(task, { transferList: transferList as never }).then(() => undefined), poolFailed]);
+      const endpoint = portEndpoint<ControlFromActor, ControlToActor>(control.port1) as CoordinatorEndpoint;
+      return { chain: w.chain, subtask: w.subtask, control: endpoint, exited };
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    await this.pool?.destroy();
+    this.pool = null;
+  }
+}

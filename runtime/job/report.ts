@@ -1,0 +1,22 @@
+/** The recovery lines printed after a run: restarts with their causes, restore times, a savepoint stop. */
+import { formatBytes } from '../storage/listing.js';
+import type { JobStats } from './stats.js';
+
+/** Recovery figures of a run as text (empty when the job neither failed nor resumed). */
+export function formatRecovery(s: JobStats): string {
+  const lines: string[] = [];
+  if (s.failuresInjected > 0) lines.push(`failures injected: ${s.failuresInjected}`);
+  for (const r of s.restarts) {
+    const from = r.checkpointId > 0 ? `checkpoint ${r.checkpointId}` : 'the beginning (no checkpoint had completed)';
+    lines.push(`restart ${r.attempt} after ${r.delayMs} ms from ${from}; cause: ${r.cause}`);
+  }
+  for (const r of s.restores) {
+    if (r.checkpointId === 0) continue;
+    const bytes = r.subtasks.reduce((n, x) => n + x.bytes, 0);
+    const slowest = r.subtasks.reduce((a, b) => (b.ms > (a?.ms ?? -1) ? b : a), r.subtasks[0]);
+    const who = slowest ? `, slowest ${slowest.actor}` : '';
+    lines.push(`restore ${r.attempt === 0 ? 'at start' : `after restart ${r.attempt}`}: checkpoint ${r.checkpointId}, ${formatBytes(bytes)} in ${r.maxMs.toFixed(1)} ms${who}`);
+  }
+  if (s.stoppedWithSavepoint) lines.push(`stopped with savepoint ${s.stoppedWithSavepoint}`);
+  return lines.map((l) => `snapflow: ${l}\n`).join('');
+}

@@ -1,0 +1,189 @@
+/**
+ * A job's life across failures. Each attempt runs every actor; when one fails, all are
+ * cancelled, the restart strategy decides whether and when to go on, and the next attempt
+ * restores the latest completed checkpoint (sources seek to their positions, keyed state is
+ * rebuilt, collect sinks drop what came after its barrier). A checkpoint whose files are
+ * missing or damaged is passed over for the one before it, with a warning.
+ */
+import { stat } from 'node:fs/promises';
+import type { CheckpointCoordinator } from '../checkpoint/coordinator.js';
+import { summarize, type CheckpointStats } from '../checkpoint/stats.js';
+import type { CheckpointStorage } from '../storage/checkpoint-storage.js';
+import { type CheckpointMetadata, referencedFiles } from '../storage/metadata.js';
+import type { Clock } from '../../base/clock.js';
+import { CollectedResults } from './collected.js';
+import { runAttempt, type AttemptOutcome } from './attempt.js';
+import type { JobResult, JobStats, RestartRecord, RestoreRecord } from './stats.js';
+import { CancelledError, CheckpointError, RestartsExhaustedError, type SnapflowError, errorMessage } from '../../base/errors.js';
+import type { InjectionSchedule } from '../recovery/failure-injection.js';
+import type { PhysicalPlan } from '../plan/plan.js';
+import type { RestartStrategy } from '../recovery/restart.js';
+import { planRestore, type RestorePoint } from '../recovery/restore-plan.js';
+import type { CheckpointRetention } from '../storage/retention.js';
+import type { CheckpointConfig } from '../checkpoint/config.js';
+import type { ActorRestore } from '../actor/restore.js';
+import type { FailureInjection } from '../actor/faults.js';
+import type { ActorHost } from '../hosts/host.js';
+
+/** Checkpointing of a job run, shared by its attempts. */
+export interface RunnerCheckpoints {
+  config: CheckpointConfig;
+  jobId: string;
+  jobName: string;
+  storage: CheckpointStorage;
+  retention: CheckpointRetention;
+  clock?: Clock;
+}
+
+/** Everything runJob needs. */
+export interface RunJobOptions {
+  plan: PhysicalPlan;
+  /** Creates the actors' host for one attempt. */
+  host(restores: ActorRestore[] | undefined, injections: FailureInjection[]): ActorHost;
+  checkpoints?: RunnerCheckpoints;
+  restart: RestartStrategy;
+  injections: InjectionSchedule;
+  /** Where the job resumes from at its start (a savepoint or another job's checkpoint). */
+  initial: RestorePoint | null;
+  signal?: AbortSignal;
+  /** Restarts and fallbacks, as lines for the user. */
+  log(line: string): void;
+  /** The running attempt's checkpoint coordinator (for savepoints); null between attempts. */
+  onCheckpointCoordinator?(c: CheckpointCoordinator | null): void;
+  /** Waits between attempts; tests inject one that does not sleep. */
+  sleep?(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The first problem with a checkpoint's files found without reading them (missing, wrong size), or null. */
+async function quickCheck(point: RestorePoint): Promise<string | null> {
+  for (const ref of referencedFiles(point.meta)) {
+    let abs: string;
+    try {
+      abs = point.storage.resolvePath(ref.path);
+    } catch (err) {
+      return errorMessage(err);
+    }
+    const st = await stat(abs).catch(() => null);
+    if (!st) return `${abs} is missing`;
+    if (st.size !== ref.bytes) return `${abs} has ${st.size} bytes, ${ref.bytes} expected`;
+  }
+  return null;
+}
+
+/** Checkpoint statistics over all attempts. */
+function mergeCheckpointStats(parts: CheckpointStats[], warnings: string[]): CheckpointStats | undefined {
+  if (parts.length === 0) return undefined;
+  const checkpoints = parts.flatMap((p) => p.checkpoints).sort((a, b) => a.id - b.id);
+  const sum = (k: keyof CheckpointStats['counts']) => parts.reduce((n, p) => n + p.counts[k], 0);
+  return {
+    jobId: parts[0].jobId, jobDir: parts[0].jobDir,
+    counts: { triggered: sum('triggered'), completed: sum('completed'), failed: sum('failed'), aborted: sum('aborted') },
+    checkpoints, warnings: [...parts.flatMap((p) => p.warnings), ...warnings], summary: summarize(checkpoints),
+  };
+}
+
+/** The statistics of a job whose last attempt succeeded. */
+export function jobStats(plan: PhysicalPlan, o: AttemptOutcome, extra: Partial<JobStats> = {}): JobStats {
+  const stats = [...o.actors].sort((a, b) => a.chain - b.chain || a.subtask - b.subtask);
+  const sourceRecords = stats.filter((s) => plan.chains[s.chain].isSource).reduce((n, s) => n + s.recordsIn, 0);
+  return {
+    durationMs: o.durationMs, sourceRecords, recordsPerSec: Math.round((sourceRecords / o.durationMs) * 1000), actors: stats,
+    checkpoints: o.checkpoints, restarts: [], restores: [], failuresInjected: 0, stoppedWithSavepoint: o.stoppedWithSavepoint, ...extra,
+  };
+}
+
+/** Runs a job to its end, restarting it after failures as its strategy allows. */
+export async function runJob(o: RunJobOptions): Promise<JobResult> {
+  const started = performance.now();
+  const sleep = o.sleep ?? defaultSleep;
+  const collected = new CollectedResults();
+  const restarts: RestartRecord[] = [];
+  const restores: RestoreRecord[] = [];
+  const ckptStats: CheckpointStats[] = [];
+  const warnings: string[] = [];
+  /** Checkpoints found unusable: never tried again. */
+  const bad = new Set<number>();
+  let nextId = o.initial ? o.initial.meta.checkpointId + 1 : 1;
+  let point: RestorePoint | null = o.initial;
+
+  const warn = (line: string) => {
+    warnings.push(line);
+    o.log(`warning: ${line}`);
+  };
+  /** The newest usable checkpoint to restart from: this job's own, else the one it resumed from. */
+  const restartPoint = async (): Promise<RestorePoint | null> => {
+    const own: RestorePoint[] = (o.checkpoints?.retention.checkpoints() ?? []).reverse()
+      .map((meta: CheckpointMetadata) => ({ meta, storage: o.checkpoints!.storage, flat: false }));
+    const candidates = o.initial ? [...own, o.initial] : own;
+    if (candidates.length === 0) return null;
+    for (const c of candidates) {
+      if (bad.has(c.meta.checkpointId)) continue;
+      const problem = await quickCheck(c);
+      if (problem === null) return c;
+      bad.add(c.meta.checkpointId);
+      warn(`checkpoint ${c.meta.checkpointId} cannot be restored (${problem}); falling back to an older one`);
+    }
+    throw new CheckpointError(candidates[0].meta.checkpointId, `no retained checkpoint can be restored (${[...bad].join(', ')} unusable); keep more with --retained`);
+  };
+
+  for (let attempt = 0; ; attempt++) {
+    const sameJob = point !== null && point !== o.initial;
+    const restoring = attempt > 0 || point !== null;
+    const restorePlan = restoring ? planRestore(o.plan, point, sameJob) : undefined;
+    if (point) {
+      const problem = await quickCheck(point);
+      if (problem !== null) throw new CheckpointError(point.meta.checkpointId, `cannot be restored: ${problem}`);
+    }
+    // The schedule counts restores: a job resumed from a savepoint restores in its first attempt already.
+    const outcome = await runAttempt(o.plan, o.host(restorePlan, o.injections.armed(attempt + (o.initial ? 1 : 0))), {
+      signal: o.signal, collected, onInjected: (id) => o.injections.fired(id), onCheckpointCoordinator: o.onCheckpointCoordinator,
+      checkpoints: o.checkpoints && { ...o.checkpoints, firstId: nextId },
+    });
+    nextId = Math.max(nextId, outcome.lastCheckpointId + 1);
+    if (outcome.checkpoints) ckptStats.push(outcome.checkpoints);
+    if (restoring) {
+      restores.push({ attempt, checkpointId: point?.meta.checkpointId ?? 0, maxMs: Math.max(0, ...outcome.restored.map((r) => r.ms)), subtasks: outcome.restored });
+    }
+    if (outcome.interrupted) throw outcome.interrupted;
+    const failure = outcome.failure;
+    if (!failure) {
+      const stats = jobStats(o.plan, outcome, {
+        durationMs: performance.now() - started, checkpoints: mergeCheckpointStats(ckptStats, warnings),
+        restarts, restores, failuresInjected: o.injections.firedIds.length,
+      });
+      return { results: collected.results(), stats };
+    }
+    let record: RestartRecord | null = null;
+    if (failure.name === 'CorruptCheckpointError' && point !== null && point !== o.initial) {
+      // Not the job's fault: the next attempt falls back without using up a restart.
+      bad.add(point.meta.checkpointId);
+      warn(`restoring checkpoint ${point.meta.checkpointId} failed: ${failure.message}; falling back to an older one`);
+    } else {
+      if (!failure.retriable) throw failure;
+      const decision = o.restart.onFailure(performance.now());
+      // Without restarts at all the failure itself is the answer; after some, say why they stopped.
+      if (!decision.restart) throw restarts.length === 0 && o.restart.name === 'none' ? failure : new RestartsExhaustedError(decision.reason, failure as SnapflowError);
+      o.log(`restart ${attempt + 1} (${decision.reason}), cause: ${failure.message}`);
+      if (decision.delayMs > 0) await sleep(decision.delayMs, o.signal);
+      if (o.signal?.aborted) throw new CancelledError('the job was interrupted while waiting to restart');
+      record = { attempt: attempt + 1, cause: failure.message, delayMs: decision.delayMs, checkpointId: 0 };
+      restarts.push(record);
+    }
+    point = await restartPoint();
+    if (record) record.checkpointId = point?.meta.checkpointId ?? 0;
+    collected.rollback(point?.meta.checkpointId ?? 0);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The output side of an actor: records are routed by each edge's partitioner into one
+ * batch buffer per channel. A full batch is sent if the channel has credit; otherwise
+ * it waits in that channel's backlog and the actor stops taking input until credit
+ * returns. Events (barrier, end) queue behind the batches before them.
+ */
+import type { Collector } from '../../operators/api.js';
+import type { Clock } from '../../base/clock.js';
+import type { OutputChannel } from './channel.js';
+import type { BarrierMessage, DataMessage, EndOfInputMessage } from './protocol.js';
+import { BROADCAST, type Partitioner } from './partitioners.js';
+
+/** Batching, backlog and statistics of one output channel. */
+class ChannelBuffer {
+  records: unknown[] = [];
+  readonly backlog: DataMessage[] = [];
+
+  constructor(readonly channel: OutputChannel) {}
+}
+
+/** One outgoing edge: its partitioner and its channels in consumer-subtask order. */
+export interface OutputEdge {
+  partitioner: Partitioner;
+  channels: OutputChannel[];
+}
+
+/** Statistics of the output side. */
+export interface OutputStats {
+  recordsOut: number;
+  batchesOut: number;
+  maxInFlight: number;
+  backpressuredMs: number;
+}
+
+/** Routes records to channels and holds batches back while a channel has no credit. */
+export class OutputRouter implements Collector {
+  private readonly edges: { partitioner: Partitioner; buffers: ChannelBuffer[] }[];
+  private readonly all: ChannelBuffer[] = [];
+  private blockedCount = 0;
+  private blockedSince = 0;
+  private waiters: (() => void)[] = [];
+  private lingerTimer: unknown = null;
+  readonly stats: OutputStats = { recordsOut: 0, batchesOut: 0, maxInFlight: 0, backpressuredMs: 0 };
+
+  /** Receives errors of sends made outside a caller's stack (on credit arrival, on the linger timer). */
+  onError: (err: unknown) => void = (err) => {
+    throw err;
+  };
+
+  constructor(edges: OutputEdge[], private readonly batchSize: number, private readonly lingerMs: number, private readonly clock: Clock) {
+    this.edges = edges.map((e) => ({ partitioner: e.partitioner, buffers: e.channels.map((c) => new ChannelBuffer(c)) }));
+    for (const e of this.edges) this.all.push(...e.buffers);
+    for (const b of this.all) b.channel.onCredit(() => this.guarded(() => this.onCredit(b)));
+  }
+
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  collect(record: unknown): void {
+    this.stats.recordsOut++;
+    for (const e of this.edges) {
+      const c = e.partitioner(record);
+      if (c === BROADCAST) for (const b of e.buffers) this.add(b, record);
+      else this.add(e.buffers[c], record);
+    }
+  }
+
+  private add(b: ChannelBuffer, record: unknown): void {
+    const n = b.records.push(record);
+    if (n >= this.batchSize) this.flushBuffer(b);
+    else if (n === 1 && this.lingerTimer === null) {
+      this.lingerTimer = this.clock.setTimer(this.lingerMs, () => {
+        this.lingerTimer = null;
+        this.guarded(() => this.flush());
+      });
+    }
+  }
+
+  private flushBuffer(b: ChannelBuffer): void {
+    if (b.records.length === 0) return;
+    const msg: DataMessage = { kind: 'batch', records: b.records };
+    b.records = [];
+    this.stats.batchesOut++;
+    this.enqueue(b, msg);
+  }
+
+  private enqueue(b: ChannelBuffer, msg: DataMessage): void {
+    if (b.backlog.length > 0 || (msg.kind === 'batch' && b.channel.credits() <= 0)) {
+      if (b.backlog.push(msg) === 1) this.markBlocked();
+      return;
+    }
+    b.channel.send(msg);
+    if (msg.kind === 'batch') this.noteInFlight(b);
+  }
+
+  private noteInFlight(b: ChannelBuffer): void {
+    const n = b.channel.inFlight();
+    if (n > this.stats.maxInFlight) this.stats.maxInFlight = n;
+  }
+
+  private markBlocked(): void {
+    if (this.blockedCount++ === 0) this.blockedSince = this.clock.now();
+  }
+
+  private onCredit(b: ChannelBuffer): void {
+    if (b.backlog.length === 0) return;
+    while (b.backlog.length > 0) {
+      const msg = b.backlog[0];
+      if (msg.kind === 'batch' && b.channel.credits() <= 0) return;
+      b.backlog.shift();
+      b.channel.send(msg);
+      if (msg.kind === 'batch') this.noteInFlight(b);
+    }
+    if (--this.blockedCount === 0) {
+      this.stats.backpressuredMs += this.clock.now() - this.blockedSince;
+      const ws = this.waiters;
+      this.waiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  /** True while any channel holds batches back for lack of credit. */
+  isBlocked(): boolean {
+    return this.blockedCount > 0;
+  }
+
+  /** Resolves once no channel holds anything back. */
+  whenUnblocked(): Promise<void> {
+    if (this.blockedCount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Sends every partly filled batch (subject to credit). */
+  flush(): void {
+    if (this.lingerTimer !== null) {
+      this.clock.cancelTimer(this.lingerTimer);
+      this.lingerTimer = null;
+    }
+    for (const b of this.all) this.flushBuffer(b);
+  }
+
+  /** Flushes, then queues the event on every channel behind what is already there. */
+  broadcastEvent(event: BarrierMessage | EndOfInputMessage): void {
+    this.flush();
+    for (const b of this.all) this.enqueue(b, event);
+  }
+
+  /** Closes every channel (after end of input was sent). */
+  close(): void {
+    if (this.lingerTimer !== null) this.clock.cancelTimer(this.lingerTimer);
+    this.lingerTimer = null;
+    for (const b of this.all) b.channel.close();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The wire protocol: every message that crosses a data channel or a control port.
+ * Only the channel layer (runtime/channel*.ts) turns data messages into bytes and back.
+ */
+import type { SubtaskCheckpointStats, SubtaskState } from '../storage/metadata.js';
+import type { OperatorMessage } from '../../operators/api.js';
+import type { SerializedError } from '../../base/errors.js';
+
+/** A batch of records, in order. */
+export interface BatchMessage {
+  kind: 'batch';
+  records: unknown[];
+}
+
+/** A checkpoint barrier; everything before it on a channel belongs to checkpoint `id`. */
+export interface BarrierMessage {
+  kind: 'barrier';
+  id: number;
+  timestamp: number;
+  /** A savepoint barrier: the folder the savepoint is written to (taken on request, never deleted by retention). */
+  savepoint?: string;
+  /** The final checkpoint of a bounded job: nothing but end of input follows on this channel. */
+  final?: boolean;
+}
+
+/** The producer on this channel will send nothing more. */
+export interface EndOfInputMessage {
+  kind: 'end';
+}
+
+/** What flows downstream on a data channel, in order. */
+export type DataMessage = BatchMessage | BarrierMessage | EndOfInputMessage;
+
+/** Statistics an actor reports when it finishes. */
+export interface ActorStats {
+  operator: string;
+  /** Index of the actor's chain in the plan. */
+  chain: number;
+  subtask: number;
+  /** Worker thread id hosting the actor (0 on the main thread). */
+  threadId: number;
+  recordsIn: number;
+  recordsOut: number;
+  batchesIn: number;
+  batchesOut: number;
+  /** Milliseconds spent waiting for downstream credit. */
+  backpressuredMs: number;
+  /** Largest number of batches any output channel had in flight (bounded by its credit). */
+  maxInFlight: number;
+  /** Wall-clock ms when the actor started processing (after opening its operators). */
+  startedAt: number;
+  /** Wall-clock ms when the actor had sent its last message downstream. */
+  endedAt: number;
+  /** Operator-specific figures (e.g. skipped CSV rows, latency samples). */
+  metrics: Record<string, unknown>;
+}
+
+/** Coordinator → actor. */
+export type ControlToActor =
+  | { kind: 'cancel'; reason: string }
+  /** To source subtasks: emit barrier `id` now. */
+  /** To source subtasks: emit barrier `id` now; `stop` ends the job after a savepoint. */
+  | { kind: 'trigger'; id: number; timestamp: number; final: boolean; savepoint?: string; stop?: boolean }
+  | { kind: 'checkpoint-complete'; id: number }
+  | { kind: 'checkpoint-abort'; id: number; reason: string };
+
+/** Actor → coordinator: an operator's messages, and the actor's own. */
+export type ControlFromActor =
+  | OperatorMessage
+  /** The subtask restored its state before opening its operators. */
+  | { kind: 'restored'; ms: number; bytes: number; handles: number }
+  /** An armed failure injection fires now (sent before a hard exit, which sends nothing more). */
+  | { kind: 'injected'; id: number }
+  | { kind: 'finished'; stats: ActorStats }
+  /** The actor failed or was cancelled; `stats` are its figures up to then, when they could be taken. */
+  | { kind: 'failed'; error: SerializedError; stats?: ActorStats }
+  /** The subtask's snapshot for checkpoint `id` is written. */
+  | { kind: 'ack'; id: number; state: SubtaskState; stats: SubtaskCheckpointStats }
+  /** The subtask could not take its part in checkpoint `id`. */
+  | { kind: 'decline'; id: number; reason: string }
+  /** A source subtask has emitted its last record and waits for the final checkpoint. */
+  | { kind: 'source-exhausted' }
+  /** The actor opened its operators and processes records (checkpointing only waits for every actor to be running). */
+  | { kind: 'running' };

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import type { KeyedStateBackend } from '../../../backends/state.js';
+import { MemoryStorage } from '../../support/memory-storage.js';
+import { enter, makeBackend } from '../../support/backends.js';
+
+t.test('lmdb backend specifics', async (t) => {
+  const opened: KeyedStateBackend[] = [];
+  const backend = (key?: string): KeyedStateBackend => {
+    // Small batches, so these tests flush often with few writes.
+    const b = makeBackend({ kind: 'lmdb', tuning: { flushEntries: 4096 } });
+    opened.push(b);
+    if (key !== undefined) enter(b, key);
+    return b;
+  };
+  t.teardown(async () => {
+    for (const b of opened) await b.dispose();
+  });
+
+  t.test('values are copies; mutating one without update() stores nothing', async (t) => {
+    const b = backend('a');
+    const v = b.valueState<{ n: number }>('v');
+    v.update({ n: 1 });
+    const read = v.value()!;
+    read.n = 99;
+    t.equal(v.value()!.n, 1, 'a mutated read value is not stored');
+    t.not(v.value(), v.value(), 'every read decodes afresh');
+    const given = { n: 2 };
+    v.update(given);
+    given.n = 3;
+    t.equal(v.value()!.n, 2, 'mutating the object given to update() changes nothing either');
+    const m = b.mapState<string, number[]>('m');
+    m.put('x', [1]);
+    m.get('x')!.push(2);
+    t.strictSame(m.get('x'), [1]);
+  });
+
+  t.test('blocked() holds the actor back while too many batches are in flight', async (t) => {
+    const b = backend();
+    const v = b.valueState<number>('v');
+    t.equal(b.blocked(), null, 'nothing in flight');
+    for (let i = 0; i < 30_000; i++) {
+      enter(b, i);
+      v.update(i);
+    }
+    const wait = b.blocked();
+    t.ok(wait instanceof Promise, 'seven batches in flight block');
+    await wait;
+    t.equal(b.blocked(), null, 'released once batches committed');
+  });
+
+  t.test('a failed batch fails the backend', async (t) => {
+    const b = backend();
+    (b as unknown as { db: { batch: () => Promise<boolean> } }).db.batch = () => Promise.reject(new Error('disk full'));
+    const v = b.valueState<number>('v');
+    for (let i = 0; i < 5000; i++) {
+      enter(b, i);
+      v.update(i);
+    }
+    await sleep(10);
+    t.throws(() => v.value(), /failed to commit a batch of writes.*disk full/);
+    t.throws(() => v.update(1), /failed to commit/);
+    await t.rejects(b.blocked()!, /failed to commit/);
+  });
+
+  t.test('a restore into a backend that has written state reads the restored values', async (t) => {
+    const storage = new MemoryStorage();
+    const source = backend('a');
+    source.valueState<number>('v').update(100);
+    const handle = await source.snapshot(1, storage.target(1)).run();
+    const b = backend('a');
+    const v = b.valueState<number>('v');
+    v.update(1);
+    while (b.blocked()) await b.blocked();
+    await sleep(20);
+    await b.restore([handle], storage);
+    enter(b, 'a');
+    t.equal(v.value(), 100, 'no cached value from before the restore is served');
+  });
+
+  t.test('an over-long key is refused when written', async (t) => {
+    const b = backend('x'.repeat(3000));
+    t.throws(() => b.valueState<number>('v').update(1), /longer than LMDB's limit/);
+  });
+
+  t.test('dispose cancels a running snapshot and removes its files', async (t) => {
+    const storage = new MemoryStorage();
+    const b = makeBackend({ kind: 'lmdb' });
+    const v = b.valueState<string>('v');
+    for (let i = 0; i < 50_000; i++) {
+      enter(b, i);
+      v.update('x'.repeat(40));
+    }
+    const running = b.snapshot(1, storage.target(1)).run();
+    const outcome = running.then(() => new Error('resolved'), (e: Error) => e);
+    await nextTurn();
+    await b.dispose();
+    t.match((await outcome).message, /snapshot cancelled: state backend disposed/);
+    t.strictSame(storage.discarded, storage.created, 'its file was discarded');
+  });
+
+  t.test('dispose removes the working folder', async (t) => {
+    const b = makeBackend({ kind: 'lmdb' });
+    const dir = (b as unknown as { options: { workDir: string } }).options.workDir;
+    enter(b, 'a');
+    b.valueState<number>('v').update(1);
+    t.ok(fs.existsSync(dir));
+    await b.dispose();
+    t.notOk(fs.existsSync(dir), 'folder removed');
+  });
+});
