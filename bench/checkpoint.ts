@@ -7,7 +7,6 @@
  * checkpointed run takes one checkpoint of the loaded state before its updates begin, so
  * both measure the same thing: updates per second after the load.
  */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execute, type ExecuteOptions } from '../runtime/execute.js';
 import type { CheckpointJobParams } from './jobs/checkpoint.js';

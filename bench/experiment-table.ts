@@ -12,7 +12,7 @@ export function spreadVerdict(a: Spread, b: Spread, runs: number, names: [string
   if (runs < 2) return 'one run per mode: no spread, so the difference cannot be told from noise';
   if (a.min <= b.max && b.min <= a.max) return 'within the spread (ranges overlap): no real difference';
   const pct = a.median === 0 ? Infinity : Math.abs((b.median - a.median) / a.median) * 100;
-  const [lo, hi] = b.median < a.median ? [names[1], names[0]] : [names[0], names[1]];
+  const lo = b.median < a.median ? names[1] : names[0];
   const size = Number.isFinite(pct) ? `${pct < 10 ? pct.toFixed(1) : Math.round(pct)}%` : 'infinitely';
   return `${lo} lower by ${size} (ranges do not overlap)`;
 }

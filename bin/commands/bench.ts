@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { benchThroughput } from '../../bench/throughput.js';
 import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { benchRecovery } from '../../bench/recovery.js';
-import { ConfigError, InputError } from '../../base/errors.js';
+import { ConfigError } from '../../base/errors.js';
 import { intList, positiveInt } from '../args.js';
 import { SUITE_PARTS, commandOf, defaultOutDir, planSuiteOrFail, runSuite, type SuitePart } from '../../bench/suite.js';
 import { regenerateReport } from '../../bench/report.js';

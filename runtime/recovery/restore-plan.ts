@@ -7,8 +7,6 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { KeyedStateHandle } from '../../backends/snapshot.js';
-import type { SourceSplitState } from '../../operators/api.js';
 import { CheckpointStorage } from '../storage/checkpoint-storage.js';
 import type { CheckpointMetadata } from '../storage/metadata.js';
 import { ConfigError } from '../../base/errors.js';

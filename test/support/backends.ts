@@ -12,7 +12,6 @@ import type { OverlayStoreOptions } from '../../backends/lmdb/store.js';
 import type { KeyedBackendOptions, KeyedStateBackend, StateKey } from '../../backends/state.js';
 import { keyGroupOf } from '../../base/keygroups.js';
 import type { BackendKind } from '../../base/kinds.js';
-import { mulberry32 } from '../../base/random.js';
 
 /** Key groups of the tests (max parallelism 128). */
 export const MAX_PARALLELISM = 128;

@@ -1,0 +1,106 @@
+import t from 'tap';
+import { InputGate, type GateHost } from '../../../runtime/actor/inputs.js';
+import type { InputChannel } from '../../../runtime/transport/channel.js';
+import type { BarrierMessage, DataMessage } from '../../../runtime/transport/protocol.js';
+
+/** An input channel the test delivers to by hand. */
+class FakeInput implements InputChannel {
+  released = 0;
+  closed = false;
+  private fn: (msg: DataMessage) => void = () => {};
+  onMessage(fn: (msg: DataMessage) => void): void {
+    this.fn = fn;
+  }
+  onClose(): void {}
+  release(): void {
+    this.released++;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  deliver(...msgs: DataMessage[]): void {
+    for (const m of msgs) this.fn(m);
+  }
+}
+
+const batch = (...records: unknown[]): DataMessage => ({ kind: 'batch', records });
+const barrier = (id: number): BarrierMessage => ({ kind: 'barrier', id, timestamp: 0 });
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function gate(channels: number, host: Partial<GateHost> = {}) {
+  const inputs = Array.from({ length: channels }, () => new FakeInput());
+  const seen: string[] = [];
+  const errors: unknown[] = [];
+  const g = new InputGate(inputs, {
+    records: (c, records) => seen.push(`${c}:${records.join(',')}`),
+    barrier: (c, b) => seen.push(`${c}:barrier ${b.id}`),
+    end: (c) => seen.push(`${c}:end`),
+  }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {}, ...host });
+  return { g, inputs, seen, errors };
+}
+
+t.test('messages reach the actor in channel order, channels taken in turn, credit returned per batch', async (t) => {
+  const { g, inputs, seen } = gate(2);
+  let ended = false;
+  const done = g.run().then(() => (ended = true));
+  inputs[0].deliver(batch(1, 2), barrier(1), batch(3));
+  inputs[1].deliver(batch(10), { kind: 'end' });
+  await turn();
+  t.same(seen, ['0:1,2', '1:10', '0:barrier 1', '1:end', '0:3'], 'one message per channel per turn, in order on each');
+  t.same([inputs[0].released, inputs[1].released], [2, 1], 'each batch gave its credit back');
+  t.same([g.recordsIn, g.batchesIn], [4, 3]);
+  t.equal(ended, false, 'channel 0 has not ended');
+  inputs[0].deliver({ kind: 'end' });
+  await done;
+  t.ok(inputs[0].closed && inputs[1].closed, 'an ended channel is closed');
+});
+
+t.test('a channel alignment blocks stays unread until drained again', async (t) => {
+  const blocked = new Set([0]);
+  const { g, inputs, seen } = gate(2, { isBlocked: (c) => blocked.has(c) });
+  void g.run();
+  inputs[0].deliver(batch('held'));
+  inputs[1].deliver(batch('free'));
+  await turn();
+  t.same(seen, ['1:free'], 'the blocked channel waits');
+  blocked.clear();
+  g.drain();
+  t.same(seen, ['1:free', '0:held'], 'released by the alignment decision');
+});
+
+t.test('backpressure after a batch holds input back until it clears; pauses nest', async (t) => {
+  let release: () => void = () => {};
+  let pressure: Promise<void> | null = new Promise<void>((r) => (release = r));
+  const { g, inputs, seen } = gate(1, { backpressure: () => pressure });
+  void g.run();
+  inputs[0].deliver(batch(1), batch(2));
+  await turn();
+  t.same(seen, ['0:1'], 'the outputs are full after the first batch');
+  let resume: () => void = () => {};
+  g.pauseUntil(new Promise<void>((r) => (resume = r)));
+  pressure = null;
+  release();
+  await turn();
+  t.same(seen, ['0:1'], 'still paused by the second hold');
+  resume();
+  await turn();
+  t.same(seen, ['0:1', '0:2'], 'input resumes once every hold is over');
+});
+
+t.test('a failing handler fails the actor and nothing more is read', async (t) => {
+  const inputs = [new FakeInput()];
+  const errors: unknown[] = [];
+  const g = new InputGate(inputs, {
+    records: () => {
+      throw new Error('operator broke');
+    },
+    barrier: () => {},
+    end: () => {},
+  }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {} });
+  void g.run();
+  inputs[0].deliver(batch(1), batch(2));
+  await turn();
+  t.equal(errors.length, 1, 'one failure reported');
+  t.match(String(errors[0]), /operator broke/);
+  t.equal(inputs[0].released, 0, 'the failed batch gave no credit back');
+});
