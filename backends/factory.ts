@@ -10,7 +10,7 @@ import type { KeyedBackendOptions, KeyedStateBackend } from './state.js';
 
 /**
  * When an incremental chain is re-based. A restore merges the deltas with their base in one
- * pass (lmdb-restore.ts), so the longest chain these allow restored 1,000,000 keys in about
+ * pass (lmdb/restore.ts), so the longest chain these allow restored 1,000,000 keys in about
  * 1.2× the time of a full checkpoint of the same state (15 deltas of 1%, or 20 of 0.75%:
  * `bench recovery --policy-worst-case`). 0.15 keeps re-bases (a whole-state copy on the
  * actor's thread) to one per 15 checkpoints at 1% updates. The delta count bounds the files a

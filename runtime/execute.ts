@@ -13,7 +13,6 @@ import { InjectionSchedule, parseInjections, resolveInjections } from './recover
 import type { JobControl } from './job/job-control.js';
 import { runJob, type RunnerCheckpoints } from './job/runner.js';
 import { createRestartStrategy, type RestartOptions } from './recovery/restart.js';
-import { checkCompatible, openRestorePoint, type RestorePoint } from './recovery/restore-plan.js';
 import { LocalHost } from './hosts/local.js';
 import { ThreadHost } from './hosts/threads.js';
 import { buildJob, loadJob, moduleUrl, type JobDefinition, type JobOverrides } from './api/job.js';
@@ -22,6 +21,7 @@ import { CheckpointRetention } from './storage/retention.js';
 import type { ActorRestore } from './actor/restore.js';
 import type { FailureInjection } from './actor/faults.js';
 import type { JobResult } from './job/stats.js';
+import { checkCompatible, openRestorePoint, type RestorePoint } from './recovery/restore-point.js';
 
 /** Options of execute(). */
 export interface ExecuteOptions {

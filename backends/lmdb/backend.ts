@@ -5,7 +5,7 @@
  * RocksDB backend; the heap backend returns stored objects by reference instead).
  *
  * The working copy is not durable (noSync): checkpoints are. Writes go through an overlay
- * store (lmdb-store.ts); a snapshot's synchronous part only freezes the overlay and pins
+ * store (store.ts); a snapshot's synchronous part only freezes the overlay and pins
  * a read transaction, and the copy into checkpoint files runs while records keep flowing.
  */
 import fs from 'node:fs';
@@ -111,7 +111,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     this.chain?.abort(checkpointId);
   }
 
-  /** Per handle: a full file streams in, an incremental chain is merged into one pass in key order (lmdb-restore.ts). */
+  /** Per handle: a full file streams in, an incremental chain is merged into one pass in key order (restore.ts). */
   async restore(handles: KeyedStateHandle[], source: StateFileSource, options: RestoreOptions = {}): Promise<void> {
     await this.store.drain();
     const sink: RestoreSink = { write: (entries) => this.writeEntries(entries), noteKey: (key) => this.noteHeader(key) };

@@ -2,7 +2,7 @@
  * How the LMDB backend restores one handle. A full handle streams into LMDB in batches. An
  * incremental one is merged: the base is in key order (a snapshot scans LMDB) and so is each
  * delta (written sorted), so the deltas merge into one sorted sequence in which the newest
- * entry of a key wins (delta-merge.ts), and the base streams past it. Each key is then written
+ * entry of a key wins (format/delta-merge.ts), and the base streams past it. Each key is then written
  * once, in key order, as in a full restore. Writing the deltas after the base instead updated
  * keys all over a full B-tree, which cost several times a base entry per delta entry.
  */

@@ -154,7 +154,7 @@ export class OverlayStore {
     return merged;
   }
 
-  /** (state, key) pairs held, with a map state counted once per user key (see lmdb-count.ts). */
+  /** (state, key) pairs held, with a map state counted once per user key (see count.ts). */
   entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups): number {
     this.check();
     const txn = this.db.useReadTransaction();

@@ -142,7 +142,7 @@ export class DataStream<T> extends Transformation {
 }
 
 /** A stream partitioned by key K; the operators after it have keyed state, scoped to each record's key. */
-export class KeyedStream<T, K extends StateKey> extends DataStream<T> {
+export class KeyedStream<T, K extends StateKey = StateKey> extends DataStream<T> {
   /** Held untyped, so that a stream of a subtype is a stream of its supertype, as every stream is. */
   private readonly selector: KeySelector;
 

@@ -5,10 +5,10 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkBackendOptions, DEFAULT_REBASE } from '../../backends/factory.js';
-import { newJobId, resolveCheckpointDir } from '../storage/checkpoint-storage.js';
 import { checkNumber, oneOf } from '../../base/validate.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES, GUARANTEES, type BackendKind, type CheckpointMode, type Guarantee } from '../../base/kinds.js';
 import type { ActorStateSettings } from '../actor/state-settings.js';
+import { newJobId, resolveCheckpointDir } from '../storage/paths.js';
 
 /** Checkpointing settings of a job (Flink's names in brackets where they differ). */
 export interface CheckpointConfig {

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { CheckpointStorage } from '../storage/checkpoint-storage.js';
-import { summarize, type CheckpointStats, type CheckpointStatus, type CheckpointSummary } from './stats.js';
+import { CheckpointHistory, type CheckpointStats, type CheckpointStatus } from './stats.js';
 import type { CheckpointMetadata, SubtaskCheckpointStats, SubtaskState } from '../storage/metadata.js';
 import { systemClock, wallNow, type Clock } from '../../base/clock.js';
 import { CheckpointError, errorMessage } from '../../base/errors.js';
@@ -56,10 +56,9 @@ export type CheckpointMessage = Extract<ControlFromActor, { kind: 'ack' | 'decli
 export class CheckpointCoordinator {
   private readonly clock: Clock;
   private readonly pending = new Map<number, PendingCheckpoint>();
-  private readonly history: CheckpointSummary[] = [];
+  private readonly history = new CheckpointHistory();
   private readonly completed: CheckpointMetadata[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly warnings: string[] = [];
   private readonly exhausted = new Set<number>();
   private readonly sources: number[];
   /** Actors that reported running; like Flink, no checkpoint is triggered before all are. */
@@ -167,25 +166,19 @@ export class CheckpointCoordinator {
       // The retention's list, not this run's: after a restart it holds checkpoints of earlier attempts.
       await this.o.storage.sweep(this.o.retention.checkpoints());
     } catch (err) {
-      this.warnings.push(`files no retained checkpoint needs could not all be removed: ${errorMessage(err)}`);
+      this.history.warn(`files no retained checkpoint needs could not all be removed: ${errorMessage(err)}`);
     }
     return this.stats();
   }
 
   /** The checkpoint history so far. */
   stats(): CheckpointStats {
-    const count = (s: string) => this.history.filter((h) => h.status === s).length;
-    const checkpoints = [...this.history].sort((a, b) => a.id - b.id);
-    return {
-      jobId: this.o.jobId, jobDir: this.o.config.jobDir,
-      counts: { triggered: this.nextId - this.firstId, completed: count('completed'), failed: count('failed'), aborted: count('aborted') },
-      checkpoints, warnings: [...this.warnings], summary: summarize(checkpoints),
-    };
+    return this.history.stats(this.o.jobId, this.o.config.jobDir, this.nextId - this.firstId);
   }
 
   /** Keeps a background step until stop(); its failure becomes a warning, never silence. */
   private track(p: Promise<unknown>, what: string): void {
-    const tracked = p.catch((err: unknown) => void this.warnings.push(`${what}: ${errorMessage(err)}`)).finally(() => this.inFlight.delete(tracked));
+    const tracked = p.catch((err: unknown) => this.history.warn(`${what}: ${errorMessage(err)}`)).finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
 
@@ -293,7 +286,7 @@ export class CheckpointCoordinator {
         await this.o.retention.add(meta, [...this.pending.keys()]);
         await this.o.retention.settle(p.id);
       } catch (err) {
-        this.warnings.push(`retention after checkpoint ${p.id} failed: ${errorMessage(err)}`);
+        this.history.warn(`retention after checkpoint ${p.id} failed: ${errorMessage(err)}`);
       } finally {
         this.tryTrigger();
       }
@@ -358,6 +351,6 @@ export class CheckpointCoordinator {
 
   private record(p: PendingCheckpoint, status: CheckpointStatus, reason: string | undefined, subtasks: SubtaskCheckpointStats[]): void {
     this.lastEnd = this.clock.now();
-    this.history.push(p.summary(status, reason, subtasks, this.lastEnd));
+    this.history.add(p.summary(status, reason, subtasks, this.lastEnd));
   }
 }

@@ -76,3 +76,41 @@ export function summarize(checkpoints: CheckpointSummary[]): CheckpointStats['su
     startDelayMs: of((s) => s.startDelayMs),
   };
 }
+
+/** The checkpoints of one attempt as they end, and the problems that failed none of them. */
+export class CheckpointHistory {
+  private readonly rows: CheckpointSummary[] = [];
+  private readonly warnings: string[] = [];
+
+  /** A checkpoint ended. */
+  add(row: CheckpointSummary): void {
+    this.rows.push(row);
+  }
+
+  /** Something went wrong that failed no checkpoint: files left behind, a retention step. */
+  warn(line: string): void {
+    this.warnings.push(line);
+  }
+
+  /** The statistics so far, of a job that triggered `triggered` checkpoints. */
+  stats(jobId: string, jobDir: string, triggered: number): CheckpointStats {
+    const count = (s: CheckpointStatus) => this.rows.filter((h) => h.status === s).length;
+    const checkpoints = [...this.rows].sort((a, b) => a.id - b.id);
+    return {
+      jobId, jobDir, counts: { triggered, completed: count('completed'), failed: count('failed'), aborted: count('aborted') },
+      checkpoints, warnings: [...this.warnings], summary: summarize(checkpoints),
+    };
+  }
+}
+
+/** Checkpoint statistics over all attempts. */
+export function mergeCheckpointStats(parts: CheckpointStats[], warnings: string[]): CheckpointStats | undefined {
+  if (parts.length === 0) return undefined;
+  const checkpoints = parts.flatMap((p) => p.checkpoints).sort((a, b) => a.id - b.id);
+  const sum = (k: keyof CheckpointStats['counts']) => parts.reduce((n, p) => n + p.counts[k], 0);
+  return {
+    jobId: parts[0].jobId, jobDir: parts[0].jobDir,
+    counts: { triggered: sum('triggered'), completed: sum('completed'), failed: sum('failed'), aborted: sum('aborted') },
+    checkpoints, warnings: [...parts.flatMap((p) => p.warnings), ...warnings], summary: summarize(checkpoints),
+  };
+}

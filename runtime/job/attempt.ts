@@ -7,13 +7,13 @@
  */
 import { CheckpointCoordinator, type CheckpointCoordinatorOptions } from '../checkpoint/coordinator.js';
 import { CollectedResults } from './collected.js';
-import { chainNames } from '../recovery/restore-plan.js';
 import { CancelledError, deserializeError, WorkerExitError, type SnapflowError } from '../../base/errors.js';
 import { actorName, type PhysicalPlan } from '../plan/plan.js';
 import type { ActorStats } from '../transport/protocol.js';
 import type { CheckpointStats } from '../checkpoint/stats.js';
 import type { ActorHost } from '../hosts/host.js';
 import type { SubtaskRestore } from './stats.js';
+import { chainNames } from '../recovery/restore-point.js';
 
 /** Options of a coordinated run. */
 export interface CoordinateOptions {

@@ -5,20 +5,20 @@
  * rebuilt, collect sinks drop what came after its barrier). A checkpoint whose files are
  * missing or damaged is passed over for the one before it, with a warning.
  */
-import { stat } from 'node:fs/promises';
 import type { CheckpointCoordinator } from '../checkpoint/coordinator.js';
-import { summarize, type CheckpointStats } from '../checkpoint/stats.js';
+import { mergeCheckpointStats, type CheckpointStats } from '../checkpoint/stats.js';
 import type { CheckpointStorage } from '../storage/checkpoint-storage.js';
-import { type CheckpointMetadata, referencedFiles } from '../storage/metadata.js';
+import type { CheckpointMetadata } from '../storage/metadata.js';
 import type { Clock } from '../../base/clock.js';
 import { CollectedResults } from './collected.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
 import type { JobResult, JobStats, RestartRecord, RestoreRecord } from './stats.js';
-import { CancelledError, CheckpointError, RestartsExhaustedError, type SnapflowError, errorMessage } from '../../base/errors.js';
+import { CancelledError, CheckpointError, RestartsExhaustedError, type SnapflowError } from '../../base/errors.js';
 import type { InjectionSchedule } from '../recovery/failure-injection.js';
 import type { PhysicalPlan } from '../plan/plan.js';
 import type { RestartStrategy } from '../recovery/restart.js';
-import { planRestore, type RestorePoint } from '../recovery/restore-plan.js';
+import { planRestore } from '../recovery/restore-plan.js';
+import { quickCheck, type RestorePoint } from '../recovery/restore-point.js';
 import type { CheckpointRetention } from '../storage/retention.js';
 import type { CheckpointConfig } from '../checkpoint/config.js';
 import type { ActorRestore } from '../actor/restore.js';
@@ -65,34 +65,6 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-/** The first problem with a checkpoint's files found without reading them (missing, wrong size), or null. */
-async function quickCheck(point: RestorePoint): Promise<string | null> {
-  for (const ref of referencedFiles(point.meta)) {
-    let abs: string;
-    try {
-      abs = point.storage.resolvePath(ref.path);
-    } catch (err) {
-      return errorMessage(err);
-    }
-    const st = await stat(abs).catch(() => null);
-    if (!st) return `${abs} is missing`;
-    if (st.size !== ref.bytes) return `${abs} has ${st.size} bytes, ${ref.bytes} expected`;
-  }
-  return null;
-}
-
-/** Checkpoint statistics over all attempts. */
-function mergeCheckpointStats(parts: CheckpointStats[], warnings: string[]): CheckpointStats | undefined {
-  if (parts.length === 0) return undefined;
-  const checkpoints = parts.flatMap((p) => p.checkpoints).sort((a, b) => a.id - b.id);
-  const sum = (k: keyof CheckpointStats['counts']) => parts.reduce((n, p) => n + p.counts[k], 0);
-  return {
-    jobId: parts[0].jobId, jobDir: parts[0].jobDir,
-    counts: { triggered: sum('triggered'), completed: sum('completed'), failed: sum('failed'), aborted: sum('aborted') },
-    checkpoints, warnings: [...parts.flatMap((p) => p.warnings), ...warnings], summary: summarize(checkpoints),
-  };
 }
 
 /** The statistics of a job whose last attempt succeeded. */

@@ -3,49 +3,23 @@
  * one checkpoint's private files and its `_metadata`, `shared/` the files later checkpoints may
  * stand on. A checkpoint is complete once its `_metadata` exists and verifies, so it is written last.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
-import { dirname, join, posix, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join, posix, resolve, sep } from 'node:path';
 import type { FileScope, SnapshotTarget, StateFileRef, StateFileSource, StateFileWriter } from '../../backends/snapshot.js';
 import { type CheckpointMetadata, referencedFiles } from './metadata.js';
-import { CheckpointError, ConfigError, CorruptCheckpointError, errorMessage } from '../../base/errors.js';
+import { CheckpointError, CorruptCheckpointError, errorMessage } from '../../base/errors.js';
+import { drain, fsyncDir, ignoreEnoent, randomHex, withHandle } from './fs-util.js';
+import { sanitize } from './paths.js';
+import { FileWriter, readVerified } from './state-files.js';
 
-const READ_CHUNK = 1 << 20;
 const METADATA = '_metadata';
 const TMP_PREFIX = '_metadata.tmp-';
 const CHK_DIR = /^chk-(\d+)$/;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 /** A file found on disk, relative to the job folder. */
 export type StoredFile = { path: string; bytes: number };
-
-/** Turns a `--checkpoint-dir` value (plain path or `file://` URI) into an absolute path; errors name `option`. */
-export function resolveCheckpointDir(uri: string, option = 'checkpoint-dir'): string {
-  const value = uri.trim();
-  if (value === '') throw new ConfigError(option, 'expected a folder path or a file:// URI, got an empty value');
-  // Only `scheme://` (or `file:` alone) counts as a URI, so a folder named `a:b` stays a path.
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(value)?.[1] ?? (/^file:/i.test(value) ? 'file' : undefined);
-  if (scheme === undefined) return resolve(value);
-  if (scheme.toLowerCase() !== 'file') throw new ConfigError(option, `only local folders are supported (a path or file:///…), got "${uri}"`);
-  try {
-    return resolve(fileURLToPath(value));
-  } catch (err) {
-    throw new ConfigError(option, `"${uri}" is not a usable file URI: ${errorMessage(err)}`);
-  }
-}
-
-/** Keeps names portable and free of separators; actor names carry spaces, arrows and slashes. */
-const sanitize = (name: string, fallback: string) =>
-  name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|_+$/g, '').slice(0, 80) || fallback;
-
-/** A job id that sorts by start time and stays unique when the same job starts twice in a second. */
-export function newJobId(jobName: string, now: number = Date.now()): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${sanitize(jobName, 'job')}-${stamp}-${hex(6)}`;
-}
 
 /** JSON with sorted keys, so the checksum does not depend on property order. */
 function canonicalJson(value: unknown): string {
@@ -53,106 +27,6 @@ function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   const obj = value as Record<string, unknown>;
   return `{${Object.keys(obj).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
-
-const ignoreEnoent = <T>(p: Promise<T>): Promise<T | undefined> =>
-  p.catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
-
-async function withHandle<T>(file: string, flags: string | number, fn: (h: FileHandle) => Promise<T>): Promise<T> {
-  const h = await fsp.open(file, flags);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
-/** Reads a file to its end for the checks a source makes after the last chunk. */
-async function drain(chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const _chunk of chunks);
-}
-
-/** Makes a directory entry durable: a created or renamed file only survives a crash once its folder is synced. */
-const fsyncDir = (dir: string) => withHandle(dir, fsConstants.O_RDONLY, (h) => h.sync());
-
-/** The file's bytes in chunks; the checksum can only be judged once the last chunk is read. */
-async function* readVerified(storage: CheckpointStorage, ref: StateFileRef): AsyncIterable<Uint8Array> {
-  const abs = storage.resolvePath(ref.path);
-  const st = await ignoreEnoent(fsp.stat(abs));
-  if (!st) throw new CorruptCheckpointError(abs, 'the file is missing');
-  if (st.size !== ref.bytes) throw new CorruptCheckpointError(abs, `${st.size} bytes on disk, ${ref.bytes} expected`);
-  const hash = createHash('sha256');
-  let total = 0;
-  const h = await fsp.open(abs, 'r');
-  try {
-    for (;;) {
-      const buf = Buffer.allocUnsafe(READ_CHUNK);
-      const n = (await h.read(buf, 0, READ_CHUNK, null)).bytesRead;
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-      total += n;
-      yield buf.subarray(0, n);
-    }
-  } finally {
-    await h.close();
-  }
-  if (total !== ref.bytes) throw new CorruptCheckpointError(abs, `read ${total} bytes, ${ref.bytes} expected`);
-  const digest = hash.digest('hex');
-  if (digest !== ref.sha256) throw new CorruptCheckpointError(abs, `SHA-256 ${digest} differs from ${ref.sha256} in the metadata`);
-}
-
-/** Writes one state file; writes are queued because FileHandle.write must not overlap on one handle. */
-class FileWriter implements StateFileWriter {
-  private queue: Promise<void> = Promise.resolve();
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-  private failure: Error | undefined;
-  private closing: Promise<StateFileRef> | undefined;
-  private discarding: Promise<void> | undefined;
-  constructor(readonly path: string, private readonly abs: string, private handle: FileHandle | undefined, private readonly checkpointId: number) {}
-
-  write(chunk: Uint8Array): Promise<void> {
-    if (this.closing || this.discarding) return Promise.reject(new Error(`write to ${this.abs} after close or discard`));
-    // Not copied: the caller awaits each write before reusing its buffer, as the contract asks.
-    this.queue = this.queue.then(async () => {
-      if (this.failure) throw this.failure;
-      for (let off = 0; off < chunk.length;) off += (await this.handle!.write(chunk, off, chunk.length - off)).bytesWritten;
-      this.hash.update(chunk);
-      this.bytes += chunk.length;
-    }).catch((err: unknown) => {
-      throw (this.failure ??= new CheckpointError(this.checkpointId, `writing ${this.abs}: ${errorMessage(err)}`));
-    });
-    return this.queue;
-  }
-
-  close(entries: number): Promise<StateFileRef> {
-    if (this.discarding) return Promise.reject(new Error(`close of ${this.abs} after discard`));
-    this.closing ??= (async () => {
-      await this.queue.catch(() => undefined);
-      if (this.failure) throw this.failure;
-      try {
-        await this.handle!.sync();
-        await this.handle!.close();
-        this.handle = undefined;
-        await fsyncDir(dirname(this.abs));
-      } catch (err) {
-        throw new CheckpointError(this.checkpointId, `closing ${this.abs}: ${errorMessage(err)}`);
-      }
-      return { path: this.path, bytes: this.bytes, sha256: this.hash.digest('hex'), entries };
-    })();
-    return this.closing;
-  }
-
-  discard(): Promise<void> {
-    this.discarding ??= (async () => {
-      await this.queue.catch(() => undefined);
-      await this.closing?.catch(() => undefined);
-      await this.handle?.close().catch(() => undefined);
-      this.handle = undefined;
-      await ignoreEnoent(fsp.unlink(this.abs));
-    })();
-    return this.discarding;
-  }
 }
 
 /** Options of CheckpointStorage. */
@@ -198,7 +72,7 @@ export class CheckpointStorage {
         await fsp.mkdir(dir, { recursive: true });
         // 32 random bits rarely collide; 'wx' turns a collision into a retry instead of an overwrite.
         for (let attempt = 0; ; attempt++) {
-          const name = scope === 'shared' ? `${who}-chk${checkpointId}-${what}-${hex(4)}.sfs` : `${who}-${what}-${hex(4)}.sfs`;
+          const name = scope === 'shared' ? `${who}-chk${checkpointId}-${what}-${randomHex(4)}.sfs` : `${who}-${what}-${randomHex(4)}.sfs`;
           const rel = flat ? name : scope === 'shared' ? `shared/${name}` : `chk-${checkpointId}/${name}`;
           try {
             return new FileWriter(rel, join(dir, name), await fsp.open(join(dir, name), 'wx'), checkpointId);
@@ -213,7 +87,7 @@ export class CheckpointStorage {
 
   /** Reads files back, checking the size before and the checksum after the bytes were consumed. */
   source(): StateFileSource {
-    return { read: (ref: StateFileRef) => readVerified(this, ref) };
+    return { read: (ref: StateFileRef) => readVerified(this.resolvePath(ref.path), ref) };
   }
 
   /** Completes a checkpoint: the `_metadata` appears whole or not at all. */
@@ -222,7 +96,7 @@ export class CheckpointStorage {
     await fsp.mkdir(dir, { recursive: true });
     const plain = JSON.parse(JSON.stringify(meta)) as CheckpointMetadata;
     const text = JSON.stringify({ sha256: sha256(canonicalJson(plain)), metadata: plain }, null, 2) + '\n';
-    const tmp = join(dir, TMP_PREFIX + hex(4));
+    const tmp = join(dir, TMP_PREFIX + randomHex(4));
     try {
       await withHandle(tmp, 'wx', async (h) => (await h.writeFile(text, 'utf8'), h.sync()));
       await fsp.rename(tmp, join(dir, METADATA));

@@ -5,9 +5,10 @@
  */
 import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CheckpointStorage, resolveCheckpointDir, type StoredFile } from './checkpoint-storage.js';
+import { CheckpointStorage, type StoredFile } from './checkpoint-storage.js';
 import { type CheckpointMetadata, referencedFiles, writtenFiles } from './metadata.js';
 import { ConfigError, CorruptCheckpointError } from '../../base/errors.js';
+import { resolveCheckpointDir } from './paths.js';
 
 /** One completed checkpoint of a job. */
 export interface CheckpointEntry {

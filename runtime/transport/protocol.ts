@@ -1,6 +1,6 @@
 /**
  * The wire protocol: every message that crosses a data channel or a control port.
- * Only the channel layer (runtime/channel*.ts) turns data messages into bytes and back.
+ * Only the codec (codec.ts), used by the channels, turns data messages into bytes and back.
  */
 import type { SubtaskCheckpointStats, SubtaskState } from '../storage/metadata.js';
 import type { OperatorMessage } from '../../operators/api.js';

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StateFileRef } from '../../backends/snapshot.js';
 import type { CheckpointListing } from '../../runtime/storage/listing.js';
-import { CheckpointStorage, newJobId } from '../../runtime/storage/checkpoint-storage.js';
+import { CheckpointStorage } from '../../runtime/storage/checkpoint-storage.js';
 import type { CheckpointMetadata } from '../../runtime/storage/metadata.js';
+import { newJobId } from '../../runtime/storage/paths.js';
 
 const CLI = fileURLToPath(new URL('../../bin/snapflow.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /** The repository root: compiled tests live in dist/test/support/. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** Marks where completions are asked for in a file; removed before compiling. */
 export const CARET = '/*|*/';

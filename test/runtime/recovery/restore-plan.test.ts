@@ -1,10 +1,11 @@
 import t from 'tap';
-import { checkCompatible, inheritedSubtasks, planRestore, type RestorePoint } from '../../../runtime/recovery/restore-plan.js';
+import { inheritedSubtasks, planRestore } from '../../../runtime/recovery/restore-plan.js';
 import { keyGroupRange } from '../../../base/keygroups.js';
 import type { PhysicalPlan } from '../../../runtime/plan/plan.js';
 import type { CheckpointMetadata } from '../../../runtime/storage/metadata.js';
 import { CheckpointStorage } from '../../../runtime/storage/checkpoint-storage.js';
 import { ConfigError } from '../../../base/errors.js';
+import { checkCompatible, type RestorePoint } from '../../../runtime/recovery/restore-point.js';
 
 const MAX = 128;
 

@@ -5,9 +5,10 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StateFileRef } from '../../../backends/snapshot.js';
-import { CheckpointStorage, newJobId, resolveCheckpointDir } from '../../../runtime/storage/checkpoint-storage.js';
+import { CheckpointStorage } from '../../../runtime/storage/checkpoint-storage.js';
 import type { CheckpointMetadata } from '../../../runtime/storage/metadata.js';
 import { CheckpointError, ConfigError, CorruptCheckpointError } from '../../../base/errors.js';
+import { newJobId, resolveCheckpointDir } from '../../../runtime/storage/paths.js';
 
 type Tap = Parameters<Parameters<typeof t.test>[0]>[0];
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { BufferedWriter } from '../../operators/sinks/writer.js';
+import { BufferedWriter } from '../../../operators/sinks/writer.js';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -176,7 +176,7 @@ t.test('an error while ending makes finish(true) reject', async (t) => {
 
 t.test('a stream error while draining, before anyone asks blocked(), is not an unhandled rejection', async (t) => {
   // An unobserved rejection would terminate the process; a child process keeps a regression from taking tap down.
-  const writerUrl = new URL('../../operators/sinks/writer.js', import.meta.url).href;
+  const writerUrl = new URL('../../../operators/sinks/writer.js', import.meta.url).href;
   const script = `
     import { Writable } from 'node:stream';
     const { BufferedWriter } = await import(${JSON.stringify(writerUrl)});

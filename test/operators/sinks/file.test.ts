@@ -6,13 +6,13 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileSink, type FileSinkOptions } from '../../operators/sinks/file.js';
-import type { OperatorContext, RestoreContext } from '../../operators/api.js';
-import { systemClock } from '../../base/clock.js';
-import { execute } from '../../runtime/execute.js';
-import { defineJob } from '../../runtime/api/job.js';
-import type { StreamEnvironment } from '../../runtime/api/environment.js';
-import { parsePart } from '../../operators/sinks/file-commit.js';
+import { FileSink, type FileSinkOptions } from '../../../operators/sinks/file.js';
+import type { OperatorContext, RestoreContext } from '../../../operators/api.js';
+import { systemClock } from '../../../base/clock.js';
+import { execute } from '../../../runtime/execute.js';
+import { defineJob } from '../../../runtime/api/job.js';
+import type { StreamEnvironment } from '../../../runtime/api/environment.js';
+import { parsePart } from '../../../operators/sinks/file-commit.js';
 
 const out = { collect: () => {} };
 

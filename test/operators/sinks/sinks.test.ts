@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { execute } from '../../runtime/execute.js';
-import { defineJob } from '../../runtime/api/job.js';
-import type { StreamEnvironment } from '../../runtime/api/environment.js';
-import { ConfigError, type SnapflowError } from '../../base/errors.js';
-import { wallNow } from '../../base/clock.js';
-import { DiscardSink } from '../../operators/sinks/discard.js';
-import type { DataStream } from '../../runtime/api/stream.js';
-import type { JobResult } from '../../runtime/job/stats.js';
+import { execute } from '../../../runtime/execute.js';
+import { defineJob } from '../../../runtime/api/job.js';
+import type { StreamEnvironment } from '../../../runtime/api/environment.js';
+import { ConfigError, type SnapflowError } from '../../../base/errors.js';
+import { wallNow } from '../../../base/clock.js';
+import { DiscardSink } from '../../../operators/sinks/discard.js';
+import type { DataStream } from '../../../runtime/api/stream.js';
+import type { JobResult } from '../../../runtime/job/stats.js';
 
 function tempDir(t: Tap): string {
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-sinks-'));
@@ -225,7 +225,7 @@ t.test('a print target failing while full fails the job instead of crashing the 
   const url = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
   const script = `
     import { Writable } from 'node:stream';
-    const { execute, defineJob } = await import(${url('../../runtime/index.js')});
+    const { execute, defineJob } = await import(${url('../../../runtime/index.js')});
     let n = 0;
     const target = new Writable({ highWaterMark: 16, write: (c, e, cb) => (++n >= 2 ? cb(new Error('disk gone')) : cb()) });
     const job = defineJob((env) => void env.fromCollection(Array.from({ length: 20000 }, (_, i) => i)).print('p', target));
