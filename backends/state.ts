@@ -6,6 +6,7 @@ import type { StateKey } from '../base/keygroups.js';
 import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource } from './snapshot.js';
 import type { BackendKind, CheckpointMode } from '../base/kinds.js';
 
+/** Keys of keyed state, defined with the key groups they hash to. */
 export type { StateKey };
 
 /** One value per key. */

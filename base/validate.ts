@@ -20,7 +20,7 @@ function describe(rule: NumberRule): string {
   const what = rule.integer ? 'an integer' : 'a number';
   const min = rule.min ?? -Infinity;
   const max = rule.max ?? Infinity;
-  if (min !== -Infinity && max !== Infinity) return `${what} between ${min} and ${max}`;
+  if (min !== -Infinity && max !== Infinity) return rule.exclusive ? `${what} > ${min} and ≤ ${max}` : `${what} between ${min} and ${max}`;
   if (min !== -Infinity) return `${what} ${rule.exclusive ? '>' : '≥'} ${min}`;
   if (max !== Infinity) return `${what} ≤ ${max}`;
   return rule.integer ? 'an integer' : 'a finite number';

@@ -12,6 +12,7 @@ import { createKeyedBackend, DEFAULT_REBASE } from '../backends/factory.js';
 import { CheckpointStorage } from '../runtime/storage/checkpoint-storage.js';
 import { execute } from '../runtime/execute.js';
 import { ConfigError } from '../base/errors.js';
+import { checkNumber } from '../base/validate.js';
 import type { LabJobParams } from './jobs/lab.js';
 import { median, round } from './measure.js';
 import { scratchDir } from './scratch.js';
@@ -111,9 +112,7 @@ export function spreadOf(values: number[]): Spread {
 
 /** Checks the options, naming the flag of a bad one. */
 export function checkOptions(o: ExperimentOptions): void {
-  const whole = (flag: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new ConfigError(`--${flag}`, `must be a whole number ≥ ${min}, got ${v}`);
-  };
+  const whole = (flag: string, v: number, min: number) => checkNumber(`--${flag}`, v, { integer: true, min });
   whole('runs', o.runs, 1);
   whole('parallelism', o.parallelism, 1);
   whole('checkpoint-interval', o.intervalMs, 1);
@@ -122,8 +121,8 @@ export function checkOptions(o: ExperimentOptions): void {
   whole('value-bytes', o.valueBytes, 0);
   whole('restart-attempts', o.restartAttempts, 0);
   whole('restart-delay', o.restartDelayMs, 0);
-  if (!(o.recordDelayMs >= 0 && Number.isFinite(o.recordDelayMs))) throw new ConfigError('--record-delay', `must be a number ≥ 0, got ${o.recordDelayMs}`);
-  if (!(o.updateRatio > 0 && o.updateRatio <= 1)) throw new ConfigError('--update-ratio', `must be in (0, 1], got ${o.updateRatio}`);
+  checkNumber('--record-delay', o.recordDelayMs, { min: 0 });
+  checkNumber('--update-ratio', o.updateRatio, { min: 0, exclusive: true, max: 1 });
   if (o.cases.length === 0) throw new ConfigError('--cases', `name at least one of ${Object.keys(CASES).join(', ')}`);
   for (const c of o.cases) if (!(c in CASES)) throw new ConfigError('--cases', `unknown case "${c}"; the cases are ${Object.keys(CASES).join(', ')}`);
 }

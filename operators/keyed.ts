@@ -130,7 +130,51 @@ export class KeyedProcessOperator<T, K extends StateKey, R> extends KeyedOperato
       if (err instanceof UserFunctionError) throw err;
       throw new UserFunctionError(this.origin, record, err);
     }
-    if (result !== undefined) out.collect(result);
+    if (result === undefined) return;
+    // An async function returns a promise: emitting it would send an empty object downstream.
+    if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+      throw new UserFunctionError(this.origin, record, new Error('the process function returned a promise; process functions run synchronously, so return the record itself (or use ctx.emit)'));
+    }
+    out.collect(result);
+  }
+}
+
+/** Runs an operator of the user's own after keyBy, with the record's key set as current before each record. */
+export class KeyedCustomOperator<I, O> extends KeyedOperator {
+  constructor(keySelector: KeySelector, private readonly inner: StreamOperator<I, O>) {
+    super(keySelector);
+  }
+
+  override async open(ctx: OperatorContext): Promise<void> {
+    super.open(ctx);
+    await this.inner.open(ctx);
+  }
+
+  process(record: unknown, out: Collector): void {
+    this.enterKey(record);
+    this.inner.process(record as I, out as Collector<O>);
+  }
+
+  override blocked(): Promise<void> | null {
+    const own = this.inner.blocked?.() ?? null;
+    const state = super.blocked();
+    return own && state ? Promise.all([own, state]).then(() => undefined) : (own ?? state);
+  }
+
+  finish(out: Collector): void | Promise<void> {
+    return this.inner.finish?.(out as Collector<O>);
+  }
+
+  close(): void | Promise<void> {
+    return this.inner.close?.();
+  }
+
+  snapshotState(id: number): void | Promise<void> {
+    return this.inner.snapshotState?.(id);
+  }
+
+  notifyCheckpointComplete(id: number): void {
+    this.inner.notifyCheckpointComplete?.(id);
   }
 }
 

@@ -16,6 +16,7 @@ import { createRestartStrategy, type RestartOptions } from './recovery/restart.j
 import { LocalHost } from './hosts/local.js';
 import { ThreadHost } from './hosts/threads.js';
 import { buildJob, loadJob, moduleUrl, type JobDefinition, type JobOverrides } from './api/job.js';
+import { isKeyed } from './plan/graph.js';
 import type { BackendKind } from '../base/kinds.js';
 import { CheckpointRetention } from './storage/retention.js';
 import type { ActorRestore } from './actor/restore.js';
@@ -113,7 +114,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
   const jobName = opts.jobName ?? (isModule ? basename(fileURLToPath(moduleUrl(job as string | URL)), extname(String(job))) : 'job');
   const state = resolveState(jobName, opts.stateBackend, opts.checkpointing, opts.stateDir);
   const threads = opts.threads === undefined ? undefined : positiveInteger('threads', opts.threads);
-  const injections = injectionsOf(built.graph.nodes.map((n) => ({ name: n.name, parallelism: built.plan.chains.find((c) => c.nodeIds.includes(n.id))!.parallelism, stateful: n.spec.kind === 'operator' && n.spec.keySelector !== undefined })), opts, local);
+  const injections = injectionsOf(built.graph.nodes.map((n) => ({ name: n.name, parallelism: built.plan.chains.find((c) => c.nodeIds.includes(n.id))!.parallelism, stateful: isKeyed(n) })), opts, local);
   const restart = createRestartStrategy(opts.restart, state.checkpoints !== undefined);
   let attempts = 0;
   const makeHost = (restores: ActorRestore[] | undefined, armed: FailureInjection[]) => {

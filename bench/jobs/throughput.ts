@@ -30,9 +30,9 @@ type Row = Pick<Transaction, 'transaction_id' | 'customer_id' | 'amount' | 'emit
 /** The file's rows, stamped as they leave the source's thread: the CSV source reads at parallelism 1. */
 function fromFile(env: StreamEnvironment, path: string): DataStream<Row> {
   return env
-    .fromCsv<Row>({ path, types: { transaction_id: 'integer', amount: 'number' }, required: ['transaction_id', 'customer_id', 'amount'], onBadRow: 'fail' })
-    .map((r) => {
-      r.emittedAt = wallNow();
+    .fromCsv<Omit<Row, 'emittedAt'>>({ path, types: { transaction_id: 'integer', amount: 'number' }, required: ['transaction_id', 'customer_id', 'amount'], onBadRow: 'fail' })
+    .map((r): Row => {
+      (r as Row).emittedAt = wallNow();
       return r;
     }, 'Map: stamp time')
     .setParallelism(1);

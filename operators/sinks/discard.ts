@@ -3,7 +3,7 @@
  * end-to-end latency from a wall-clock field the source stamped.
  */
 import { wallNow } from '../../base/clock.js';
-import { ConfigError } from '../../base/errors.js';
+import { checkNumber } from '../../base/validate.js';
 import type { Collector, OperatorContext, StreamOperator } from '../api.js';
 
 /** Options of the discard sink. */
@@ -28,7 +28,7 @@ export class DiscardSink implements StreamOperator {
 
   constructor(private readonly options: DiscardOptions = {}) {
     const rate = options.ratePerSec;
-    if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) throw new ConfigError('ratePerSec', `must be a positive number, got ${rate}`);
+    if (rate !== undefined) checkNumber('ratePerSec', rate, { min: 0, exclusive: true });
   }
 
   open(ctx: OperatorContext): void {

@@ -14,7 +14,7 @@ import type { ChannelSettings, InputChannel, OutputChannel } from '../transport/
 import type { ControlEndpoint } from '../transport/control-link.js';
 import type { OutputRouter } from '../transport/output.js';
 import type { ActorStats, BarrierMessage, ControlFromActor, ControlToActor } from '../transport/protocol.js';
-import type { JobGraph } from '../plan/graph.js';
+import { isKeyed, type JobGraph } from '../plan/graph.js';
 import { actorName, type PhysicalPlan } from '../plan/plan.js';
 import { BarrierHandler } from './barriers.js';
 import { OperatorChain } from './chain.js';
@@ -85,7 +85,7 @@ class Actor {
       this.ckpt = new CheckpointParticipant({
         settings: s.state!, actor: actorName(s.plan, s.chain, s.subtask), chain: s.chain, subtask: s.subtask,
         parallelism: chain.parallelism, clock: this.clock, send,
-      }, () => this.contexts.keyed);
+      }, () => this.contexts.createdKeyed);
       this.ckpt.attachFaults(this.faults, this.nodeNames, (err) => this.fail(err));
       if (s.inputs.length > 0) {
         this.barriers = new BarrierHandler(s.inputs.length, cp.guarantee, {
@@ -160,6 +160,7 @@ class Actor {
   private checkpointAndForward(barrier: BarrierMessage, timing?: AlignmentTiming): Promise<void> | null {
     const take = () => {
       this.pollControl();
+      if (this.failure !== null) return;
       const t = timing ?? { startDelayMs: Math.max(0, wallNow() - barrier.timestamp), alignmentMs: 0, alignedRecords: 0 };
       this.ckpt!.snapshot(barrier, t, this.chain.reader?.position(), this.chain.snapshot(barrier.id));
       this.router.broadcastEvent(barrier);
@@ -174,12 +175,9 @@ class Actor {
 
   private async open(): Promise<void> {
     if (this.s.restore) {
-      const keyedChain = this.s.plan.chains[this.s.chain].nodeIds.some((id) => {
-        const spec = this.s.graph.nodes[id].spec;
-        return spec.kind === 'operator' && spec.keySelector !== undefined;
-      });
+      const keyedChain = this.s.plan.chains[this.s.chain].nodeIds.some((id) => isKeyed(this.s.graph.nodes[id]));
       const report = await restoreActorState({
-        restore: this.s.restore, keyed: keyedChain ? this.contexts.keyedState() : null, clock: this.clock,
+        restore: this.s.restore, keyed: keyedChain ? this.contexts.keyedBackend() : null, clock: this.clock,
         faults: this.faults, operators: this.nodeNames,
       });
       this.s.control.send({ kind: 'restored', ...report });
@@ -228,7 +226,7 @@ class Actor {
   /** The actor's figures; counting state entries scans the state, so a failing actor leaves it out. */
   private stats(countState = true): ActorStats {
     const o = this.router.stats;
-    const keyed = this.contexts.keyed;
+    const keyed = this.contexts.createdKeyed;
     if (keyed && countState) this.contexts.metrics.stateEntries = keyed.entryCount();
     return {
       operator: this.origin.operator!, chain: this.s.chain, subtask: this.s.subtask, threadId,
@@ -251,8 +249,8 @@ class Actor {
       }
     };
     await this.chain.close(step);
-    await step(() => this.contexts.keyed?.dispose());
-    await step(() => this.gate.close());
+    await step(() => this.contexts.createdKeyed?.dispose());
+    await this.gate.close(step);
     await step(() => this.router.close());
     return first;
   }

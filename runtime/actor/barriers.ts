@@ -13,6 +13,7 @@ import type { AlignmentTiming } from './participant.js';
 
 /** What the barrier handler asks of its actor. */
 export interface BarrierHost {
+  /** Times the alignments. */
   clock: Clock;
   /** Records read so far. */
   recordsIn(): number;

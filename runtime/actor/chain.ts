@@ -8,7 +8,7 @@
 import type { Collector, OperatorContext, SourceReader, SourceSplitState, StreamOperator } from '../../operators/api.js';
 import type { FaultInjector } from './faults.js';
 import { ConfigError } from '../../base/errors.js';
-import type { JobGraph } from '../plan/graph.js';
+import { isKeyed, type JobGraph } from '../plan/graph.js';
 import type { PhysicalPlan } from '../plan/plan.js';
 
 /** What opening a chain needs. */
@@ -60,7 +60,7 @@ export class OperatorChain {
       } else {
         const op = node.spec.createOperator();
         this.ops.push(op);
-        await op.open(o.context(node.name, node.spec.keySelector !== undefined));
+        await op.open(o.context(node.name, isKeyed(node)));
       }
     }
     const opNames = nodes.filter((n) => n.spec.kind !== 'source').map((n) => n.name);

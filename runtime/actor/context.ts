@@ -35,13 +35,13 @@ export class OperatorContexts {
     this.restored = r && { checkpointId: r.checkpointId, previousParallelism: r.previousParallelism, inheritedSubtasks: r.inheritedSubtasks };
   }
 
-  /** The keyed backend, if anything asked for it yet. */
-  get keyed(): KeyedStateBackend | null {
+  /** The keyed backend if anything has asked for it yet, else null (nothing to snapshot, count or dispose). */
+  get createdKeyed(): KeyedStateBackend | null {
     return this.backend;
   }
 
   /** The subtask's keyed backend, created on first use. */
-  keyedState(): KeyedStateBackend {
+  keyedBackend(): KeyedStateBackend {
     const o = this.o;
     this.backend ??= keyedBackendFor(o.state, `${o.chain}-${o.subtask}`, keyGroupRange(o.subtask, o.parallelism, o.maxParallelism));
     return this.backend;
@@ -53,7 +53,7 @@ export class OperatorContexts {
     return {
       operatorName: name, subtask: o.subtask, parallelism: o.parallelism, maxParallelism: o.maxParallelism,
       clock: o.clock, metrics: this.metrics, toCoordinator: (msg) => o.send(msg),
-      keyedState: keyed ? this.keyedState() : undefined, restored: this.restored, checkpointing: o.checkpointing,
+      keyedState: keyed ? this.keyedBackend() : undefined, restored: this.restored, checkpointing: o.checkpointing,
     };
   }
 }

@@ -23,6 +23,7 @@ export interface GateHost {
   backpressure(): Promise<unknown> | null;
   /** True once the actor failed: nothing more is read. */
   failed(): boolean;
+  /** Fails the actor with `err` (a handler threw, or a pause's promise rejected). */
   fail(err: unknown): void;
   /** The channel's producer went away without end of input. */
   closed(channel: number): void;
@@ -36,8 +37,9 @@ interface Input {
 
 /** Reads an actor's input channels in order, under backpressure and alignment. */
 export class InputGate {
-  /** Records and batches read so far. */
+  /** Records read so far. */
   recordsIn = 0;
+  /** Batches read so far. */
   batchesIn = 0;
   private readonly inputs: Input[];
   private pauses = 0;
@@ -133,8 +135,8 @@ export class InputGate {
     }
   }
 
-  /** Closes every channel. */
-  close(): void {
-    for (const inp of this.inputs) inp.channel.close();
+  /** Closes every channel; `step` runs each close, so that one failing does not skip the rest. */
+  async close(step: (fn: () => unknown) => Promise<void>): Promise<void> {
+    for (const inp of this.inputs) await step(() => inp.channel.close());
   }
 }

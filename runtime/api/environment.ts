@@ -53,7 +53,9 @@ export class StreamEnvironment {
 
   /** Adds a source of your own. */
   addSource<T>(name: string, source: SourceDefinition<T>): DataStream<T> {
-    return new DataStream<T>(this.#builder, this.#builder.graph.addNode(name, { kind: 'source', ...source }));
+    if (typeof source?.createReader !== 'function') throw new ConfigError(`source "${name}"`, 'expects { createReader(subtask, parallelism, restored) }, a function creating each subtask\'s reader');
+    const spec = { kind: 'source' as const, createReader: source.createReader.bind(source), maxParallelism: source.maxParallelism };
+    return new DataStream<T>(this.#builder, this.#builder.graph.addNode(name, spec));
   }
 
   /** Emits the items of an array (parallelism 1). */

@@ -4,11 +4,12 @@
  * also carries the type of its key to the keyed operators after it.
  */
 import type { Writable } from 'node:stream';
+import { ConfigError } from '../../base/errors.js';
 import type { KeySelector, StateKey } from '../../base/keygroups.js';
 import { positiveInteger } from '../../base/validate.js';
 import type { StreamOperator } from '../../operators/api.js';
 import { FilterOperator, FlatMapOperator, MapOperator } from '../../operators/basic.js';
-import { AggregateOperator, KeyedProcessOperator, ReduceOperator, type AggregateFunction, type KeyedProcessFunction } from '../../operators/keyed.js';
+import { AggregateOperator, KeyedCustomOperator, KeyedProcessOperator, ReduceOperator, type AggregateFunction, type KeyedProcessFunction } from '../../operators/keyed.js';
 import { CollectSink } from '../../operators/sinks/collect.js';
 import { DiscardSink, type DiscardOptions } from '../../operators/sinks/discard.js';
 import { FileSink, type FileSinkOptions } from '../../operators/sinks/file.js';
@@ -18,6 +19,11 @@ import type { JobBuilder, StreamEdge } from './builder.js';
 
 /** What a keyed process function's stream carries: what it returned or emitted, never the undefined of "nothing this time". */
 export type ProcessOutput<R> = [R] extends [void] ? never : Exclude<R, undefined | void>;
+
+/** A job module written in JavaScript may pass anything; a factory that is not a function fails the build, naming the operator. */
+function checkFactory(create: unknown, name: string): void {
+  if (typeof create !== 'function') throw new ConfigError(`operator "${name}"`, `expects a function that creates the operator, got ${create === null ? 'null' : typeof create}`);
+}
 
 /** The settings of the operator behind a stream or a sink: parallelism, name and chaining. */
 abstract class Transformation {
@@ -58,7 +64,7 @@ export class DataStream<T> extends Transformation {
   }
 
   /** Adds an operator consuming this stream; with a key selector it has keyed state. */
-  protected then<R>(name: string, create: () => StreamOperator<T, R>, keySelector?: KeySelector): DataStream<R> {
+  protected append<R>(name: string, create: () => StreamOperator<T, R>, keySelector?: KeySelector): DataStream<R> {
     const spec = { kind: 'operator' as const, createOperator: create as () => StreamOperator, keySelector };
     return new DataStream<R>(this.builder, this.builder.addOperator(this.node, this.edge, name, spec));
   }
@@ -74,7 +80,7 @@ export class DataStream<T> extends Transformation {
 
   /** One output record per input record. */
   map<R>(fn: (record: T) => R, name = 'Map'): DataStream<R> {
-    return this.then(name, () => new MapOperator(fn));
+    return this.append(name, () => new MapOperator(fn));
   }
 
   /** Keeps the records for which fn returns true; a type guard narrows the stream's type. */
@@ -82,17 +88,20 @@ export class DataStream<T> extends Transformation {
   /** Keeps the records for which fn returns true. */
   filter(fn: (record: T) => boolean, name?: string): DataStream<T>;
   filter(fn: (record: T) => boolean, name = 'Filter'): DataStream<T> {
-    return this.then(name, () => new FilterOperator(fn));
+    return this.append(name, () => new FilterOperator(fn));
   }
 
   /** Zero or more output records per input record. */
   flatMap<R>(fn: (record: T) => Iterable<R> | undefined | void, name = 'FlatMap'): DataStream<R> {
-    return this.then(name, () => new FlatMapOperator(fn));
+    return this.append(name, () => new FlatMapOperator(fn));
   }
 
-  /** An operator of your own: a new one per subtask, from `create`; after keyBy it has keyed state. */
-  transform<R>(name: string, create: () => StreamOperator<T, R>): DataStream<R> {
-    return this.then(name, create, this.edge.keySelector);
+  /** An operator of your own: a new one per subtask, from `create`; after keyBy its state is keyed by each record's key. */
+  transform<R>(create: () => StreamOperator<T, R>, name = 'Transform'): DataStream<R> {
+    checkFactory(create, name);
+    const keySelector = this.edge.keySelector;
+    if (keySelector === undefined) return this.append(name, create);
+    return this.append<R>(name, () => new KeyedCustomOperator<T, R>(keySelector, create()), keySelector);
   }
 
   /** Partitions by key: records with equal keys reach the same subtask and share state. */
@@ -137,18 +146,20 @@ export class DataStream<T> extends Transformation {
 
   /** A sink of your own: a new operator per subtask, from `create`. */
   sinkTo(create: () => StreamOperator<T, never>, name = 'Sink'): DataStreamSink {
+    checkFactory(create, name);
     return this.sink(name, create);
   }
 }
 
 /** A stream partitioned by key K; the operators after it have keyed state, scoped to each record's key. */
 export class KeyedStream<T, K extends StateKey = StateKey> extends DataStream<T> {
-  /** Held untyped, so that a stream of a subtype is a stream of its supertype, as every stream is. */
-  private readonly selector: KeySelector;
-
   constructor(builder: JobBuilder, node: GraphNode, selector: (record: T) => K) {
     super(builder, node, { partitioning: 'hash', keySelector: selector });
-    this.selector = selector;
+  }
+
+  /** The key selector, held untyped on the edge so that a stream of a subtype is a stream of its supertype. */
+  private get selector(): KeySelector {
+    return this.edge.keySelector!;
   }
 
   /**
@@ -158,16 +169,16 @@ export class KeyedStream<T, K extends StateKey = StateKey> extends DataStream<T>
    */
   process<R = never, E extends R = R>(fn: KeyedProcessFunction<T, K, R, E>, name = 'KeyedProcess'): DataStream<ProcessOutput<R>> {
     const create = () => new KeyedProcessOperator<T, K, R>(this.selector, fn as KeyedProcessFunction<T, K, R>) as StreamOperator<T, never>;
-    return this.then<ProcessOutput<R>>(name, create, this.selector);
+    return this.append<ProcessOutput<R>>(name, create, this.selector);
   }
 
   /** Emits the running reduction of each key's records. */
   reduce(fn: (a: T, b: T) => T, name = 'Reduce'): DataStream<T> {
-    return this.then<T>(name, () => new ReduceOperator(this.selector, fn), this.selector);
+    return this.append<T>(name, () => new ReduceOperator(this.selector, fn), this.selector);
   }
 
   /** Emits the running aggregate of each key's records. */
   aggregate<A, R>(fn: AggregateFunction<T, A, R>, name = 'Aggregate'): DataStream<R> {
-    return this.then<R>(name, () => new AggregateOperator(this.selector, fn), this.selector);
+    return this.append<R>(name, () => new AggregateOperator(this.selector, fn), this.selector);
   }
 }

@@ -6,6 +6,7 @@
 import type { CheckpointMetadata, SubtaskCheckpointStats, SubtaskState } from '../storage/metadata.js';
 import type { CheckpointConfig } from './config.js';
 import type { CheckpointStatus, CheckpointSummary } from './stats.js';
+import { byChainThenSubtask } from '../plan/plan.js';
 
 /** A savepoint asked for and not yet taken or finished. */
 export interface SavepointRequest {
@@ -34,7 +35,9 @@ export class PendingCheckpoint {
   completing = false;
 
   constructor(
+    /** The checkpoint id. */
     readonly id: number,
+    /** The final checkpoint of a bounded job. */
     readonly final: boolean,
     /** Wall-clock ms of the trigger. */
     readonly triggeredAt: number,
@@ -42,6 +45,7 @@ export class PendingCheckpoint {
     readonly startedAt: number,
     /** The timeout's timer handle. */
     readonly timer: unknown,
+    /** Set when it is a savepoint asked for. */
     readonly savepoint?: SavepointRequest,
   ) {}
 
@@ -74,11 +78,11 @@ export class PendingCheckpoint {
     return {
       id: this.id, status, reason, final: this.final, triggeredAt: this.triggeredAt, endToEndMs: endedAt - this.startedAt,
       checkpointedBytes: sum((s) => s.checkpointedBytes), fullStateBytes: sum((s) => s.fullStateBytes),
-      subtasks: [...subtasks].sort((a, b) => a.chain - b.chain || a.subtask - b.subtask),
+      subtasks: [...subtasks].sort(byChainThenSubtask),
     };
   }
 
   private sorted(): { state: SubtaskState; stats: SubtaskCheckpointStats }[] {
-    return [...this.acks.values()].sort((a, b) => a.state.chain - b.state.chain || a.state.subtask - b.state.subtask);
+    return [...this.acks.values()].sort((a, b) => byChainThenSubtask(a.state, b.state));
   }
 }

@@ -61,7 +61,7 @@ function minAvgMax(values: number[]): MinAvgMax {
 }
 
 /** Summary over completed checkpoints; subtask figures are taken over every subtask of each. */
-export function summarize(checkpoints: CheckpointSummary[]): CheckpointStats['summary'] {
+function summarize(checkpoints: CheckpointSummary[]): CheckpointStats['summary'] {
   const done = checkpoints.filter((c) => c.status === 'completed');
   if (done.length === 0) return null;
   const sub = done.flatMap((c) => c.subtasks);

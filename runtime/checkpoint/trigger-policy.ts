@@ -7,6 +7,7 @@
 
 /** What the decision looks at. Times are the coordinator clock's milliseconds. */
 export interface TriggerState {
+  /** The time of the decision. */
   now: number;
   /** The job is failing or stopped, or its final checkpoint completed: nothing more is triggered. */
   ended: boolean;
@@ -16,6 +17,7 @@ export interface TriggerState {
   inFlight: number;
   /** One of them is a stop-with-savepoint. */
   stopping: boolean;
+  /** Checkpoints allowed in flight at once. */
   maxConcurrent: number;
   /** A savepoint was asked for and waits to be triggered. */
   savepointWaiting: boolean;
@@ -23,10 +25,13 @@ export interface TriggerState {
   finalRequested: boolean;
   /** An actor asked for a checkpoint outside the interval. */
   requested: boolean;
+  /** When the last checkpoint was triggered. */
   lastTrigger: number;
   /** When the last checkpoint ended (completed, failed or aborted). */
   lastEnd: number;
+  /** Time between two periodic triggers. */
   intervalMs: number;
+  /** Least time between the end of one checkpoint and the next trigger. */
   minPauseMs: number;
 }
 

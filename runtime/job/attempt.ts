@@ -8,7 +8,7 @@
 import { CheckpointCoordinator, type CheckpointCoordinatorOptions } from '../checkpoint/coordinator.js';
 import { CollectedResults } from './collected.js';
 import { CancelledError, deserializeError, WorkerExitError, type SnapflowError } from '../../base/errors.js';
-import { actorName, type PhysicalPlan } from '../plan/plan.js';
+import { actorName, byChainThenSubtask, type PhysicalPlan } from '../plan/plan.js';
 import type { ActorStats } from '../transport/protocol.js';
 import type { CheckpointStats } from '../checkpoint/stats.js';
 import type { ActorHost } from '../hosts/host.js';
@@ -173,6 +173,6 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
   const failure = real.length === 0 ? null : primaryFailure(real);
   return {
     failure, interrupted, durationMs: finishedAt - started, actors: stats, checkpoints, lastCheckpointId: c?.lastTriggeredId ?? 0,
-    restored: restored.sort((a, b) => a.chain - b.chain || a.subtask - b.subtask), stoppedWithSavepoint: stoppedWith,
+    restored: restored.sort(byChainThenSubtask), stoppedWithSavepoint: stoppedWith,
   };
 }

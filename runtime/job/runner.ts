@@ -15,7 +15,7 @@ import { runAttempt, type AttemptOutcome } from './attempt.js';
 import type { JobResult, JobStats, RestartRecord, RestoreRecord } from './stats.js';
 import { CancelledError, CheckpointError, RestartsExhaustedError, type SnapflowError } from '../../base/errors.js';
 import type { InjectionSchedule } from '../recovery/failure-injection.js';
-import type { PhysicalPlan } from '../plan/plan.js';
+import { byChainThenSubtask, type PhysicalPlan } from '../plan/plan.js';
 import type { RestartStrategy } from '../recovery/restart.js';
 import { planRestore } from '../recovery/restore-plan.js';
 import { quickCheck, type RestorePoint } from '../recovery/restore-point.js';
@@ -54,7 +54,6 @@ export interface RunJobOptions {
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(done, ms);
@@ -69,7 +68,7 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** The statistics of a job whose last attempt succeeded. */
 export function jobStats(plan: PhysicalPlan, o: AttemptOutcome, extra: Partial<JobStats> = {}): JobStats {
-  const stats = [...o.actors].sort((a, b) => a.chain - b.chain || a.subtask - b.subtask);
+  const stats = [...o.actors].sort(byChainThenSubtask);
   const sourceRecords = stats.filter((s) => plan.chains[s.chain].isSource).reduce((n, s) => n + s.recordsIn, 0);
   return {
     durationMs: o.durationMs, sourceRecords, recordsPerSec: Math.round((sourceRecords / o.durationMs) * 1000), actors: stats,

@@ -9,7 +9,6 @@ import type { KeySelector } from '../../base/keygroups.js';
 /** How records of an edge are distributed over the consumer's subtasks. */
 export type Partitioning = 'forward' | 'rebalance' | 'broadcast' | 'hash';
 
-
 /** A source: one reader per source subtask. */
 export interface SourceSpec extends SourceDefinition {
   kind: 'source';
@@ -33,6 +32,11 @@ export interface GraphNode {
   /** How the job asked this operator to be chained: normally, as the head of a new chain, or never. */
   chaining: 'default' | 'new-chain' | 'never';
   isSink: boolean;
+}
+
+/** Whether an operator works on keyed state (it came after keyBy): its chain has a keyed backend, restores it, and is a default target of failure injection. */
+export function isKeyed(node: GraphNode): boolean {
+  return node.spec.kind === 'operator' && node.spec.keySelector !== undefined;
 }
 
 /** One logical edge. */

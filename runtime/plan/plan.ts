@@ -123,3 +123,8 @@ export function actorName(plan: PhysicalPlan, chain: number, subtask: number): s
   const c = plan.chains[chain];
   return `${c.name} (${subtask + 1}/${c.parallelism})`;
 }
+
+/** Orders anything that names a chain and a subtask as the plan does: by chain, then subtask. */
+export function byChainThenSubtask(a: { chain: number; subtask: number }, b: { chain: number; subtask: number }): number {
+  return a.chain - b.chain || a.subtask - b.subtask;
+}

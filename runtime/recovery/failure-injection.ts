@@ -100,7 +100,6 @@ export function parseInjections(values: string[]): ParsedSpec[] {
   return specs;
 }
 
-
 function formatPoint(p: InjectionPoint, kind: FailureKind): string {
   const where = `@${p.operator}#${p.subtask}!${kind}`;
   switch (p.at) {

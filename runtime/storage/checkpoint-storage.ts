@@ -87,7 +87,9 @@ export class CheckpointStorage {
 
   /** Reads files back, checking the size before and the checksum after the bytes were consumed. */
   source(): StateFileSource {
-    return { read: (ref: StateFileRef) => readVerified(this.resolvePath(ref.path), ref) };
+    const resolve = (path: string) => this.resolvePath(path);
+    // A generator, so that a path outside the folder fails the read (where callers catch it), not the call.
+    return { read: async function* (ref: StateFileRef) { yield* readVerified(resolve(ref.path), ref); } };
   }
 
   /** Completes a checkpoint: the `_metadata` appears whole or not at all. */

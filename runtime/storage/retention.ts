@@ -6,7 +6,8 @@
 import type { CheckpointStorage } from './checkpoint-storage.js';
 import type { CheckpointMetadata } from './metadata.js';
 import { SharedFileRegistry } from './registry.js';
-import { ConfigError, CorruptCheckpointError } from '../../base/errors.js';
+import { CorruptCheckpointError } from '../../base/errors.js';
+import { positiveInteger } from '../../base/validate.js';
 
 /** Options of CheckpointRetention. */
 export interface RetentionOptions {
@@ -33,9 +34,7 @@ export class CheckpointRetention {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RetentionOptions) {
-    if (!Number.isInteger(opts.retained) || opts.retained < 1) {
-      throw new ConfigError('retained', `expected a positive integer number of checkpoints to keep, got ${String(opts.retained)}`);
-    }
+    positiveInteger('retained', opts.retained);
     this.storage = opts.storage;
     this.retained = opts.retained;
   }

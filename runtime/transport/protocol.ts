@@ -58,7 +58,6 @@ export interface ActorStats {
 /** Coordinator → actor. */
 export type ControlToActor =
   | { kind: 'cancel'; reason: string }
-  /** To source subtasks: emit barrier `id` now. */
   /** To source subtasks: emit barrier `id` now; `stop` ends the job after a savepoint. */
   | { kind: 'trigger'; id: number; timestamp: number; final: boolean; savepoint?: string; stop?: boolean }
   | { kind: 'checkpoint-complete'; id: number }

@@ -6,6 +6,7 @@ import type { SnapflowError } from '../../base/errors.js';
 import { defaultMaxParallelism, keyGroupOf, subtaskForKeyGroup } from '../../base/keygroups.js';
 import type { DataStream } from '../../runtime/api/stream.js';
 import type { JobResult } from '../../runtime/job/stats.js';
+import type { OperatorContext, StreamOperator } from '../../operators/api.js';
 
 interface Tx {
   user: string;
@@ -247,3 +248,37 @@ t.test('reduce and aggregate emit copies, so in-place updates of state never rew
   }));
   t.strictSame(aggregated, [{ n: 1 }, { n: 3 }, { n: 6 }], 'aggregate emits running results');
 });
+
+t.test('process emits what its function returns, and refuses a promise', async (t) => {
+  const { out } = await runJob(TXS, (s) => s.keyBy((r) => r.user).process((r, ctx) => {
+    const n = ctx.valueState<number>('n');
+    n.update((n.value() ?? 0) + 1);
+    return r.seq % 2 === 0 ? { user: ctx.key, n: n.value() ?? 0 } : undefined;
+  }));
+  const expected = [...perUser(() => 0, (n) => n + 1)].flatMap(([user, ns]) => ns.map((n) => ({ user, n })));
+  const even = TXS.filter((x) => x.seq % 2 === 0).length;
+  t.equal(out.length, even, 'one record per returned value, none for undefined');
+  t.ok(canon(out).every((r) => canon(expected).includes(r)), 'each carries the running count of its key');
+  const err = await runJob([{ v: 1 }], (s) => s.keyBy((r) => r.v).process(async () => ({ late: true }), 'Async')).then(() => null, (e: SnapflowError) => e);
+  t.equal(err?.name, 'UserFunctionError');
+  t.match(err?.message, /operator "Async".*returned a promise/);
+});
+
+for (const parallelism of [1, 2, 3]) {
+  t.test(`an operator of one's own after keyBy has keyed state scoped to each record's key (p=${parallelism})`, async (t) => {
+    const { out } = await runJob(TXS, (s) => s.keyBy((r) => r.user).transform((): StreamOperator<Tx, { user: string; total: number }> => {
+      let ctx: OperatorContext;
+      return {
+        open: (c) => void (ctx = c),
+        process(r, collector) {
+          const total = ctx.keyedState!.valueState<number>('total');
+          total.update((total.value() ?? 0) + r.amount);
+          collector.collect({ user: r.user, total: total.value()! });
+        },
+      };
+    }, 'Own total'), parallelism);
+    const totals = perUser(() => 0, (sum, tx) => sum + tx.amount);
+    for (const [user, rows] of byUser(out)) t.same(rows.map((r) => r.total).sort((a, b) => a - b), totals.get(user), `${user}: running totals`);
+    t.equal(out.length, TXS.length);
+  });
+}

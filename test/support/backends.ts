@@ -51,7 +51,6 @@ export function enter(b: KeyedStateBackend, key: StateKey): void {
   b.setCurrentKey(key, keyGroupOf(key, MAX_PARALLELISM));
 }
 
-
 /** Expected state of the four test states, per user key. */
 export class Model {
   values = new Map<StateKey, { n: number; tag: string }>();

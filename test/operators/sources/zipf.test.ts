@@ -2,7 +2,6 @@ import t from 'tap';
 import { ZipfSampler } from '../../../operators/sources/zipf.js';
 import { mulberry32 } from '../../../base/random.js';
 
-
 function counts(n: number, s: number, samples: number, seed = 1): number[] {
   const zipf = new ZipfSampler(n, s);
   const next = mulberry32(seed);

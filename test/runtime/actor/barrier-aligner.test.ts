@@ -253,7 +253,6 @@ t.test('protocol violations throw', async (t) => {
   t.same(alo.onBarrier(1, barrier(1, 1)), [aligned(1, 0)], 'at-least-once: the other channel still completes it');
 });
 
-
 type Message = { kind: 'record' } | { kind: 'barrier'; id: number } | { kind: 'end' };
 
 /** Runs one random schedule and returns every broken property (empty when all hold). */

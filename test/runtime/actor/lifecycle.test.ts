@@ -10,10 +10,10 @@ const EDGE = fileURLToPath(new URL('../../fixtures/jobs/edge.js', import.meta.ur
 t.test('an operator with an asynchronous open still receives everything sent before it was ready', async (t) => {
   const job = defineJob((env) => {
     env.fromCollection(Array.from({ length: 10 }, (_, i) => i)).rebalance()
-      .transform<number>('Slow open', (): StreamOperator<number, number> => ({
+      .transform<number>((): StreamOperator<number, number> => ({
         open: () => new Promise((r) => setTimeout(r, 20)),
         process: (x, out) => out.collect(x),
-      }))
+      }), 'Slow open')
       .collect('out');
   });
   const { results } = await execute(job, { local: true });

@@ -5,7 +5,6 @@ import { actorName, buildPlan, channelsOf, type PhysicalPlan } from '../../../ru
 import { buildJob, defineJob, planFingerprint } from '../../../runtime/api/job.js';
 import { CollectionReader } from '../../../operators/sources/collection.js';
 
-
 /** A splittable source (no parallelism limit). */
 function splittable(env: StreamEnvironment, name = 'Source: Split') {
   return env.addSource<number>(name, { createReader: () => new CollectionReader([1, 2, 3]) });
@@ -13,7 +12,6 @@ function splittable(env: StreamEnvironment, name = 'Source: Split') {
 
 const chainNames = (plan: PhysicalPlan) => plan.chains.map((c) => `${c.name} x${c.parallelism}`);
 const edgeList = (plan: PhysicalPlan) => plan.edges.map((e) => `${e.from}>${e.to} ${e.partitioning}`);
-
 
 t.test('forward-connected operators of equal parallelism are chained', async (t) => {
   const env = new StreamEnvironment();

@@ -10,7 +10,6 @@ const decide = (s: RestartStrategy, times: number[]) => times.map((now) => {
   return [d.restart, d.delayMs] as const;
 });
 
-
 const half = () => 0.5;
 
 /** The ConfigError thrown by fn must name `flag`. */
