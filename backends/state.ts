@@ -45,6 +45,31 @@ export interface ReducingState<T> {
   clear(): void;
 }
 
+/** A timer that is due: when it was set for, and the key it belongs to. */
+export interface DueTimer {
+  time: number;
+  key: StateKey;
+  keyGroup: number;
+}
+
+/**
+ * The timers of one name: at most one per key and time, kept as keyed state (so they are in
+ * every snapshot, restored with their key groups, and move with them on rescaling).
+ */
+export interface TimerState {
+  /** Sets a timer at `time` for the current key; setting the same one again changes nothing. */
+  register(time: number): void;
+  /** Removes the current key's timer at `time`, if there is one. */
+  delete(time: number): void;
+  /**
+   * Removes and returns timers due at or before `time`, earliest first within each key group,
+   * at most `limit` of them: call again until it returns none (firing a timer may set more).
+   */
+  takeDue(time: number, limit: number): DueTimer[];
+  /** The earliest time of any timer held, or +∞ when there is none. */
+  earliest(): number;
+}
+
 /** The state of one keyed operator subtask. */
 export interface KeyedStateBackend {
   /** Sets the key that state handles refer to until the next call. */
@@ -54,7 +79,9 @@ export interface KeyedStateBackend {
   mapState<K extends StateKey, V>(name: string): MapState<K, V>;
   listState<T>(name: string): ListState<T>;
   reducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T>;
-  /** Number of (state, key) entries held; for statistics. */
+  /** Timers of one name (one per key and time), found by time. */
+  timerState(name: string): TimerState;
+  /** Number of (state, key) entries held, timers included; for statistics. */
   entryCount(): number;
   /**
    * The synchronous part of a snapshot: fixes a consistent view of the state as it is now

@@ -2,6 +2,8 @@
 export interface Clock {
   /** Milliseconds, monotonic within a thread. */
   now(): number;
+  /** Milliseconds since the epoch, comparable across threads: processing time as timers and windows see it. */
+  wall(): number;
   /** Resolves after `ms` milliseconds of this clock's time. */
   sleep(ms: number): Promise<void>;
   /** Calls `fn` after `ms`; returns a handle for cancelTimer. */
@@ -12,6 +14,7 @@ export interface Clock {
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => performance.now(),
+  wall: () => wallNow(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   setTimer: (ms, fn) => setTimeout(fn, ms),
   cancelTimer: (h) => clearTimeout(h as NodeJS.Timeout),
@@ -32,6 +35,11 @@ export class ManualClock implements Clock {
   private timers = new Map<number, { at: number; fn: () => void }>();
 
   now(): number {
+    return this.time;
+  }
+
+  /** The same time: a manual clock starts at the epoch. */
+  wall(): number {
     return this.time;
   }
 

@@ -17,6 +17,32 @@ export interface Collector<T = unknown> {
   collect(record: T): void;
 }
 
+/** Where an operator's output goes: its records, and the event-time signals it passes on. */
+export interface Output<T = unknown> extends Collector<T> {
+  /** Passes a watermark on: no record with an earlier event time follows from this operator. */
+  emitWatermark(time: number): void;
+  /** Passes on that this operator's output went idle (emits nothing for now), or is active again. */
+  emitStatus(idle: boolean): void;
+  /** Emits a record to the side output `tag` (a window's late data, say). */
+  emitSide(tag: string, record: unknown): void;
+}
+
+/** The event time of the record being processed, shared by the operators of one actor. */
+export interface ElementTime {
+  /** NaN when the record has none. What an operator emits carries this time, unless the operator sets another first. */
+  timestamp: number;
+}
+
+/** Time as one operator sees it: the watermarks it was given, and processing time to schedule work on. */
+export interface OperatorTime {
+  /** The latest watermark this operator was given (−∞ before the first). */
+  watermark(): number;
+  /** Processing time: the injected clock's milliseconds since the epoch. */
+  now(): number;
+  /** Runs `fn` once processing time reaches `time`, on the actor's thread and never in the middle of a record. */
+  schedule(time: number, fn: () => void): { cancel(): void };
+}
+
 /** The runtime facilities available to an operator subtask. */
 export interface OperatorContext {
   /** Display name of the operator, used in errors and statistics. */
@@ -36,6 +62,12 @@ export interface OperatorContext {
   restored?: RestoreContext;
   /** True when the job takes checkpoints: sinks then commit output on checkpoint completion. */
   checkpointing?: boolean;
+  /** Where this operator's output goes when it emits outside process(): from a timer, on a watermark. */
+  output: Output;
+  /** The event time of the record being processed. */
+  element: ElementTime;
+  /** Watermarks and processing time. */
+  time: OperatorTime;
 }
 
 /** What a subtask of a resumed job learns about the checkpoint it resumed from. */
@@ -70,7 +102,14 @@ export interface StreamOperator<I = unknown, O = unknown> {
   /** A promise while the operator cannot accept more input (e.g. a slow disk write). */
   blocked?(): Promise<void> | null;
   /** Called once after the last record: emit what is left, flush buffers. */
-  finish?(out: Collector<O>): void | Promise<void>;
+  finish?(out: Output<O>): void | Promise<void>;
+  /**
+   * The watermark of the operator's input advanced to `time`: fire what is due, then pass a
+   * watermark on with out.emitWatermark. Without this method the watermark is passed on as it is.
+   */
+  processWatermark?(time: number, out: Output<O>): void;
+  /** The operator's input went idle or became active again; passed on as it is without this method. */
+  processStatus?(idle: boolean, out: Output<O>): void;
   /** Releases resources; called on success and on failure. */
   close?(): void | Promise<void>;
   /**

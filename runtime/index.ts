@@ -2,7 +2,11 @@
 export { execute, type ExecuteOptions } from './execute.js';
 export { defineJob, type JobDefinition } from './api/job.js';
 export { StreamEnvironment } from './api/environment.js';
-export { DataStream, DataStreamSink, KeyedStream, type ProcessOutput } from './api/stream.js';
+export type {
+  DataStream, DataStreamSink, KeyedStream, OperatorSettings, ProcessOutput, WindowedStream,
+} from './api/types.js';
+export { session, sliding, tumbling, type TimeWindow, type WindowAssigner } from '../operators/windows/assigners.js';
+export type { ProcessWindowFunction, WindowAggregateFunction, WindowInfo, WindowResult } from '../operators/windows/functions.js';
 export type { CsvOptionsFor, CsvRow, CsvTypesOf, CsvValue } from './api/csv-row.js';
 export { JobControl } from './job/job-control.js';
 export type { JobResult, JobStats, RestartRecord, RestoreRecord, SubtaskRestore } from './job/stats.js';
@@ -20,12 +24,15 @@ export {
 } from '../base/errors.js';
 export type { BackendKind, CheckpointMode, Guarantee } from '../base/kinds.js';
 export type { StateKey } from '../base/keygroups.js';
-export type { AggregateFunction, KeyedContext, KeyedProcessFunction } from '../operators/keyed.js';
+export type { AggregateFunction } from '../operators/keyed/fold.js';
+export type { KeyedContext, KeyedProcessFunction, OnTimerContext, TimerService } from '../operators/keyed/process.js';
 export type {
-  Collector, OperatorContext, OperatorMessage, RestoreContext, SourceDefinition, SourceReader, SourceSplitState, StreamOperator,
+  Collector, ElementTime, OperatorContext, OperatorMessage, Output, RestoreContext, SourceDefinition, SourceReader, SourceSplitState, StreamOperator,
+  OperatorTime,
 } from '../operators/api.js';
 export type { KeyedStateBackend, ListState, MapState, ReducingState, ValueState } from '../backends/state.js';
 export type { CsvColumnType, CsvPosition, CsvSourceOptions } from '../operators/sources/csv.js';
 export type { GeneratorOptions, Transaction } from '../operators/sources/generator.js';
 export type { FileFormat, FileSinkOptions } from '../operators/sinks/file.js';
 export type { DiscardOptions } from '../operators/sinks/discard.js';
+export type { WatermarkStrategy } from '../operators/time/watermarks.js';

@@ -2,17 +2,20 @@
  * The binary key of one state entry, shared by both backends and the state file format:
  *
  *   keyGroup (u16 BE) · nameLen (u8) · stateName (utf8) · kind (u8) · userKey · [mapKey]
+ *   keyGroup (u16 BE) · nameLen (u8) · stateName (utf8) · 't' · time (8 bytes, ordered) · userKey   (timers)
  *
  * with user and map keys written as `'s' · len (u32 BE) · utf8` or `'n' · float64 BE`.
  * The key group comes first so that a subtask's key-group range is one contiguous range of
  * keys, and every field is self-delimiting so that a map's entries share one key prefix.
+ * A timer's time is a float64 whose bytes sort as the numbers do, so a range scan over one
+ * key group's timers finds the due ones first.
  */
 import type { StateKey } from '../state.js';
 
-/** The four kinds of keyed state, as the heap backend names them. */
-export type StateKind = 'value' | 'map' | 'list' | 'reducing';
+/** The kinds of keyed state, as the heap backend names them; timers are keyed state too. */
+export type StateKind = 'value' | 'map' | 'list' | 'reducing' | 'timer';
 
-const KIND_CODES: Record<StateKind, number> = { value: 0x76, map: 0x6d, list: 0x6c, reducing: 0x72 };
+const KIND_CODES: Record<StateKind, number> = { value: 0x76, map: 0x6d, list: 0x6c, reducing: 0x72, timer: 0x74 };
 const KIND_NAMES = new Map<number, StateKind>(Object.entries(KIND_CODES).map(([k, c]) => [c, k as StateKind]));
 const TAG_STRING = 0x73;
 const TAG_NUMBER = 0x6e;
@@ -74,6 +77,60 @@ export class KeyWriter {
   }
 }
 
+/** Writes a timer's time so that bytes compare as the numbers do (sign bit flipped for positives, every bit for negatives). */
+function writeOrderedTime(buf: Buffer, pos: number, time: number): void {
+  buf.writeDoubleBE(time === 0 ? 0 : time, pos);
+  if (buf[pos] & 0x80) for (let i = pos; i < pos + 8; i++) buf[i] = ~buf[i] & 0xff;
+  else buf[pos] |= 0x80;
+}
+
+function readOrderedTime(buf: Buffer, pos: number): number {
+  const bytes = Buffer.from(buf.subarray(pos, pos + 8));
+  if (bytes[0] & 0x80) bytes[0] &= 0x7f;
+  else for (let i = 0; i < 8; i++) bytes[i] = ~bytes[i] & 0xff;
+  return bytes.readDoubleBE(0);
+}
+
+/** The key of the timer of `userKey` at `time` (a fresh buffer). */
+export function encodeTimerKey(keyGroup: number, header: Buffer, time: number, userKey: StateKey): Buffer {
+  const pos = 2 + header.length;
+  const buf = Buffer.allocUnsafe(pos + 8 + sizeBound(userKey));
+  buf.writeUInt16BE(keyGroup, 0);
+  header.copy(buf, 2);
+  writeOrderedTime(buf, pos, time);
+  return buf.subarray(0, writeUserKey(buf, pos + 8, userKey));
+}
+
+/** The first key of one key group's timers of a state (the prefix they share). */
+export function timerPrefix(keyGroup: number, header: Buffer): Buffer {
+  const buf = Buffer.allocUnsafe(2 + header.length);
+  buf.writeUInt16BE(keyGroup, 0);
+  header.copy(buf, 2);
+  return buf;
+}
+
+/** The end (exclusive) of a range scan over one key group's timers due at or before `time`. */
+export function timerRangeEnd(keyGroup: number, header: Buffer, time: number): Buffer {
+  const pos = 2 + header.length;
+  const buf = Buffer.allocUnsafe(pos + 9);
+  buf.writeUInt16BE(keyGroup, 0);
+  header.copy(buf, 2);
+  writeOrderedTime(buf, pos, time);
+  // Above every user-key tag: every timer at exactly `time` lies before it.
+  buf[pos + 8] = AFTER_MAP_KEYS;
+  return buf;
+}
+
+/** The time and user key of a timer's key. */
+export function decodeTimerKey(key: Uint8Array): { keyGroup: number; time: number; userKey: StateKey } {
+  const buf = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.length);
+  const pos = stateHeaderEnd(buf);
+  if (pos + 8 > buf.length) throw new KeyFormatError('timer key ends inside its time');
+  const [userKey, end] = readUserKey(buf, pos + 8);
+  if (end !== buf.length) throw new KeyFormatError(`timer key has ${buf.length - end} unexpected trailing bytes`);
+  return { keyGroup: keyGroupOfKey(buf), time: readOrderedTime(buf, pos), userKey };
+}
+
 /** The end (exclusive) of a range scan over every entry of the map whose prefix is given. */
 export function mapRangeEnd(prefix: Buffer): Buffer {
   const end = Buffer.allocUnsafe(prefix.length + 1);
@@ -95,6 +152,8 @@ export interface DecodedKey {
   userKey: StateKey;
   /** Present for map state only. */
   mapKey?: StateKey;
+  /** Present for timers only: when the timer fires. */
+  time?: number;
 }
 
 /** The key group of an encoded key. */
@@ -134,6 +193,10 @@ export function decodeKey(key: Uint8Array): DecodedKey {
   const buf = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.length);
   const headerEnd = stateHeaderEnd(buf);
   const { name, kind } = decodeStateHeader(buf);
+  if (kind === 'timer') {
+    const timer = decodeTimerKey(buf);
+    return { keyGroup: timer.keyGroup, name, kind, userKey: timer.userKey, time: timer.time };
+  }
   const [userKey, afterUser] = readUserKey(buf, headerEnd);
   const out: DecodedKey = { keyGroup: keyGroupOfKey(buf), name, kind, userKey };
   let end = afterUser;

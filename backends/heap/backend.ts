@@ -12,8 +12,9 @@ import { applyHeapEntry, encodeHeapState, writeHeapState } from './snapshot.js';
 import { stateHeader, type StateKind } from '../format/keys.js';
 import { readHandles, type KeyGroups } from '../format/restore-reader.js';
 import { makeAsyncSnapshot } from '../snapshot-run.js';
+import { HeapTimers } from './timers.js';
 import type {
-  KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, ValueState,
+  KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, TimerState, ValueState,
 } from '../state.js';
 
 type Table = Map<StateKey, unknown>;
@@ -30,6 +31,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   readonly tables = new Map<string, Table>();
   private readonly kinds = new Map<string, StateKind>();
   private readonly handles = new Map<string, unknown>();
+  private readonly timers = new Map<string, HeapTimers>();
   /** Key group of every key ever stored (pruned at snapshots), since snapshot keys start with it. */
   private readonly groups = new Map<StateKey, number>();
   private readonly keyGroups: KeyGroups;
@@ -144,6 +146,23 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     }));
   }
 
+  timerState(name: string): TimerState {
+    return this.timersOf(name);
+  }
+
+  private timersOf(name: string): HeapTimers {
+    let timers = this.timers.get(name);
+    if (!timers) {
+      const known = this.kinds.get(name);
+      if (known !== undefined && known !== 'timer') throw new Error(`state "${name}" is ${known} state, not timer state`);
+      stateHeader(name, 'timer');
+      timers = new HeapTimers(() => ({ key: this.currentOrThrow(), group: this.group }));
+      this.timers.set(name, timers);
+      this.kinds.set(name, 'timer');
+    }
+    return timers;
+  }
+
   reducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T> {
     return this.handle(name, 'reducing', (t) => ({
       get: () => t.get(this.currentOrThrow()) as T | undefined,
@@ -159,13 +178,14 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   entryCount(): number {
     let n = 0;
     for (const t of this.tables.values()) n += t.size;
+    for (const t of this.timers.values()) n += t.size;
     return n;
   }
 
   /** Every heap snapshot is a full file, so a savepoint is taken like any other. */
   snapshot(checkpointId: number, target: SnapshotTarget, _options?: SnapshotOptions): AsyncSnapshot {
     this.pruneGroups();
-    let state: ReturnType<typeof encodeHeapState> | undefined = encodeHeapState({ tables: this.tables, kinds: this.kinds, groups: this.groups });
+    let state: ReturnType<typeof encodeHeapState> | undefined = encodeHeapState({ tables: this.tables, kinds: this.kinds, groups: this.groups, timers: this.timers });
     return makeAsyncSnapshot({
       checkpointId,
       target,
@@ -182,7 +202,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   /** Applies the files' entries in order; with no chain to continue, the options change nothing. */
   async restore(handles: KeyedStateHandle[], source: StateFileSource, _options?: RestoreOptions): Promise<void> {
-    const target = { table: (name: string, kind: StateKind) => this.table(name, kind), groups: this.groups };
+    const target = { table: (name: string, kind: StateKind) => this.table(name, kind), groups: this.groups, timers: (name: string) => this.timersOf(name) };
     await readHandles({ handles, source, keyGroups: this.keyGroups, onEntry: (e) => applyHeapEntry(target, e) });
   }
 
@@ -193,6 +213,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   dispose(): void {
     this.tables.clear();
+    this.timers.clear();
     this.handles.clear();
     this.groups.clear();
   }

@@ -4,7 +4,8 @@
  * map entry, list state as the whole array.
  */
 import type { KeyedStateHandle, StateFileRef } from '../snapshot.js';
-import { decodeKey, KeyWriter, stateHeader, type StateKind } from '../format/keys.js';
+import { decodeKey, encodeTimerKey, KeyWriter, stateHeader, type StateKind } from '../format/keys.js';
+import type { HeapTimers } from './timers.js';
 import type { SnapshotRun } from '../snapshot-run.js';
 import { packValue, StateFileEncoder, unpackValue, type StateFileEntry } from '../format/state-file.js';
 import type { StateKey } from '../state.js';
@@ -24,8 +25,13 @@ export interface EncodeHeapOptions {
   kinds: Map<string, StateKind>;
   /** Key group of every user key in the tables. */
   groups: Map<StateKey, number>;
+  /** Timer states by name. */
+  timers: Map<string, HeapTimers>;
   chunkBytes?: number;
 }
+
+/** The stored value of a timer entry: only its key matters (msgpack `true`). */
+const TIMER_VALUE = Buffer.from([0xc3]);
 
 /** Encodes the whole state into file chunks in memory: O(state), as the heap has no view to copy later. */
 export function encodeHeapState(opts: EncodeHeapOptions): EncodedHeapState {
@@ -44,6 +50,10 @@ export function encodeHeapState(opts: EncodeHeapOptions): EncodedHeapState {
         encoder.add(writer.encode(group, header, userKey), packValue(value));
       }
     }
+  }
+  for (const [name, timers] of opts.timers) {
+    const header = stateHeader(name, 'timer');
+    for (const t of timers.entries()) encoder.add(encodeTimerKey(t.keyGroup, header, t.time, t.key), TIMER_VALUE);
   }
   void encoder.finish();
   return { chunks, entries: encoder.entries };
@@ -65,11 +75,19 @@ export interface HeapRestoreTarget {
   /** The table of a state, created if new; throws if the name is another kind's. */
   table(name: string, kind: StateKind): Map<StateKey, unknown>;
   groups: Map<StateKey, number>;
+  /** The timer state of a name, created if new. */
+  timers(name: string): HeapTimers;
 }
 
 /** Applies one file entry (upsert or tombstone) to the heap tables. */
 export function applyHeapEntry(target: HeapRestoreTarget, entry: StateFileEntry): void {
   const k = decodeKey(entry.key);
+  if (k.kind === 'timer') {
+    const timers = target.timers(k.name);
+    if (entry.value === null) timers.remove(k.keyGroup, k.time!, k.userKey);
+    else timers.add(k.keyGroup, k.time!, k.userKey);
+    return;
+  }
   const t = target.table(k.name, k.kind);
   if (k.kind === 'map') {
     let m = t.get(k.userKey) as Map<StateKey, unknown> | undefined;

@@ -19,10 +19,11 @@ import { restoreHandle, type RestoreSink } from './restore.js';
 import { copyLmdbSnapshot } from './snapshot.js';
 import { DEFAULT_STORE_OPTIONS, OverlayStore, type OverlayStoreOptions } from './store.js';
 import { SnapshotView } from './view.js';
+import { LmdbTimers } from './timers.js';
 import { makeAsyncSnapshot } from '../snapshot-run.js';
 import type { StateFileEntry } from '../format/state-file.js';
 import type {
-  KeyedBackendOptions, KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, ValueState,
+  KeyedBackendOptions, KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, TimerState, ValueState,
 } from '../state.js';
 
 /** lmdb-js's files in an environment folder. */
@@ -38,6 +39,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   private readonly kinds = new Map<string, StateKind>();
   private readonly handles = new Map<string, unknown>();
   private readonly running = new Set<AsyncSnapshot & { settled: Promise<unknown> }>();
+  private readonly timers: LmdbTimers[] = [];
   private lastHeader: Buffer | undefined;
   private disposed: Promise<void> | undefined;
 
@@ -74,6 +76,14 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
 
   reducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T> {
     return this.handle(name, 'reducing', () => this.make.reducing<T>(name, reduce));
+  }
+
+  timerState(name: string): TimerState {
+    return this.handle(name, 'timer', () => {
+      const timers = new LmdbTimers(this.store, this.cur, stateHeader(name, 'timer'), this.options.keyGroups);
+      this.timers.push(timers);
+      return timers;
+    });
   }
 
   /** (state, key) pairs, as on the heap; O(map entries), since only map-state ranges are scanned. */
@@ -118,6 +128,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     for (const handle of handles) await restoreHandle({ handle, source, keyGroups: this.options.keyGroups, sink });
     this.store.invalidateReadCache();
     this.store.clearChanged();
+    for (const t of this.timers) t.forget();
     this.chain?.restored(handles, options.continueChain === true);
   }
 

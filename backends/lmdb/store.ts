@@ -154,6 +154,38 @@ export class OverlayStore {
     return merged;
   }
 
+  /**
+   * The first `limit` live keys in [start, end) of the keys written under `prefix`, in key order:
+   * LMDB's range with the overlays' writes folded in (a range scan over one key group's timers).
+   */
+  rangeKeys(prefix: string, start: Buffer, end: Buffer, limit: number): string[] {
+    this.check();
+    const [from, to] = [start.toString('latin1'), end.toString('latin1')];
+    const overlaid = new Map<string, boolean>();
+    for (const overlay of [...this.flushing, this.dirty]) {
+      const keys = overlay.maps.get(prefix);
+      if (!keys) continue;
+      for (const k of keys) if (k >= from && k < to) overlaid.set(k, overlay.entries.get(k) !== TOMBSTONE);
+    }
+    const stored: string[] = [];
+    for (const key of this.db.getKeys({ start, end })) {
+      const k = (key as Buffer).toString('latin1');
+      if (overlaid.has(k)) continue;
+      stored.push(k);
+      if (stored.length >= limit) break;
+    }
+    const fresh = [...overlaid].filter(([, live]) => live).map(([k]) => k).sort();
+    // Both lists are in key order: the first `limit` of their union.
+    const out: string[] = [];
+    let i = 0;
+    let j = 0;
+    while (out.length < limit && (i < stored.length || j < fresh.length)) {
+      if (j >= fresh.length || (i < stored.length && stored[i] < fresh[j])) out.push(stored[i++]);
+      else out.push(fresh[j++]);
+    }
+    return out;
+  }
+
   /** (state, key) pairs held, with a map state counted once per user key (see count.ts). */
   entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups): number {
     this.check();

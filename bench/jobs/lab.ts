@@ -6,7 +6,7 @@
  */
 import { defineJob } from '../../runtime/api/job.js';
 import { UpdateReader, type Update } from './update-reader.js';
-import type { DataStream } from '../../runtime/api/stream.js';
+import type { DataStream } from '../../runtime/api/types.js';
 
 /** Parameters of the experiment's job. */
 export interface LabJobParams {

@@ -8,7 +8,7 @@ import { defineJob } from '../../runtime/api/job.js';
 import { wallNow } from '../../base/clock.js';
 import type { StreamEnvironment } from '../../runtime/api/environment.js';
 import type { Transaction } from '../../operators/sources/generator.js';
-import type { DataStream } from '../../runtime/api/stream.js';
+import type { DataStream } from '../../runtime/api/types.js';
 
 /** Parameters of the throughput job. */
 export interface ThroughputParams {

@@ -7,7 +7,7 @@
  * takes here: snapshot, then forward the barrier.
  */
 import { threadId } from 'node:worker_threads';
-import type { SourceReader } from '../../operators/api.js';
+import type { ElementTime, SourceReader } from '../../operators/api.js';
 import { systemClock, wallNow, type Clock } from '../../base/clock.js';
 import { CancelledError, ChannelError, serializeError, type ErrorOrigin } from '../../base/errors.js';
 import type { ChannelSettings, InputChannel, OutputChannel } from '../transport/channel.js';
@@ -21,6 +21,7 @@ import { OperatorChain } from './chain.js';
 import { OperatorContexts } from './context.js';
 import { FaultInjector, type FailureInjection } from './faults.js';
 import { InputGate } from './inputs.js';
+import { WatermarkValve, type ValveOutput } from './watermark-valve.js';
 import { createOutputRouter } from './outputs.js';
 import { CheckpointParticipant, type AlignmentTiming } from './participant.js';
 import { restoreActorState, type ActorRestore } from './restore.js';
@@ -55,6 +56,9 @@ class Actor {
   private readonly router: OutputRouter;
   private readonly gate: InputGate;
   private readonly barriers: BarrierHandler | null = null;
+  private readonly valve: WatermarkValve | null;
+  /** The event time of the record going through the chain, shared by the gate, the operators and the outputs. */
+  private readonly element: ElementTime = { timestamp: NaN };
   private readonly ckpt: CheckpointParticipant | null = null;
   private readonly faults: FaultInjector;
   private readonly nodeNames: string[];
@@ -71,7 +75,7 @@ class Actor {
     this.origin = { operator: chain.name, subtask: s.subtask, parallelism: chain.parallelism };
     this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
-    this.router = createOutputRouter({ ...s, clock: this.clock });
+    this.router = createOutputRouter({ ...s, clock: this.clock, element: this.element });
     this.router.onError = (err) => this.fail(err);
     const send = (msg: ControlFromActor) => s.control.send(msg);
     const cp = s.state?.checkpointing;
@@ -95,22 +99,43 @@ class Actor {
         });
       }
     }
+    this.valve = s.inputs.length > 0 ? new WatermarkValve(s.inputs.length) : null;
     this.gate = new InputGate(s.inputs, {
-      records: (_c, records) => {
+      records: (_c, records, timestamps) => {
         const head = this.chain.head;
-        for (let i = 0; i < records.length; i++) head.collect(records[i]);
+        const element = this.element;
+        if (timestamps === undefined) {
+          element.timestamp = NaN;
+          for (let i = 0; i < records.length; i++) head.collect(records[i]);
+        } else {
+          for (let i = 0; i < records.length; i++) {
+            element.timestamp = timestamps[i];
+            head.collect(records[i]);
+          }
+        }
       },
       barrier: (c, barrier) => {
         if (!this.barriers) throw new ChannelError(this.origin, `checkpoint barrier ${barrier.id} received but checkpointing is not enabled`);
         this.barriers.onBarrier(c, barrier);
       },
-      end: (c) => this.barriers?.onEnd(c),
+      watermark: (c, time) => this.onValve(this.valve!.onWatermark(c, time)),
+      status: (c, idle) => this.onValve(this.valve!.onStatus(c, idle)),
+      end: (c) => {
+        this.barriers?.onEnd(c);
+        this.onValve(this.valve!.onEnd(c));
+      },
     }, {
       isBlocked: (c) => this.barriers?.isBlocked(c) ?? false, backpressure: () => this.backpressure(),
       failed: () => this.failure !== null, fail: (err) => this.fail(err),
       closed: () => this.fail(new ChannelError(this.origin, 'an upstream actor closed its channel without end of input')),
     });
     s.control.onMessage((msg) => this.onControl(msg));
+  }
+
+  /** Passes what the watermark valve decided on to the chain: idleness first, so a watermark goes out active. */
+  private onValve(out: ValveOutput): void {
+    if (out.idle !== undefined) this.chain.status(out.idle);
+    if (out.watermark !== undefined) this.chain.watermark(out.watermark);
   }
 
   /**
@@ -184,7 +209,8 @@ class Actor {
     }
     await this.chain.open({
       graph: this.s.graph, plan: this.s.plan, chain: this.s.chain, subtask: this.s.subtask, restored: this.s.restore?.sources,
-      outputs: this.router, faults: this.faults, context: (name, keyed) => this.contexts.forOperator(name, keyed),
+      outputs: this.router, faults: this.faults, clock: this.clock, element: this.element, fail: (err) => this.fail(err),
+      context: (name, keyed, own) => this.contexts.forOperator(name, keyed, own),
     });
   }
 
@@ -204,7 +230,7 @@ class Actor {
 
   private runSource(reader: SourceReader): Promise<void> {
     this.source = new SourceDriver({
-      batchSize: this.s.settings.batchSize, head: this.chain.head, failed: () => this.failure !== null,
+      batchSize: this.s.settings.batchSize, head: this.chain.head, element: this.element, failed: () => this.failure !== null,
       backpressure: () => this.backpressure(), checkpointing: this.ckpt !== null,
       checkpointAndForward: (barrier) => this.checkpointAndForward(barrier), send: (msg) => this.s.control.send(msg),
     }, reader);

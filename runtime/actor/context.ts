@@ -47,13 +47,13 @@ export class OperatorContexts {
     return this.backend;
   }
 
-  /** The context of operator `name`; a keyed operator gets the keyed backend. */
-  forOperator(name: string, keyed: boolean): OperatorContext {
+  /** The context of operator `name` with its own output and time; a keyed operator gets the keyed backend. */
+  forOperator(name: string, keyed: boolean, own: Pick<OperatorContext, 'output' | 'element' | 'time'>): OperatorContext {
     const o = this.o;
     return {
       operatorName: name, subtask: o.subtask, parallelism: o.parallelism, maxParallelism: o.maxParallelism,
       clock: o.clock, metrics: this.metrics, toCoordinator: (msg) => o.send(msg),
-      keyedState: keyed ? this.keyedBackend() : undefined, restored: this.restored, checkpointing: o.checkpointing,
+      keyedState: keyed ? this.keyedBackend() : undefined, restored: this.restored, checkpointing: o.checkpointing, ...own,
     };
   }
 }

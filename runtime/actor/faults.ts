@@ -5,7 +5,6 @@
  * coordinator is told first, so an injection fires once per job even when its thread dies.
  */
 import { isMainThread } from 'node:worker_threads';
-import type { Collector } from '../../operators/api.js';
 import { InjectedFailure, type ErrorOrigin } from '../../base/errors.js';
 import type { ControlFromActor } from '../transport/protocol.js';
 
@@ -56,17 +55,20 @@ export class FaultInjector {
     throw new InjectedFailure(inj.spec, this.origin);
   }
 
-  /** Wraps the collector feeding operator `name` so that it fails after the armed record count. */
-  countRecords(name: string, next: Collector): Collector {
+  /** Whether a record count is armed for operator `name` (its records then pass through a counting wrapper). */
+  counts(name: string): boolean {
+    return this.armed.some((i) => i.point.at === 'records' && i.point.operator === name);
+  }
+
+  /** Wraps the function feeding records to operator `name` so that it fails after the armed record count. */
+  countRecords(name: string, next: (record: unknown) => void): (record: unknown) => void {
     const inj = this.armed.find((i) => i.point.at === 'records' && i.point.operator === name);
     if (!inj || inj.point.at !== 'records') return next;
     const limit = inj.point.count;
     let seen = 0;
-    return {
-      collect: (r) => {
-        next.collect(r);
-        if (++seen === limit && !this.done.has(inj.id)) this.fire(inj);
-      },
+    return (r) => {
+      next(r);
+      if (++seen === limit && !this.done.has(inj.id)) this.fire(inj);
     };
   }
 

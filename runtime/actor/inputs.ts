@@ -10,8 +10,11 @@ import type { BarrierMessage, DataMessage } from '../transport/protocol.js';
 
 /** What the actor does with each message read from channel `channel`. */
 export interface InputHandler {
-  records(channel: number, records: unknown[]): void;
+  /** A batch: its records in order, and their event times when they have any. */
+  records(channel: number, records: unknown[], timestamps: Float64Array | undefined): void;
   barrier(channel: number, barrier: BarrierMessage): void;
+  watermark(channel: number, time: number): void;
+  status(channel: number, idle: boolean): void;
   end(channel: number): void;
 }
 
@@ -115,7 +118,7 @@ export class InputGate {
   private handle(c: number, inp: Input, msg: DataMessage): void {
     switch (msg.kind) {
       case 'batch': {
-        this.handler.records(c, msg.records);
+        this.handler.records(c, msg.records, msg.timestamps);
         this.recordsIn += msg.records.length;
         this.batchesIn++;
         inp.channel.release();
@@ -132,6 +135,11 @@ export class InputGate {
       case 'barrier':
         this.handler.barrier(c, msg);
         return;
+      case 'watermark':
+        this.handler.watermark(c, msg.time);
+        return;
+      case 'status':
+        this.handler.status(c, msg.idle);
     }
   }
 

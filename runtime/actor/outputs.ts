@@ -3,6 +3,7 @@
  * chain, feeding that edge's channels (by consumer subtask) through one router.
  */
 import type { Clock } from '../../base/clock.js';
+import type { ElementTime } from '../../operators/api.js';
 import type { OutputChannel, ChannelSettings } from '../transport/channel.js';
 import { OutputRouter } from '../transport/output.js';
 import { makePartitioner } from '../transport/partitioners.js';
@@ -19,6 +20,8 @@ export interface OutputOptions {
   outputs: OutputChannel[][];
   settings: ChannelSettings;
   clock: Clock;
+  /** The event time of the record being emitted. */
+  element: ElementTime;
 }
 
 /** The router of subtask `subtask` of chain `chain`; key selector errors name the chain's last operator and the keyBy's target. */
@@ -30,12 +33,13 @@ export function createOutputRouter(o: OutputOptions): OutputRouter {
   return new OutputRouter(
     edges.map((e, i) => ({
       channels: o.outputs[i],
+      tag: e.tag,
       partitioner: makePartitioner({
         partitioning: e.partitioning, channels: o.outputs[i].length, subtask: o.subtask,
         maxParallelism: o.plan.maxParallelism, keySelector: e.keySelector, origin,
         target: o.graph.nodes[o.plan.chains[e.to].nodeIds[0]].name,
       }),
     })),
-    o.settings.batchSize, o.settings.lingerMs, o.clock,
+    o.settings.batchSize, o.settings.lingerMs, o.clock, o.element,
   );
 }

@@ -4,7 +4,7 @@
  * With checkpointing on, an exhausted source holds back end of input until a final
  * checkpoint completes, so a bounded job ends with a checkpoint that covers all its output.
  */
-import type { Collector, SourceReader } from '../../operators/api.js';
+import type { Collector, ElementTime, SourceReader } from '../../operators/api.js';
 import type { BarrierMessage, ControlFromActor } from '../transport/protocol.js';
 
 /** What the source loop needs from its actor. */
@@ -12,6 +12,8 @@ export interface SourceHost {
   batchSize: number;
   /** Where polled records go (the chain's first operator or the outputs). */
   head: Collector;
+  /** The event time of the record going through the chain: a polled record has none until an operator gives it one. */
+  element: ElementTime;
   failed(): boolean;
   backpressure(): Promise<unknown> | null;
   /** With checkpointing on, an exhausted source waits for the final checkpoint. */
@@ -69,6 +71,7 @@ export class SourceDriver {
       }
       const wait = host.backpressure();
       if (wait) await wait;
+      host.element.timestamp = NaN;
       const polled = reader.poll(host.batchSize, counting);
       const more = typeof polled === 'boolean' ? polled : await polled;
       if (!more) break;

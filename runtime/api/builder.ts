@@ -4,29 +4,52 @@
  * them). Job modules never see it; they see the environment and the streams.
  */
 import { ConfigError } from '../../base/errors.js';
-import type { KeySelector } from '../../base/keygroups.js';
+import type { KeySelector, StateKey } from '../../base/keygroups.js';
+import type { WindowAssigner } from '../../operators/windows/assigners.js';
+import type { DataStream, KeyedStream, WindowedStream } from './types.js';
 import { JobGraph, type GraphNode, type JobConfig, type OperatorSpec, type Partitioning } from '../plan/graph.js';
 
 /** How a stream reaches the operators that consume it. */
 export interface StreamEdge {
   partitioning?: Partitioning;
   keySelector?: KeySelector;
+  /** The side output of the producing operator that the stream is (a window's late data). */
+  tag?: string;
+}
+
+/** How a job's streams create streams of other kinds without importing one another. */
+export interface StreamFactory {
+  data<T>(builder: JobBuilder, node: GraphNode, edge?: StreamEdge): DataStream<T>;
+  keyed<T, K extends StateKey>(builder: JobBuilder, node: GraphNode, selector: (record: T) => K, tag?: string): KeyedStream<T, K>;
+  windowed<T, K extends StateKey>(builder: JobBuilder, node: GraphNode, edge: StreamEdge, assigner: WindowAssigner): WindowedStream<T, K>;
 }
 
 /** The graph of one job under construction. */
 export class JobBuilder {
   readonly graph: JobGraph;
   private readonly sinkNames = new Set<string>();
+  private readonly checks: (() => void)[] = [];
 
-  constructor(config: Partial<JobConfig>) {
+  constructor(config: Partial<JobConfig>, readonly streams: StreamFactory) {
     this.graph = new JobGraph({ parallelism: 1, chaining: true, ...config });
   }
 
   /** Adds operator `name` consuming the stream of node `from` over `edge`; returns its node. */
   addOperator(from: GraphNode, edge: StreamEdge, name: string, spec: OperatorSpec, isSink = false): GraphNode {
     const node = this.graph.addNode(isSink ? this.claimSinkName(name) : name, spec, isSink);
-    this.graph.connect({ from: from.id, to: node.id, partitioning: edge.partitioning, keySelector: edge.keySelector });
+    this.graph.connect({ from: from.id, to: node.id, partitioning: edge.partitioning, keySelector: edge.keySelector, tag: edge.tag });
     return node;
+  }
+
+  /** Runs `check` once the job module has built the graph (a window must have been given its function). */
+  checkWhenBuilt(check: () => void): void {
+    this.checks.push(check);
+  }
+
+  /** The graph, after every check. */
+  built(): JobGraph {
+    for (const check of this.checks) check();
+    return this.graph;
   }
 
   /** Registers a sink name; collect results are keyed by it, so it must be unique. */

@@ -3,7 +3,7 @@
  * `env.fromCsv({ path, types: { amount: 'number' } }).keyBy((r) => r.customer_id).process(fn).print()`.
  */
 import { ConfigError } from '../../base/errors.js';
-import { positiveInteger } from '../../base/validate.js';
+import { checkNumber, positiveInteger } from '../../base/validate.js';
 import type { SourceDefinition, SourceReader, SourceSplitState } from '../../operators/api.js';
 import { CollectionReader } from '../../operators/sources/collection.js';
 import { CsvReader, type CsvSourceOptions } from '../../operators/sources/csv.js';
@@ -11,7 +11,8 @@ import { GeneratorReader, type GeneratorOptions, type Transaction } from '../../
 import type { JobConfig, JobGraph } from '../plan/graph.js';
 import { JobBuilder } from './builder.js';
 import type { CsvOptionsFor, CsvRow, CsvTypesOf } from './csv-row.js';
-import { DataStream } from './stream.js';
+import { STREAMS } from './streams.js';
+import type { DataStream } from './types.js';
 
 /** The one restored position of a source that cannot be split. */
 function singleSplit(name: string, restored: SourceSplitState[]): unknown {
@@ -30,7 +31,7 @@ export class StreamEnvironment {
   }
 
   constructor(config: Partial<JobConfig> = {}) {
-    this.#builder = new JobBuilder(config);
+    this.#builder = new JobBuilder(config, STREAMS);
   }
 
   /** Default parallelism of every operator that does not set its own. */
@@ -45,6 +46,12 @@ export class StreamEnvironment {
     return this;
   }
 
+  /** How often watermark generators emit a watermark, in milliseconds (default 200, as Flink's auto-watermark interval). */
+  setAutoWatermarkInterval(ms: number): this {
+    this.#builder.graph.config.autoWatermarkIntervalMs = checkNumber('autoWatermarkIntervalMs', ms, { min: 0, exclusive: true });
+    return this;
+  }
+
   /** Runs every operator in its own actor instead of fusing forward-connected ones. */
   disableOperatorChaining(): this {
     this.#builder.graph.config.chaining = false;
@@ -55,7 +62,7 @@ export class StreamEnvironment {
   addSource<T>(name: string, source: SourceDefinition<T>): DataStream<T> {
     if (typeof source?.createReader !== 'function') throw new ConfigError(`source "${name}"`, 'expects { createReader(subtask, parallelism, restored) }, a function creating each subtask\'s reader');
     const spec = { kind: 'source' as const, createReader: source.createReader.bind(source), maxParallelism: source.maxParallelism };
-    return new DataStream<T>(this.#builder, this.#builder.graph.addNode(name, spec));
+    return STREAMS.data<T>(this.#builder, this.#builder.graph.addNode(name, spec));
   }
 
   /** Emits the items of an array (parallelism 1). */
@@ -88,5 +95,5 @@ export class StreamEnvironment {
 
 /** The graph a job module built on `env` (for the runtime, which plans and runs it). */
 export function graphOf(env: StreamEnvironment): JobGraph {
-  return builderOf(env).graph;
+  return builderOf(env).built();
 }

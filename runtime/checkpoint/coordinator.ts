@@ -41,7 +41,7 @@ export interface CheckpointCoordinatorOptions {
   /** Called once when more checkpoints failed in a row than the job tolerates. */
   onFatal(err: CheckpointError): void;
   /** A stop-with-savepoint completed: the job ends now. */
-  onStopped?(savepointDir: string): void;
+  onStopped?(savepointDir: string, checkpointId: number): void;
   /** Names of the job's operator chains, stored in the metadata. */
   chains?: string[];
   /** Id of the first checkpoint (a restarted or resumed job continues the numbering). */
@@ -314,7 +314,7 @@ export class CheckpointCoordinator {
     sp.resolve(sp.dir);
     if (sp.stop) {
       this.halt();
-      this.o.onStopped?.(sp.dir);
+      this.o.onStopped?.(sp.dir, p.id);
     } else this.tryTrigger();
   }
 

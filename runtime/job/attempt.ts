@@ -43,6 +43,8 @@ export interface AttemptOutcome {
   restored: SubtaskRestore[];
   /** Folder of the savepoint that stopped the job, if it was stopped. */
   stoppedWithSavepoint?: string;
+  /** Id of that savepoint (0 when the attempt did not stop with one). */
+  stoppedAt: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
   let finishedAt = 0;
   let ckpt: CheckpointCoordinator | null = null;
   let stoppedWith: string | undefined;
+  let stoppedAt = 0;
 
   await new Promise<void>((resolve) => {
     const decide = () => {
@@ -122,10 +125,11 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
           failures.push(err);
           cancelAll(err.message);
         },
-        onStopped: (dir) => {
+        onStopped: (dir, id) => {
           // A failure that came first stays the outcome: the savepoint exists, but the job did not stop cleanly.
           if (cancelling) return;
           stoppedWith = dir;
+          stoppedAt = id;
           cancelAll(`stopped with savepoint ${dir}`);
         },
       });
@@ -173,6 +177,6 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
   const failure = real.length === 0 ? null : primaryFailure(real);
   return {
     failure, interrupted, durationMs: finishedAt - started, actors: stats, checkpoints, lastCheckpointId: c?.lastTriggeredId ?? 0,
-    restored: restored.sort(byChainThenSubtask), stoppedWithSavepoint: stoppedWith,
+    restored: restored.sort(byChainThenSubtask), stoppedWithSavepoint: stoppedWith, stoppedAt,
   };
 }

@@ -131,6 +131,9 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
     if (outcome.interrupted) throw outcome.interrupted;
     const failure = outcome.failure;
     if (!failure) {
+      // Output after a stop's savepoint barrier (timers fire until the actors are cancelled) is what the
+      // resumed job emits again: as with a restore, only what came before the barrier is the job's.
+      if (outcome.stoppedWithSavepoint !== undefined) collected.rollback(outcome.stoppedAt);
       const stats = jobStats(o.plan, outcome, {
         durationMs: performance.now() - started, checkpoints: mergeCheckpointStats(ckptStats, warnings),
         restarts, restores, failuresInjected: o.injections.firedIds.length,

@@ -46,6 +46,8 @@ export interface GraphEdge {
   /** Undefined means the default: forward when parallelisms match, else rebalance. */
   partitioning?: Partitioning;
   keySelector?: KeySelector;
+  /** The side output of `from` this edge takes (a window's late data); absent for the main output. */
+  tag?: string;
 }
 
 /** Job-wide settings that the job module or the caller may set. */
@@ -54,6 +56,8 @@ export interface JobConfig {
   /** Number of key groups; undefined means the default derived from the parallelism. */
   maxParallelism?: number;
   chaining: boolean;
+  /** How often sources' watermark generators emit a watermark (Flink's auto-watermark interval); 200 ms when absent. */
+  autoWatermarkIntervalMs?: number;
 }
 
 /** The whole logical dataflow. */

@@ -26,6 +26,8 @@ export interface ChainEdge {
   to: number;
   partitioning: Partitioning;
   keySelector?: KeySelector;
+  /** The producer's side output the edge takes; absent for its main output. */
+  tag?: string;
 }
 
 /** The executable plan. */
@@ -85,7 +87,7 @@ export function buildPlan(graph: JobGraph): PhysicalPlan {
     const ins = inputs[n.id];
     const e = ins[0];
     const fuse = graph.config.chaining && n.chaining === 'default' && ins.length === 1 && nodes[e.from].chaining !== 'never' && parts[edges.indexOf(e)] === 'forward'
-      && outputs[e.from].length === 1 && n.spec.kind === 'operator' && !n.spec.keySelector && chainOf[e.from] >= 0;
+      && outputs[e.from].length === 1 && e.tag === undefined && n.spec.kind === 'operator' && !n.spec.keySelector && chainOf[e.from] >= 0;
     if (fuse) {
       const chain = chains[chainOf[e.from]];
       chain.nodeIds.push(n.id);
@@ -99,7 +101,7 @@ export function buildPlan(graph: JobGraph): PhysicalPlan {
   const chainEdges: ChainEdge[] = [];
   edges.forEach((e, i) => {
     if (chainOf[e.from] === chainOf[e.to]) return;
-    chainEdges.push({ index: chainEdges.length, from: chainOf[e.from], to: chainOf[e.to], partitioning: parts[i], keySelector: e.keySelector });
+    chainEdges.push({ index: chainEdges.length, from: chainOf[e.from], to: chainOf[e.to], partitioning: parts[i], keySelector: e.keySelector, tag: e.tag });
   });
   return { chains, edges: chainEdges, maxParallelism };
 }

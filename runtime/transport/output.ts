@@ -1,18 +1,21 @@
 /**
  * The output side of an actor: records are routed by each edge's partitioner into one
- * batch buffer per channel. A full batch is sent if the channel has credit; otherwise
- * it waits in that channel's backlog and the actor stops taking input until credit
- * returns. Events (barrier, end) queue behind the batches before them.
+ * batch buffer per channel, each with its event time when it has one. A full batch is sent
+ * if the channel has credit; otherwise it waits in that channel's backlog and the actor stops
+ * taking input until credit returns. Events (barriers, watermarks, end) queue behind the
+ * batches before them. Records of a side output go only to the edges that take that tag.
  */
-import type { Collector } from '../../operators/api.js';
+import type { ElementTime, Output } from '../../operators/api.js';
 import type { Clock } from '../../base/clock.js';
 import type { OutputChannel } from './channel.js';
-import type { BarrierMessage, DataMessage, EndOfInputMessage } from './protocol.js';
+import type { DataMessage, StreamEvent } from './protocol.js';
 import { BROADCAST, type Partitioner } from './partitioners.js';
 
 /** Batching, backlog and statistics of one output channel. */
 class ChannelBuffer {
   records: unknown[] = [];
+  /** The records' event times, from the first record that had one (earlier ones NaN); null while none has. */
+  timestamps: number[] | null = null;
   readonly backlog: DataMessage[] = [];
 
   constructor(readonly channel: OutputChannel) {}
@@ -22,6 +25,13 @@ class ChannelBuffer {
 export interface OutputEdge {
   partitioner: Partitioner;
   channels: OutputChannel[];
+  /** The side output this edge takes; absent for the main output. */
+  tag?: string;
+}
+
+interface RoutedEdge {
+  partitioner: Partitioner;
+  buffers: ChannelBuffer[];
 }
 
 /** Statistics of the output side. */
@@ -33,8 +43,9 @@ export interface OutputStats {
 }
 
 /** Routes records to channels and holds batches back while a channel has no credit. */
-export class OutputRouter implements Collector {
-  private readonly edges: { partitioner: Partitioner; buffers: ChannelBuffer[] }[];
+export class OutputRouter implements Output {
+  private readonly edges: RoutedEdge[];
+  private readonly sides = new Map<string, RoutedEdge[]>();
   private readonly all: ChannelBuffer[] = [];
   private blockedCount = 0;
   private blockedSince = 0;
@@ -47,9 +58,18 @@ export class OutputRouter implements Collector {
     throw err;
   };
 
-  constructor(edges: OutputEdge[], private readonly batchSize: number, private readonly lingerMs: number, private readonly clock: Clock) {
-    this.edges = edges.map((e) => ({ partitioner: e.partitioner, buffers: e.channels.map((c) => new ChannelBuffer(c)) }));
-    for (const e of this.edges) this.all.push(...e.buffers);
+  constructor(
+    edges: OutputEdge[], private readonly batchSize: number, private readonly lingerMs: number, private readonly clock: Clock,
+    /** The event time of the record being emitted, shared with the actor's operators. */
+    private readonly time: ElementTime = { timestamp: NaN },
+  ) {
+    this.edges = [];
+    for (const e of edges) {
+      const routed = { partitioner: e.partitioner, buffers: e.channels.map((c) => new ChannelBuffer(c)) };
+      this.all.push(...routed.buffers);
+      if (e.tag === undefined) this.edges.push(routed);
+      else this.sides.set(e.tag, [...(this.sides.get(e.tag) ?? []), routed]);
+    }
     for (const b of this.all) b.channel.onCredit(() => this.guarded(() => this.onCredit(b)));
   }
 
@@ -63,15 +83,40 @@ export class OutputRouter implements Collector {
 
   collect(record: unknown): void {
     this.stats.recordsOut++;
-    for (const e of this.edges) {
+    this.route(this.edges, record);
+  }
+
+  /** Emits a record to the edges of side output `tag` (none: the record is dropped, as no operator reads that output). */
+  emitSide(tag: string, record: unknown): void {
+    const edges = this.sides.get(tag);
+    if (edges === undefined) return;
+    this.stats.recordsOut++;
+    this.route(edges, record);
+  }
+
+  /** Passes a watermark on to every channel, behind the records before it. */
+  emitWatermark(time: number): void {
+    this.broadcastEvent({ kind: 'watermark', time });
+  }
+
+  /** Passes on that this actor's output went idle or is active again. */
+  emitStatus(idle: boolean): void {
+    this.broadcastEvent({ kind: 'status', idle });
+  }
+
+  private route(edges: RoutedEdge[], record: unknown): void {
+    const ts = this.time.timestamp;
+    for (const e of edges) {
       const c = e.partitioner(record);
-      if (c === BROADCAST) for (const b of e.buffers) this.add(b, record);
-      else this.add(e.buffers[c], record);
+      if (c === BROADCAST) for (const b of e.buffers) this.add(b, record, ts);
+      else this.add(e.buffers[c], record, ts);
     }
   }
 
-  private add(b: ChannelBuffer, record: unknown): void {
+  private add(b: ChannelBuffer, record: unknown, ts: number): void {
     const n = b.records.push(record);
+    // ts === ts is false for NaN only: a record without event time adds nothing until one with it comes.
+    if (ts === ts || b.timestamps !== null) (b.timestamps ??= new Array<number>(n - 1).fill(NaN)).push(ts);
     if (n >= this.batchSize) this.flushBuffer(b);
     else if (n === 1 && this.lingerTimer === null) {
       this.lingerTimer = this.clock.setTimer(this.lingerMs, () => {
@@ -83,8 +128,9 @@ export class OutputRouter implements Collector {
 
   private flushBuffer(b: ChannelBuffer): void {
     if (b.records.length === 0) return;
-    const msg: DataMessage = { kind: 'batch', records: b.records };
+    const msg: DataMessage = b.timestamps === null ? { kind: 'batch', records: b.records } : { kind: 'batch', records: b.records, timestamps: Float64Array.from(b.timestamps) };
     b.records = [];
+    b.timestamps = null;
     this.stats.batchesOut++;
     this.enqueue(b, msg);
   }
@@ -145,7 +191,7 @@ export class OutputRouter implements Collector {
   }
 
   /** Flushes, then queues the event on every channel behind what is already there. */
-  broadcastEvent(event: BarrierMessage | EndOfInputMessage): void {
+  broadcastEvent(event: StreamEvent): void {
     this.flush();
     for (const b of this.all) this.enqueue(b, event);
   }

@@ -5,7 +5,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ChannelError, type ErrorOrigin, errorMessage } from '../../base/errors.js';
 import type { InputChannel, OutputChannel } from './channel.js';
-import { decode, encode, type WireMessage } from './codec.js';
+import { decode, encode, transferables, type WireMessage } from './codec.js';
 import { CreditReturner, CreditWindow } from './credit.js';
 import type { DataMessage } from './protocol.js';
 
@@ -32,8 +32,7 @@ export class PortOutputChannel implements OutputChannel {
     if (msg.kind === 'batch') this.credit.spend();
     const wire = encode(msg, this.origin);
     try {
-      if (wire instanceof ArrayBuffer) this.port.postMessage(wire, [wire]);
-      else this.port.postMessage(wire);
+      this.port.postMessage(wire, transferables(wire));
     } catch (err) {
       throw new ChannelError(this.origin, `postMessage failed: ${errorMessage(err)}`, err);
     }

@@ -10,6 +10,20 @@ import type { SerializedError } from '../../base/errors.js';
 export interface BatchMessage {
   kind: 'batch';
   records: unknown[];
+  /** Each record's event time (NaN for a record without one); absent when no record has one. */
+  timestamps?: Float64Array;
+}
+
+/** Event time on this channel has reached `time`: no record with an earlier timestamp is expected any more. */
+export interface WatermarkMessage {
+  kind: 'watermark';
+  time: number;
+}
+
+/** The producer has gone idle (sends no records for now), or is active again: an idle channel holds no watermark back. */
+export interface WatermarkStatusMessage {
+  kind: 'status';
+  idle: boolean;
 }
 
 /** A checkpoint barrier; everything before it on a channel belongs to checkpoint `id`. */
@@ -29,7 +43,10 @@ export interface EndOfInputMessage {
 }
 
 /** What flows downstream on a data channel, in order. */
-export type DataMessage = BatchMessage | BarrierMessage | EndOfInputMessage;
+export type DataMessage = BatchMessage | BarrierMessage | WatermarkMessage | WatermarkStatusMessage | EndOfInputMessage;
+
+/** The in-band events that are not records: they queue behind the batches before them. */
+export type StreamEvent = BarrierMessage | WatermarkMessage | WatermarkStatusMessage | EndOfInputMessage;
 
 /** Statistics an actor reports when it finishes. */
 export interface ActorStats {

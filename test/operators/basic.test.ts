@@ -3,7 +3,7 @@ import { execute } from '../../runtime/execute.js';
 import { defineJob } from '../../runtime/api/job.js';
 import type { StreamEnvironment } from '../../runtime/api/environment.js';
 import { SnapflowError } from '../../base/errors.js';
-import type { DataStream } from '../../runtime/api/stream.js';
+import type { DataStream } from '../../runtime/api/types.js';
 
 /** Runs `items` through `pipe` in a local job and returns what the collect sink got. */
 async function run<T, R>(items: T[], pipe: (s: DataStream<T>) => DataStream<R>, parallelism = 1): Promise<R[]> {

@@ -44,8 +44,15 @@ export class FakeChannel implements OutputChannel {
     this.creditFn();
   }
 
-  /** What was sent, batches shown as their records and events by kind (and id). */
+  /** What was sent, batches shown as their records and events by kind (barriers with their id, statuses as idle or active). */
   summary(): unknown[] {
-    return this.sent.map((m) => (m.kind === 'batch' ? m.records : m.kind === 'barrier' ? `barrier ${m.id}` : 'end'));
+    return this.sent.map((m) => {
+      switch (m.kind) {
+        case 'batch': return m.records;
+        case 'barrier': return `barrier ${m.id}`;
+        case 'status': return m.idle ? 'idle' : 'active';
+        default: return m.kind;
+      }
+    });
   }
 }

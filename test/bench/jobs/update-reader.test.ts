@@ -6,18 +6,19 @@ import t from 'tap';
 import type { OperatorContext } from '../../../operators/api.js';
 import { systemClock } from '../../../base/clock.js';
 import { UpdateReader, strideFor, type Update, type UpdateReaderParams } from '../../../bench/jobs/update-reader.js';
+import { operatorContext } from '../../support/context.js';
 
 /** A reader with a context that counts checkpoint requests, and a poll that collects what it emits. */
 function harness(p: Partial<UpdateReaderParams>) {
   const params: UpdateReaderParams = { keys: 10, updateRatio: 0.3, mode: 'rounds', rounds: 2, checkpointLastRound: false, updates: 0, ...p };
   const reader = new UpdateReader(params);
   const state = { requests: 0, emitted: [] as Update[], metrics: {} as Record<string, unknown> };
-  const ctx: OperatorContext = {
-    operatorName: 'Source: Updates', subtask: 0, parallelism: 1, maxParallelism: 128, clock: systemClock,
+  const ctx: OperatorContext = operatorContext('Source: Updates', {
+    clock: systemClock, metrics: state.metrics,
     toCoordinator: (msg) => {
       if (msg.kind === 'request-checkpoint') state.requests++;
-    }, metrics: state.metrics,
-  };
+    },
+  });
   reader.open(ctx);
   /** Polls once synchronously; a waiting reader's poll returns a promise and emits nothing. */
   const poll = (max = 1000): boolean | 'waiting' => {

@@ -13,6 +13,7 @@ import { execute } from '../../../runtime/execute.js';
 import { defineJob } from '../../../runtime/api/job.js';
 import type { StreamEnvironment } from '../../../runtime/api/environment.js';
 import { parsePart } from '../../../operators/sinks/file-commit.js';
+import { operatorContext } from '../../support/context.js';
 
 const out = { collect: () => {} };
 
@@ -23,10 +24,7 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
 }
 
 function context(over: Partial<OperatorContext> = {}): OperatorContext {
-  return {
-    operatorName: 'Sink: File', subtask: 0, parallelism: 1, maxParallelism: 128, clock: systemClock,
-    toCoordinator: () => {}, metrics: {}, checkpointing: true, ...over,
-  };
+  return operatorContext('Sink: File', { clock: systemClock, checkpointing: true, ...over });
 }
 
 function sink(dir: string, ctx: Partial<OperatorContext> = {}, opts: FileSinkOptions = {}): FileSink {

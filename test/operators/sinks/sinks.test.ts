@@ -10,8 +10,8 @@ import type { StreamEnvironment } from '../../../runtime/api/environment.js';
 import { ConfigError, type SnapflowError } from '../../../base/errors.js';
 import { wallNow } from '../../../base/clock.js';
 import { DiscardSink } from '../../../operators/sinks/discard.js';
-import type { DataStream } from '../../../runtime/api/stream.js';
 import type { JobResult } from '../../../runtime/job/stats.js';
+import type { DataStream } from '../../../runtime/api/types.js';
 
 function tempDir(t: Tap): string {
   const dir = mkdtempSync(join(tmpdir(), 'snapflow-sinks-'));

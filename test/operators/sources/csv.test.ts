@@ -7,6 +7,7 @@ import { CsvReader, validateCsvOptions, type CsvPosition, type CsvSourceOptions 
 import type { OperatorContext } from '../../../operators/api.js';
 import { ConfigError, InputError } from '../../../base/errors.js';
 import { systemClock } from '../../../base/clock.js';
+import { operatorContext } from '../../support/context.js';
 
 // Compiled to dist/test/operators/sources/, four levels below the repository root.
 const DATA_CSV = fileURLToPath(new URL('../../../../data/data.csv', import.meta.url));
@@ -21,10 +22,7 @@ function file(content: string | Buffer): string {
 }
 
 function context(): OperatorContext {
-  return {
-    operatorName: 'csv', subtask: 0, parallelism: 1, maxParallelism: 128,
-    clock: systemClock, toCoordinator: () => {}, metrics: {},
-  };
+  return operatorContext('csv', { clock: systemClock });
 }
 
 type Rec = Record<string, unknown>;

@@ -6,9 +6,10 @@ import {
   GENERATOR_EPOCH_MS, GeneratorReader, generateTransaction, resolveGeneratorOptions, validateGeneratorOptions,
   type GeneratorOptions, type GeneratorSplit, type Transaction,
 } from '../../../operators/sources/generator.js';
+import { operatorContext } from '../../support/context.js';
 
 function ctx(subtask = 0, parallelism = 1, clock: Clock = new ManualClock()): OperatorContext {
-  return { operatorName: 'gen', subtask, parallelism, maxParallelism: 128, clock, toCoordinator: () => {}, metrics: {} };
+  return operatorContext('gen', { subtask, parallelism, clock });
 }
 
 function collector(into: Transaction[]) {

@@ -34,6 +34,8 @@ function gate(channels: number, host: Partial<GateHost> = {}) {
   const g = new InputGate(inputs, {
     records: (c, records) => seen.push(`${c}:${records.join(',')}`),
     barrier: (c, b) => seen.push(`${c}:barrier ${b.id}`),
+    watermark: (c, time) => seen.push(`${c}:watermark ${time}`),
+    status: (c, idle) => seen.push(`${c}:${idle ? 'idle' : 'active'}`),
     end: (c) => seen.push(`${c}:end`),
   }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {}, ...host });
   return { g, inputs, seen, errors };
@@ -95,6 +97,8 @@ t.test('a failing handler fails the actor and nothing more is read', async (t) =
       throw new Error('operator broke');
     },
     barrier: () => {},
+    watermark: () => {},
+    status: () => {},
     end: () => {},
   }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {} });
   void g.run();
@@ -103,4 +107,12 @@ t.test('a failing handler fails the actor and nothing more is read', async (t) =
   t.equal(errors.length, 1, 'one failure reported');
   t.match(String(errors[0]), /operator broke/);
   t.equal(inputs[0].released, 0, 'the failed batch gave no credit back');
+});
+
+t.test('watermarks and idleness reach the actor in order with the records around them', async (t) => {
+  const { g, inputs, seen } = gate(1);
+  void g.run();
+  inputs[0].deliver(batch(1), { kind: 'watermark', time: 5 }, { kind: 'status', idle: true }, { kind: 'status', idle: false }, batch(2));
+  await turn();
+  t.same(seen, ['0:1', '0:watermark 5', '0:idle', '0:active', '0:2']);
 });

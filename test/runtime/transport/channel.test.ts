@@ -7,7 +7,7 @@ import { ChannelError } from '../../../base/errors.js';
 import { invalidKeyReason } from '../../../base/keygroups.js';
 import type { DataMessage } from '../../../runtime/transport/protocol.js';
 import { CreditReturner } from '../../../runtime/transport/credit.js';
-import { decode, encode } from '../../../runtime/transport/codec.js';
+import { decode, encode, transferables } from '../../../runtime/transport/codec.js';
 
 type Tap = Parameters<Parameters<typeof t.test>[0]>[0];
 
@@ -247,4 +247,29 @@ t.test('port channel: onClose does not fire when the receiver closes itself', as
   t.ok(await until(sawClose), 'close event seen');
   for (let i = 0; i < 10; i++) await tick();
   t.equal(closes, 0, 'no onClose for a local close');
+});
+
+t.test('event times travel beside their records, and watermarks and idleness in order with them', async (t) => {
+  const timed: DataMessage = { kind: 'batch', records: [{ a: 1 }, 'b', 3], timestamps: new Float64Array([10, NaN, -5.5]) };
+  const wire = encode(timed);
+  t.notOk(wire instanceof ArrayBuffer, 'a batch with event times is two buffers');
+  t.equal(transferables(wire).length, 2, 'both move to the receiving thread');
+  const back = decode(wire) as { records: unknown[]; timestamps: Float64Array };
+  t.same(back.records, [{ a: 1 }, 'b', 3]);
+  t.same([...back.timestamps], [10, NaN, -5.5], 'NaN marks a record without event time');
+  t.notOk('timestamps' in (decode(encode({ kind: 'batch', records: [1] })) as object), 'a batch without event times carries none');
+  const view = new Float64Array(new ArrayBuffer(32), 8, 2);
+  view.set([1, 2]);
+  t.same([...(decode(encode({ kind: 'batch', records: [1, 2], timestamps: view })) as { timestamps: Float64Array }).timestamps], [1, 2], 'a view into a larger buffer is copied');
+  for (const make of [() => memoryChannel(4, origin), () => portPair(t, 4)]) {
+    const { output, input } = make();
+    const got: DataMessage[] = [];
+    input.onMessage((m) => got.push(m));
+    const sent: DataMessage[] = [timed, { kind: 'watermark', time: 9 }, { kind: 'status', idle: true }, { kind: 'batch', records: [4] }, { kind: 'end' }];
+    for (const m of sent) output.send(m);
+    t.ok(await until(() => got.length === sent.length), 'every message arrives');
+    t.same(got.map((m) => m.kind), ['batch', 'watermark', 'status', 'batch', 'end'], 'in order');
+    t.same([...(got[0] as { timestamps: Float64Array }).timestamps], [10, NaN, -5.5]);
+    t.same(got[1], { kind: 'watermark', time: 9 });
+  }
 });

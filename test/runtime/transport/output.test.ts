@@ -186,3 +186,29 @@ t.test('broadcast partitioning copies every record to every channel', async (t) 
   t.equal(router.stats.recordsOut, 3, 'recordsOut counts records, not copies');
   t.equal(router.stats.batchesOut, 6);
 });
+
+t.test('event times travel with their records, side outputs reach only their edges, watermarks queue behind records', async (t) => {
+  const clock = new ManualClock();
+  const element = { timestamp: NaN };
+  const main = new FakeChannel(10);
+  const late = new FakeChannel(10);
+  const router = new OutputRouter([{ partitioner: forward, channels: [main] }, { partitioner: forward, channels: [late], tag: 'late' }], 4, 5, clock, element);
+  router.collect('untimed');
+  element.timestamp = 100;
+  router.collect('timed');
+  router.emitSide('late', 'too late');
+  router.emitSide('unknown tag', 'dropped');
+  router.emitWatermark(90);
+  t.same(main.sent.map((m) => m.kind), ['batch', 'watermark'], 'the partial batch goes out before the watermark');
+  const batch = main.sent[0] as { records: unknown[]; timestamps?: Float64Array };
+  t.same(batch.records, ['untimed', 'timed']);
+  t.same([...batch.timestamps!], [NaN, 100], 'a record before the first timed one has NaN');
+  t.same(late.summary(), [['too late'], 'watermark'], 'the side output took its record, and every channel the watermark');
+  t.same((late.sent[0] as { timestamps?: Float64Array }).timestamps?.[0], 100, 'a side record carries the current event time');
+  element.timestamp = NaN;
+  router.collect('plain');
+  router.flush();
+  t.notOk('timestamps' in (main.sent[2] as object), 'a batch with no event time carries none');
+  router.emitStatus(true);
+  t.same(main.sent[3], { kind: 'status', idle: true });
+});

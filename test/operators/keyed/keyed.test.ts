@@ -1,12 +1,12 @@
 import t from 'tap';
-import { execute } from '../../runtime/execute.js';
-import { defineJob } from '../../runtime/api/job.js';
-import type { StreamEnvironment } from '../../runtime/api/environment.js';
-import type { SnapflowError } from '../../base/errors.js';
-import { defaultMaxParallelism, keyGroupOf, subtaskForKeyGroup } from '../../base/keygroups.js';
-import type { DataStream } from '../../runtime/api/stream.js';
-import type { JobResult } from '../../runtime/job/stats.js';
-import type { OperatorContext, StreamOperator } from '../../operators/api.js';
+import { execute } from '../../../runtime/execute.js';
+import { defineJob } from '../../../runtime/api/job.js';
+import type { StreamEnvironment } from '../../../runtime/api/environment.js';
+import type { SnapflowError } from '../../../base/errors.js';
+import { defaultMaxParallelism, keyGroupOf, subtaskForKeyGroup } from '../../../base/keygroups.js';
+import type { JobResult } from '../../../runtime/job/stats.js';
+import type { OperatorContext, StreamOperator } from '../../../operators/api.js';
+import type { DataStream } from '../../../runtime/api/types.js';
 
 interface Tx {
   user: string;

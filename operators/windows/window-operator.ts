@@ -1,0 +1,197 @@
+/**
+ * Event-time windows over a keyed stream, as Flink's WindowOperator with its event-time
+ * trigger: each record is added to its key's windows; a window fires when the watermark passes
+ * its end (and again for every late record within the allowed lateness), and is purged once the
+ * watermark passes its end plus the lateness. A record later than that is dropped and counted,
+ * or goes to the late side output. Windows, their contents and their timers are all keyed state:
+ * they are checkpointed, restored and rescaled with their keys, and a purge deletes them.
+ */
+import { ConfigError, UserFunctionError } from '../../base/errors.js';
+import type { KeySelector } from '../../base/keygroups.js';
+import type { MapState, StateKey } from '../../backends/state.js';
+import type { Collector, ElementTime, OperatorContext, OperatorTime, Output } from '../api.js';
+import { DownstreamFailure, detached, KeyedOperator } from '../keyed/keyed-operator.js';
+import { KeyedTimers } from '../time/timers.js';
+import { assignWindows, maxTimestamp, touches, type TimeWindow, type WindowAssigner } from './assigners.js';
+import { windowCombiner, type WindowFunction } from './functions.js';
+
+/** The side output late records go to. */
+export const LATE_TAG = 'late';
+
+/** What the window state keeps per key and window, under the window's start. */
+interface WindowMeta {
+  end: number;
+  /** The accumulator (aggregate) or reduction (reduce) so far. */
+  acc?: unknown;
+  /** Records added (process windows keep them under `start#n`). */
+  count: number;
+}
+
+/** Settings of one window operator. */
+export interface WindowSettings<T, K extends StateKey> {
+  assigner: WindowAssigner;
+  allowedLatenessMs: number;
+  /** Late records go to the side output instead of being dropped. */
+  lateToSideOutput: boolean;
+  fn: WindowFunction<T, K>;
+}
+
+/** Runs one keyed stream's windows. */
+export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
+  private windows!: MapState<number, WindowMeta>;
+  private contents!: MapState<string, T>;
+  private timers!: KeyedTimers;
+  private time!: OperatorTime;
+  private element!: ElementTime;
+  private output!: Output;
+  private out!: Collector;
+  private metrics!: Record<string, unknown>;
+  private readonly combine;
+
+  constructor(keySelector: KeySelector, private readonly s: WindowSettings<T, K>) {
+    super(keySelector);
+    this.combine = windowCombiner(s.fn, () => this.origin);
+  }
+
+  override open(ctx: OperatorContext): void {
+    super.open(ctx);
+    this.windows = this.state.mapState<number, WindowMeta>('window:windows');
+    this.contents = this.state.mapState<string, T>('window:contents');
+    this.time = ctx.time;
+    this.element = ctx.element;
+    this.output = ctx.output;
+    this.metrics = ctx.metrics;
+    this.metrics.lateRecordsDropped ??= 0;
+    this.timers = new KeyedTimers(this.state, ctx.time, ctx.element, (time) => this.onTimer(time));
+  }
+
+  process(record: unknown, out: Collector): void {
+    this.enterKey(record);
+    this.out = out;
+    const ts = this.element.timestamp;
+    if (ts !== ts) {
+      throw new ConfigError('window', 'event-time windows need event times: call assignTimestampsAndWatermarks before keyBy(…).window(…)', this.origin);
+    }
+    const watermark = this.time.watermark();
+    let added = false;
+    for (const w of assignWindows(this.s.assigner, ts)) {
+      const target = this.s.assigner.kind === 'session' ? this.mergeSessions(w, watermark) : w;
+      if (target === null || this.isLate(target, watermark)) continue;
+      this.add(target, record as T);
+      added = true;
+      // Late but within the lateness: the window has fired already and fires again with this record.
+      if (maxTimestamp(target) <= watermark) this.fire(target);
+    }
+    if (added) return;
+    if (this.s.lateToSideOutput) this.output.emitSide(LATE_TAG, record);
+    else (this.metrics.lateRecordsDropped as number)++;
+  }
+
+  /** Fires the windows the watermark passed (their timers), then passes it on. */
+  processWatermark(time: number, out: Output): void {
+    this.out = out;
+    this.timers.advanceWatermark(time);
+    out.emitWatermark(time);
+  }
+
+  private isLate(w: TimeWindow, watermark: number): boolean {
+    return maxTimestamp(w) + this.s.allowedLatenessMs <= watermark;
+  }
+
+  private add(w: TimeWindow, record: T): void {
+    const meta = this.windows.get(w.start);
+    const fresh = meta === undefined;
+    const next: WindowMeta = fresh ? { end: w.end, count: 0 } : meta;
+    if (this.combine.keepsRecords) this.contents.put(`${w.start}#${next.count}`, record);
+    else next.acc = this.combine.add(fresh ? undefined : next.acc, record);
+    next.count++;
+    this.windows.put(w.start, next);
+    if (fresh) this.setTimers(w);
+  }
+
+  private setTimers(w: TimeWindow): void {
+    this.timers.registerEventTime(maxTimestamp(w));
+    if (this.s.allowedLatenessMs > 0) this.timers.registerEventTime(maxTimestamp(w) + this.s.allowedLatenessMs);
+  }
+
+  private deleteTimers(w: TimeWindow): void {
+    this.timers.deleteEventTime(maxTimestamp(w));
+    if (this.s.allowedLatenessMs > 0) this.timers.deleteEventTime(maxTimestamp(w) + this.s.allowedLatenessMs);
+  }
+
+  /**
+   * A session window for a record: the new one merged with every session of the key it touches.
+   * Their state moves into the merged window; null when the merged window is already too late.
+   */
+  private mergeSessions(w: TimeWindow, watermark: number): TimeWindow | null {
+    const merged = { ...w };
+    const absorbed: { start: number; meta: WindowMeta }[] = [];
+    for (const [start, meta] of this.windows.entries()) {
+      if (!touches(w, { start, end: meta.end })) continue;
+      absorbed.push({ start, meta });
+      merged.start = Math.min(merged.start, start);
+      merged.end = Math.max(merged.end, meta.end);
+    }
+    if (absorbed.length === 0) return w;
+    if (this.isLate(merged, watermark)) return null;
+    if (absorbed.length === 1 && absorbed[0].start === merged.start && absorbed[0].meta.end === merged.end) return merged;
+    const into: WindowMeta = { end: merged.end, count: 0 };
+    const records: T[] = [];
+    for (const { start, meta } of absorbed) {
+      this.deleteTimers({ start, end: meta.end });
+      this.windows.remove(start);
+      if (this.combine.keepsRecords) {
+        for (let i = 0; i < meta.count; i++) {
+          records.push(this.contents.get(`${start}#${i}`)!);
+          this.contents.remove(`${start}#${i}`);
+        }
+      } else into.acc = into.count === 0 ? meta.acc : this.combine.merge(into.acc, meta.acc);
+      into.count += meta.count;
+    }
+    records.forEach((r, i) => this.contents.put(`${merged.start}#${i}`, r));
+    this.windows.put(merged.start, into);
+    this.setTimers(merged);
+    return merged;
+  }
+
+  /** Timer at `time` of the current key: fire the windows that end there, purge those whose lateness ends there. */
+  private onTimer(time: number): void {
+    for (const [start, meta] of [...this.windows.entries()]) {
+      const w = { start, end: meta.end };
+      if (maxTimestamp(w) === time) this.fire(w);
+      if (maxTimestamp(w) + this.s.allowedLatenessMs === time) this.purge(w, meta);
+    }
+  }
+
+  private fire(w: TimeWindow): void {
+    const meta = this.windows.get(w.start);
+    if (meta === undefined) return;
+    const key = this.state.currentKey() as K;
+    const records = this.combine.keepsRecords ? Array.from({ length: meta.count }, (_, i) => this.contents.get(`${w.start}#${i}`)!) : [];
+    this.element.timestamp = maxTimestamp(w);
+    const out = this.out;
+    const emit = (r: unknown) => {
+      try {
+        out.collect(r);
+      } catch (err) {
+        throw new DownstreamFailure(err);
+      }
+    };
+    try {
+      this.combine.fire({ key, start: w.start, end: w.end }, detached(meta.acc), records, emit);
+    } catch (err) {
+      if (err instanceof DownstreamFailure) throw err.cause;
+      if (err instanceof UserFunctionError) throw err;
+      throw new UserFunctionError(this.origin, { key, start: w.start, end: w.end }, err);
+    }
+  }
+
+  private purge(w: TimeWindow, meta: WindowMeta): void {
+    this.windows.remove(w.start);
+    if (this.combine.keepsRecords) for (let i = 0; i < meta.count; i++) this.contents.remove(`${w.start}#${i}`);
+  }
+
+  close(): void {
+    this.timers?.stop();
+  }
+}
