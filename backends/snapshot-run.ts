@@ -33,7 +33,7 @@ export class FileOut {
   /** Writes the last chunk and closes the file. */
   async close(): Promise<StateFileRef> {
     await this.encoder.finish();
-    return this.writer.close(this.encoder.entries);
+    return this.writer.close(this.encoder.entries, this.encoder.tombstones);
   }
 }
 

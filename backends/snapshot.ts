@@ -14,6 +14,8 @@ export interface StateFileRef {
   sha256: string;
   /** Entries (upserts and tombstones) in the file. */
   entries: number;
+  /** Of them, tombstones (absent in files of checkpoints taken before they were counted). */
+  deletions?: number;
 }
 
 /** The keyed state of one subtask in one checkpoint. */
@@ -40,7 +42,7 @@ export interface StateFileWriter {
   /** Appends bytes; the promise settles once the chunk is handed to the OS, so awaiting it bounds memory. */
   write(chunk: Uint8Array): Promise<void>;
   /** Flushes, fsyncs and closes; returns the file's reference with size and checksum. */
-  close(entries: number): Promise<StateFileRef>;
+  close(entries: number, deletions?: number): Promise<StateFileRef>;
   /** Closes and deletes the partial file. Safe to call at any time, also after close(). */
   discard(): Promise<void>;
 }

@@ -2,6 +2,7 @@
 import type { ThroughputReport } from './throughput.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from './checkpoint.js';
 import type { RecoveryReport } from './recovery.js';
+import type { WindowBenchReport } from './windows.js';
 import { DEFAULT_REBASE } from '../backends/factory.js';
 import { csvField } from '../operators/sinks/format.js';
 
@@ -18,6 +19,7 @@ export interface SuiteResults {
   throughput: BenchRun<ThroughputReport>[];
   checkpoint: BenchRun<CheckpointBenchReport>[];
   recovery: BenchRun<RecoveryReport>[];
+  windows: BenchRun<WindowBenchReport>[];
 }
 
 /** A header row and data rows, ready for CSV. */

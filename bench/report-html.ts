@@ -1,37 +1,10 @@
 /** The suite's HTML report: Chart.js configs built from plain results, one self-contained page. */
 import type { CheckpointBenchResult } from './checkpoint.js';
 import { backendOf, checkpointCost, describeCrossover, findCrossovers, pct, rebaseNote, type BenchRun, type SuiteResults } from './report-data.js';
+import { commandsOf, groupBy, line, PALETTE, xy, type ChartSpec } from './report-charts.js';
+import { windowCharts } from './report-windows.js';
 
-/** A chart of the report: a canvas id, its Chart.js config and what the caption says. */
-export interface ChartSpec {
-  id: string;
-  title: string;
-  caption: string;
-  commands: string[];
-  config: Record<string, unknown>;
-}
-
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-
-type Point = { x: number; y: number };
-
-function line(label: string, data: Point[], i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { label, data: [...data].sort((a, b) => a.x - b.x), borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], tension: 0, ...extra };
-}
-
-function xy(x: { title: string; log?: boolean }, y: { title: string; log?: boolean }, datasets: Record<string, unknown>[]): Record<string, unknown> {
-  const axis = (a: { title: string; log?: boolean }) => ({ type: a.log ? 'logarithmic' : 'linear', title: { display: true, text: a.title } });
-  return { type: 'line', data: { datasets }, options: { animation: false, scales: { x: axis(x), y: axis(y) }, plugins: { legend: { position: 'bottom' } } } };
-}
-
-/** Groups items by a key, keeping first-seen order. */
-function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const t of items) m.set(key(t), [...(m.get(key(t)) ?? []), t]);
-  return m;
-}
-
-const commandsOf = (runs: BenchRun<unknown>[]): string[] => [...new Set(runs.map((r) => r.command))];
+export type { ChartSpec } from './report-charts.js';
 
 function throughputChart(res: SuiteResults): ChartSpec | undefined {
   const rows = res.throughput.flatMap((run) => run.report.results.map((r) => ({ run, r })));
@@ -147,7 +120,7 @@ function overheadChart(res: SuiteResults): ChartSpec | undefined {
 
 /** The report's charts, in reading order; charts without data are left out. */
 export function chartSpecs(res: SuiteResults): ChartSpec[] {
-  return [throughputChart(res), vsStateSize(res, 'bytes'), vsStateSize(res, 'e2eMs'), timelineChart(res), overheadChart(res), restoreChart(res)]
+  return [throughputChart(res), vsStateSize(res, 'bytes'), vsStateSize(res, 'e2eMs'), timelineChart(res), overheadChart(res), restoreChart(res), ...windowCharts(res)]
     .filter((c): c is ChartSpec => c !== undefined);
 }
 
@@ -182,7 +155,7 @@ export function renderReport(res: SuiteResults, chartLibrary: string): string {
 <html lang="en"><head><meta charset="utf-8"><title>snapflow bench report</title><style>${STYLE}</style></head><body>
 <h1>snapflow bench report</h1>
 <p>${escapeHtml(`${m.sweep} sweep, started ${m.startedAt}${m.finishedAt ? `, finished ${m.finishedAt}` : ''}${m.host ? ` on ${m.host}` : ''}.`)}
-Raw figures: <code>index.json</code>, <code>throughput.json</code>, <code>checkpoint.json</code>, <code>recovery.json</code> and the CSV files beside this page.</p>
+Raw figures: <code>index.json</code>, <code>throughput.json</code>, <code>checkpoint.json</code>, <code>recovery.json</code>, <code>windows.json</code> and the CSV files beside this page.</p>
 ${(m.notes ?? []).map((n) => `<p>${escapeHtml(n)}</p>`).join('\n')}
 <h2>Incremental vs full: the crossover</h2>
 <ul>${crossovers.length ? crossovers.map((s) => `<li>${escapeHtml(s)}</li>`).join('') : '<li>No change rate was measured with both modes.</li>'}</ul>

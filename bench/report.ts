@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { checkpointTable, describeCrossover, findCrossovers, recoveryTable, throughputTable, timelineTable, toCsv, type SuiteResults } from './report-data.js';
 import { renderReport } from './report-html.js';
+import { windowTable } from './report-windows.js';
 import { InputError, errorMessage } from '../base/errors.js';
 
 export type { BenchRun, SuiteResults } from './report-data.js';
@@ -14,10 +15,12 @@ export const RESULT_FILES = {
   throughput: 'throughput.json',
   checkpoint: 'checkpoint.json',
   recovery: 'recovery.json',
+  windows: 'windows.json',
   throughputCsv: 'throughput.csv',
   checkpointCsv: 'checkpoint.csv',
   timelineCsv: 'checkpoint-timeline.csv',
   recoveryCsv: 'recovery.csv',
+  windowsCsv: 'windows.csv',
   report: 'report.html',
 } as const;
 
@@ -63,10 +66,12 @@ export async function writeResults(dir: string, results: SuiteResults): Promise<
     [RESULT_FILES.throughput, json(results.throughput)],
     [RESULT_FILES.checkpoint, json(results.checkpoint)],
     [RESULT_FILES.recovery, json(results.recovery)],
+    [RESULT_FILES.windows, json(results.windows)],
     [RESULT_FILES.throughputCsv, toCsv(throughputTable(results.throughput))],
     [RESULT_FILES.checkpointCsv, toCsv(checkpointTable(results.checkpoint))],
     [RESULT_FILES.timelineCsv, toCsv(timelineTable(results.checkpoint))],
     [RESULT_FILES.recoveryCsv, toCsv(recoveryTable(results.recovery))],
+    [RESULT_FILES.windowsCsv, toCsv(windowTable(results.windows))],
     [RESULT_FILES.report, renderReport(results, lib.source)],
   ];
   for (const [name, text] of files) await writeFile(join(dir, name), text);
@@ -97,6 +102,8 @@ export async function readResults(dir: string): Promise<SuiteResults> {
     throughput: await read(RESULT_FILES.throughput, []),
     checkpoint: await read(RESULT_FILES.checkpoint, []),
     recovery: await read(RESULT_FILES.recovery, []),
+    // Folders written before the window benchmark existed have none.
+    windows: await read(RESULT_FILES.windows, []),
   };
 }
 

@@ -3,13 +3,14 @@ import { hostname, cpus } from 'node:os';
 import { benchThroughput, type ThroughputOptions, type ThroughputReport } from './throughput.js';
 import { benchCheckpoint, type CheckpointBenchOptions, type CheckpointBenchReport } from './checkpoint.js';
 import { benchRecovery, type RecoveryBenchOptions, type RecoveryReport } from './recovery.js';
+import { benchWindows, type WindowBenchOptions, type WindowBenchReport } from './windows.js';
 import { writeResults } from './report.js';
 import { ConfigError } from '../base/errors.js';
 import { findCrossovers, type BenchRun, type Crossover, type SuiteResults } from './report-data.js';
 import type { BackendKind, CheckpointMode } from '../base/kinds.js';
 
 /** The parts of the sweep, which `--only` selects. */
-export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery'] as const;
+export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery', 'windows'] as const;
 /** One part of the sweep. */
 export type SuitePart = (typeof SUITE_PARTS)[number];
 
@@ -18,6 +19,7 @@ export type SuiteStep = { part: SuitePart; label: string } & (
   | { kind: 'throughput'; options: Omit<ThroughputOptions, 'progress'> }
   | { kind: 'checkpoint'; options: Omit<CheckpointBenchOptions, 'progress'> }
   | { kind: 'recovery'; options: Omit<RecoveryBenchOptions, 'progress'> }
+  | { kind: 'windows'; options: Omit<WindowBenchOptions, 'progress'> }
 );
 
 /** What to sweep. */
@@ -85,6 +87,19 @@ export function planSuite(o: SuitePlanOptions): SuiteStep[] {
     const options = { keys, chainLengths: full ? [0, 5, 10, 20] : [0, 4, 16], updateRatio: 0.01, runs: full && !huge ? 3 : 1, valueBytes: 64, policyWorstCase: full };
     steps.push({ part: 'recovery', kind: 'recovery', label: `recovery ${keys} keys, chains ${options.chainLengths.join(',')}`, options });
   }
+
+  // Window state over many keys, windows of two records per key: state churns and is purged at every window end. The
+  // rate is held (below what sliding windows sustain here) so that a checkpoint interval touches a small share of the keys.
+  const windowKeys = full ? 500_000 : 100_000;
+  if (o.maxKeys === undefined || o.maxKeys >= windowKeys) {
+    const win = {
+      keys: windowKeys, records: full ? 1_500_000 : 300_000, rate: full ? 20_000 : 10_000, assigners: ['tumbling', 'sliding'] as WindowBenchOptions['assigners'],
+      windowRecordsPerKey: 2, overlap: 4, intervalMs: 500, parallelism: 1, stateBackend: 'lmdb' as const, threads,
+    };
+    steps.push({ part: 'windows', kind: 'windows', label: `windows ${windowKeys} keys, tumbling+sliding, full+incremental`, options: { ...win, modes: ['full', 'incremental'] } });
+    // The same with deltas kept up to the base's size: incremental checkpoints then carry the purged windows as deletions.
+    steps.push({ part: 'windows', kind: 'windows', label: `windows ${windowKeys} keys, tumbling+sliding, incremental with deltas up to the base`, options: { ...win, modes: ['incremental'], maxDeltaRatio: 1 } });
+  }
   return steps.filter((s) => o.only === undefined || o.only.includes(s.part));
 }
 
@@ -113,6 +128,12 @@ export function commandOf(step: SuiteStep): string {
       const throughput = c.runs > 0 ? ` --interval ${c.intervalMs} --stream-updates ${c.streamUpdates}` : '';
       return `snapflow bench checkpoint --keys ${c.keys} --update-ratio ${c.updateRatio} --checkpoints ${c.checkpoints} --mode ${c.modes.join(',')} --value-bytes ${c.valueBytes}` +
         ` --parallelism ${c.parallelism}${throughput} --runs ${c.runs} --state-backend ${c.stateBackend}${threads} --json`;
+    }
+    case 'windows': {
+      const w = step.options;
+      return `snapflow bench windows --keys ${w.keys} --records ${w.records} --assigner ${w.assigners.join(',')} --mode ${w.modes.join(',')} --window-records ${w.windowRecordsPerKey}` +
+        ` --overlap ${w.overlap} --interval ${w.intervalMs} --parallelism ${w.parallelism}${w.rate !== undefined ? ` --rate ${w.rate}` : ''}${w.maxDeltas !== undefined ? ` --max-deltas ${w.maxDeltas}` : ''}` +
+        `${w.maxDeltaRatio !== undefined ? ` --max-delta-ratio ${w.maxDeltaRatio}` : ''}${threads} --json`;
     }
     case 'recovery': {
       const r = step.options;
@@ -162,7 +183,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
   const steps = planSuiteOrFail(opts);
   const results: SuiteResults = {
     meta: { startedAt: new Date().toISOString(), sweep: opts.only || opts.maxKeys !== undefined ? 'custom' : opts.full ? 'full' : 'quick', host: `${hostname()}, ${cpus().length} cores, Node ${process.version}` },
-    throughput: [], checkpoint: [], recovery: [],
+    throughput: [], checkpoint: [], recovery: [], windows: [],
   };
   const bar = progressReporter(steps.length, opts.progressStream);
   let files: string[] = [];
@@ -177,6 +198,9 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
     } else if (step.kind === 'checkpoint') {
       const report = await benchCheckpoint({ ...step.options, ...quiet });
       results.checkpoint.push({ command, options: { ...step.options }, report } satisfies BenchRun<CheckpointBenchReport>);
+    } else if (step.kind === 'windows') {
+      const report = await benchWindows({ ...step.options, ...quiet });
+      results.windows.push({ command, options: { ...step.options }, report } satisfies BenchRun<WindowBenchReport>);
     } else {
       const report = await benchRecovery({ ...step.options, ...quiet });
       results.recovery.push({ command, options: { ...step.options }, report } satisfies BenchRun<RecoveryReport>);

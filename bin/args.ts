@@ -14,6 +14,16 @@ export function intList(option: string, value: string | number): number[] {
   return nums;
 }
 
+/** Parses "a,b" into values each of which must be one of `allowed`, naming the option on error. */
+export function choiceList<T extends string>(option: string, value: unknown, allowed: readonly T[]): T[] {
+  const parts = String(value).split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = parts.find((p) => !(allowed as readonly string[]).includes(p));
+  if (parts.length === 0 || bad !== undefined) {
+    throw new ConfigError(`--${option}`, `expected a comma-separated list of ${allowed.join(', ')}, got "${String(value)}"`);
+  }
+  return parts as T[];
+}
+
 /** Parses a positive integer option, accepting 1e6 and 1_000_000 style values. */
 export function positiveInt(option: string, value: unknown): number {
   return positiveInteger(`--${option}`, parseNumber(`--${option}`, value));

@@ -99,6 +99,8 @@ export interface StreamOperator<I = unknown, O = unknown> {
   open(ctx: OperatorContext): void | Promise<void>;
   /** Processes one record; the hot path, so it stays synchronous. */
   process(record: I, out: Collector<O>): void;
+  /** A two-input operator's records of its second input (connect, joins); the first goes to process. */
+  process2?(record: unknown, out: Collector<O>): void;
   /** A promise while the operator cannot accept more input (e.g. a slow disk write). */
   blocked?(): Promise<void> | null;
   /** Called once after the last record: emit what is left, flush buffers. */

@@ -3,8 +3,11 @@ export { execute, type ExecuteOptions } from './execute.js';
 export { defineJob, type JobDefinition } from './api/job.js';
 export { StreamEnvironment } from './api/environment.js';
 export type {
-  DataStream, DataStreamSink, KeyedStream, OperatorSettings, ProcessOutput, WindowedStream,
+  ConnectedKeyedStreams, ConnectedStreams, DataStream, DataStreamSink, IntervalJoin, IntervalJoined, JoinedStreams, JoinEqualTo, JoinWhere,
+  JoinWindowed, KeyedStream, OperatorSettings, ProcessOutput, WindowedStream,
 } from './api/types.js';
+export type { KeyedCoProcessFunction } from '../operators/keyed/co-process.js';
+export type { IntervalJoinContext, IntervalJoinFunction } from '../operators/keyed/interval-join.js';
 export { session, sliding, tumbling, type TimeWindow, type WindowAssigner } from '../operators/windows/assigners.js';
 export type { ProcessWindowFunction, WindowAggregateFunction, WindowInfo, WindowResult } from '../operators/windows/functions.js';
 export type { CsvOptionsFor, CsvRow, CsvTypesOf, CsvValue } from './api/csv-row.js';

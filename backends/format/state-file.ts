@@ -38,6 +38,8 @@ export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
 export class StateFileEncoder {
   /** Entries added so far. */
   entries = 0;
+  /** Of them, tombstones: deletions an incremental checkpoint carries. */
+  tombstones = 0;
   /** Bytes produced so far, including the chunk being filled. */
   bytes = 0;
   private chunk: Buffer;
@@ -65,6 +67,7 @@ export class StateFileEncoder {
     this.pos = pos;
     this.bytes += need;
     this.entries++;
+    if (value === null) this.tombstones++;
     return handedOver;
   }
 

@@ -66,7 +66,7 @@ export async function writeHeapState(run: SnapshotRun, state: EncodedHeapState, 
     await file.write(chunk);
     run.check();
   }
-  const ref: StateFileRef = await file.close(state.entries);
+  const ref: StateFileRef = await file.close(state.entries, 0);
   return { backend: 'heap', mode: 'full', keyGroups: { ...keyGroups }, files: [ref], written: [ref.path], entries: ref.entries };
 }
 

@@ -47,7 +47,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     fs.mkdirSync(options.workDir, { recursive: true });
     // Files left by a crashed run would come back as state: the working copy always starts empty.
     for (const f of LMDB_FILES) fs.rmSync(path.join(options.workDir, f), { force: true });
-    this.db = open<Buffer, Buffer>({ path: options.workDir, keyEncoding: 'binary', encoding: 'binary', noSync: true });
+    // Without event-turn batching each batch of the overlay store is a whole transaction when it is
+    // handed over: a thread that ends (a hard exit, out of memory) with a batch left open until the
+    // end of its event turn never finished ending, and the pool waited for it forever.
+    this.db = open<Buffer, Buffer>({ path: options.workDir, keyEncoding: 'binary', encoding: 'binary', noSync: true, eventTurnBatching: false });
     const incremental = options.mode === 'incremental';
     this.store = new OverlayStore(this.db, { ...DEFAULT_STORE_OPTIONS, ...tuning, trackChanges: incremental });
     this.chain = incremental ? new IncrementalChain(options) : undefined;

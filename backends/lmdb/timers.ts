@@ -55,13 +55,20 @@ export class LmdbTimers implements TimerState {
       const i = g - this.keyGroups.start;
       if (!(this.earliest1(i) <= time)) continue;
       const prefix = this.prefixes[i];
-      for (const k of this.store.rangeKeys(prefix, timerPrefix(g, this.header), timerRangeEnd(g, this.header, time), limit - out.length)) {
+      const room = limit - out.length;
+      // One scan past the due timers: the first one left is the key group's new earliest.
+      let next = Infinity;
+      for (const k of this.store.rangeKeys(prefix, timerPrefix(g, this.header), timerRangeEnd(g, this.header, Infinity), room + 1)) {
         const bytes = Buffer.from(k, 'latin1');
         const t = decodeTimerKey(bytes);
+        if (t.time > time || out.length === limit) {
+          next = t.time;
+          break;
+        }
         out.push({ time: t.time, key: t.userKey, keyGroup: g });
         this.store.write(k, bytes, TOMBSTONE, prefix);
       }
-      this.earliestOf[i] = NaN;
+      this.earliestOf[i] = next;
     }
     return out;
   }

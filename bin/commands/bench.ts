@@ -4,11 +4,12 @@ import { benchThroughput } from '../../bench/throughput.js';
 import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { benchRecovery } from '../../bench/recovery.js';
 import { ConfigError } from '../../base/errors.js';
-import { intList, positiveInt } from '../args.js';
+import { choiceList, intList, positiveInt } from '../args.js';
+import { benchWindows, compareModes, WINDOW_ASSIGNERS } from '../../bench/windows.js';
 import { SUITE_PARTS, commandOf, defaultOutDir, planSuiteOrFail, runSuite, type SuitePart } from '../../bench/suite.js';
 import { regenerateReport } from '../../bench/report.js';
 import { describeCrossover, rebaseNote } from '../../bench/report-data.js';
-import { BACKEND_KINDS, type BackendKind, type CheckpointMode } from '../../base/kinds.js';
+import { BACKEND_KINDS, CHECKPOINT_MODES, type BackendKind, type CheckpointMode } from '../../base/kinds.js';
 
 /** Registers the bench command and its subcommands. */
 export function benchCommand(y: Argv): Argv {
@@ -155,6 +156,46 @@ export function benchCommand(y: Argv): Argv {
           }
         }
         for (const line of checkTargets(report)) process.stdout.write(line + '\n');
+      },
+    )
+    .command(
+      'windows',
+      'State size, bytes, deletions and duration of full and incremental checkpoints on tumbling and sliding window state',
+      (c) => c
+        .option('keys', { type: 'string', default: '100000', describe: 'distinct keys, each with its windows open' })
+        .option('records', { type: 'string', default: '1000000', describe: 'records generated' })
+        .option('assigner', { type: 'string', default: 'tumbling,sliding', describe: 'tumbling, sliding, or both (comma-separated)' })
+        .option('mode', { type: 'string', default: 'full,incremental', describe: 'full, incremental, or both (comma-separated)' })
+        .option('window-records', { type: 'string', default: '2', describe: 'records of an average key in one window' })
+        .option('overlap', { type: 'string', default: '4', describe: 'sliding: windows each record belongs to (size / slide)' })
+        .option('interval', { type: 'string', default: '500', describe: 'checkpoint interval (ms)' })
+        .option('parallelism', { type: 'string', default: '1', describe: 'parallelism of every operator' })
+        .option('state-backend', { type: 'string', default: 'lmdb', choices: ['lmdb'], describe: 'state backend (incremental checkpoints need lmdb)' })
+        .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
+        .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
+        .option('rate', { type: 'string', describe: 'records per second over all sources (default unlimited)' })
+        .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
+      async (argv) => {
+        const report = await benchWindows({
+          rate: argv.rate === undefined ? undefined : positiveInt('rate', argv.rate),
+          keys: positiveInt('keys', argv.keys), records: positiveInt('records', argv.records),
+          assigners: choiceList('assigner', argv.assigner, WINDOW_ASSIGNERS), modes: choiceList('mode', argv.mode, CHECKPOINT_MODES),
+          windowRecordsPerKey: positiveInt('window-records', argv['window-records']), overlap: positiveInt('overlap', argv.overlap),
+          intervalMs: positiveInt('interval', argv.interval), parallelism: positiveInt('parallelism', argv.parallelism),
+          stateBackend: argv['state-backend'] as BackendKind, maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'], threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
+          progress: (line) => process.stderr.write(line + '\n'),
+        });
+        if (argv.json) {
+          process.stdout.write(JSON.stringify(report) + '\n');
+          return;
+        }
+        process.stdout.write('assigner  mode         checkpoints  deltas  state B (mean)  written B (mean)  deletions (mean)  e2e ms p50/max  records/s  windows\n');
+        for (const r of report.results) {
+          process.stdout.write(`${r.assigner.padEnd(8)}  ${r.mode.padEnd(11)}  ${String(r.checkpoints.length).padStart(11)}  ${String(r.deltas).padStart(6)}  ${String(r.stateBytesMean).padStart(14)}  ${String(r.bytesPerCheckpointMean).padStart(16)}  ` +
+            `${String(r.deletionsPerCheckpointMean).padStart(16)}  ${`${r.e2eMsMedian}/${r.e2eMsMax}`.padStart(14)}  ${String(r.recordsPerSec).padStart(9)}  ${String(r.windowsFired).padStart(7)}\n`);
+        }
+        for (const line of compareModes(report)) process.stdout.write(line + '\n');
       },
     )
     .command(

@@ -1,6 +1,6 @@
 /** `snapflow chaos`: a stress test of checkpoints and recovery with randomly injected failures. */
 import type { Argv } from 'yargs';
-import { ChaosStalledError, chaosPassed, runChaos, type ChaosOptions, type ChaosReport } from '../../bench/chaos.js';
+import { CHAOS_JOBS, ChaosStalledError, chaosPassed, runChaos, type ChaosOptions, type ChaosReport } from '../../bench/chaos.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES } from '../../base/kinds.js';
 import { parseNumber } from '../../base/validate.js';
 
@@ -9,11 +9,14 @@ const count = (flag: string, value: unknown) => parseNumber(`--${flag}`, value);
 
 function summary(r: ChaosReport): string {
   const verdict = chaosPassed(r) ? 'PASS: exactly once' : 'FAIL';
+  const windowed = r.job === 'windowed';
   const lines = [
-    `${verdict} — ${r.records} records, ${r.keys} keys, p=${r.parallelism}, ${r.backend} ${r.mode}`,
+    `${verdict} — ${r.job} job, ${r.records} records, ${r.keys} keys, p=${r.parallelism}, ${r.backend} ${r.mode}`,
     `failures injected ${r.failuresInjected} of ${r.failures}, restarts ${r.restarts}, checkpoints completed ${r.checkpointsCompleted}`,
-    `lost ${r.lost}, duplicated ${r.duplicated}, violations ${r.violations}, bad lines ${r.badLines}`,
-    `final state ${r.stateMatches ? 'matches' : 'DIFFERS'} (${r.mismatchedKeys} keys differ, checkpoint ${r.finalCheckpointId || 'none final'})`,
+    `${windowed ? 'windows ' : ''}lost ${r.lost}, duplicated ${r.duplicated}, ${windowed ? 'wrong' : 'violations'} ${r.violations}, bad lines ${r.badLines}${windowed ? `, late records dropped ${r.lateRecordsDropped}` : ''}`,
+    windowed
+      ? `final state ${r.stateMatches ? 'empty, every window purged' : `HOLDS ${r.mismatchedKeys} live entries`} (checkpoint ${r.finalCheckpointId || 'none final'})`
+      : `final state ${r.stateMatches ? 'matches' : 'DIFFERS'} (${r.mismatchedKeys} keys differ, checkpoint ${r.finalCheckpointId || 'none final'})`,
     `restores ${r.restoreMs.count}: median ${r.restoreMs.median} ms, max ${r.restoreMs.max} ms, total ${r.restoreMs.total} ms`,
     `job ${(r.durationMs / 1000).toFixed(1)} s (${r.recordsPerSec} records/s), checks ${(r.checkMs / 1000).toFixed(1)} s`,
     ...r.samples.map((s) => `  e.g. ${s}`),
@@ -26,8 +29,9 @@ function summary(r: ChaosReport): string {
 export function chaosCommand(y: Argv): Argv {
   return y.command(
     'chaos',
-    'Run a keyed job with checkpoints and random injected failures, then check that its file output and final state are exactly once',
+    'Run a keyed or windowed job with checkpoints and random injected failures, then check that its file output and final state are exactly once',
     (c) => c
+      .option('job', { type: 'string', default: 'keyed', choices: CHAOS_JOBS, describe: 'keyed: a running count per key; windowed: tumbling event-time windows per key' })
       .option('records', { type: 'string', default: '1000000', describe: 'records generated (1e7 and 10_000_000 work too)' })
       .option('keys', { type: 'string', default: '10000', describe: 'distinct keys; a multiple of --parallelism' })
       .option('failures', { type: 'string', default: '5', describe: 'failures injected at random subtasks and record counts (0 for none)' })
@@ -46,7 +50,7 @@ export function chaosCommand(y: Argv): Argv {
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
     async (argv) => {
       const opts: ChaosOptions = {
-        records: count('records', argv.records), keys: count('keys', argv.keys), failures: count('failures', argv.failures), seed: count('seed', argv.seed),
+        job: argv.job as ChaosOptions['job'], records: count('records', argv.records), keys: count('keys', argv.keys), failures: count('failures', argv.failures), seed: count('seed', argv.seed),
         mode: argv.mode as ChaosOptions['mode'], backend: argv.backend as ChaosOptions['backend'], parallelism: count('parallelism', argv.parallelism),
         checkpointIntervalMs: count('checkpoint-interval', argv['checkpoint-interval']), kind: argv.kind as ChaosOptions['kind'], format: argv.format as ChaosOptions['format'],
         rate: argv.rate === undefined ? undefined : count('rate', argv.rate), out: argv.out, keep: argv.keep, local: argv.local, stallTimeoutSec: count('stall-timeout', argv['stall-timeout']),

@@ -40,10 +40,10 @@ export abstract class KeyedOperator implements StreamOperator {
   }
 
   /** Sets the record's key as current; throws a UserFunctionError naming the record on a bad key. */
-  protected enterKey(record: unknown): StateKey {
+  protected enterKey(record: unknown, selector: KeySelector = this.keySelector): StateKey {
     let key: StateKey;
     try {
-      key = this.keySelector(record);
+      key = selector(record);
     } catch (err) {
       throw new UserFunctionError(this.origin, record, err);
     }

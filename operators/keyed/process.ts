@@ -61,14 +61,14 @@ export type KeyedProcessFunction<T, K extends StateKey, R, E extends R = R> =
 
 /** Runs a KeyedProcessFunction. */
 export class KeyedProcessOperator<T, K extends StateKey, R> extends KeyedOperator {
-  private out!: Collector;
+  protected out!: Collector;
   private output!: Output;
-  private key = '' as K;
+  protected key = '' as K;
   private domain: TimeDomain = 'event';
   private time!: OperatorTime;
   private element!: { timestamp: number };
   private timers: KeyedTimers | null = null;
-  private readonly ctx: OnTimerContext<K, R>;
+  protected readonly ctx: OnTimerContext<K, R>;
   private readonly onElement: (record: T, ctx: KeyedContext<K, R>) => R | void;
   private readonly onTimer: ((time: number, ctx: OnTimerContext<K, R>) => R | void) | undefined;
 
@@ -159,7 +159,7 @@ export class KeyedProcessOperator<T, K extends StateKey, R> extends KeyedOperato
   }
 
   /** Runs the user's code and emits what it returns; `what` names the record (or timer) in errors. */
-  private emitResult(what: unknown, call: () => R | void): void {
+  protected emitResult(what: unknown, call: () => R | void): void {
     let result: R | void;
     try {
       result = call();

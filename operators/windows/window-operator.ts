@@ -62,6 +62,7 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
     this.output = ctx.output;
     this.metrics = ctx.metrics;
     this.metrics.lateRecordsDropped ??= 0;
+    this.metrics.windowsFired ??= 0;
     this.timers = new KeyedTimers(this.state, ctx.time, ctx.element, (time) => this.onTimer(time));
   }
 
@@ -156,6 +157,21 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
 
   /** Timer at `time` of the current key: fire the windows that end there, purge those whose lateness ends there. */
   private onTimer(time: number): void {
+    const a = this.s.assigner;
+    if (a.kind === 'session') return this.onSessionTimer(time);
+    // A fixed-size window is known by its end: look up the one that ends at the timer and the
+    // one whose lateness ends there, rather than reading every window of the key.
+    const size = a.sizeMs;
+    const fires = time + 1 - size;
+    const meta = this.windows.get(fires);
+    if (meta !== undefined) this.fire({ start: fires, end: meta.end });
+    const purges = time - this.s.allowedLatenessMs + 1 - size;
+    const old = purges === fires ? meta : this.windows.get(purges);
+    if (old !== undefined) this.purge({ start: purges, end: old.end }, old);
+  }
+
+  /** Sessions have their own sizes: the key's few windows are read to find the ones the timer is for. */
+  private onSessionTimer(time: number): void {
     for (const [start, meta] of [...this.windows.entries()]) {
       const w = { start, end: meta.end };
       if (maxTimestamp(w) === time) this.fire(w);
@@ -166,6 +182,7 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
   private fire(w: TimeWindow): void {
     const meta = this.windows.get(w.start);
     if (meta === undefined) return;
+    (this.metrics.windowsFired as number)++;
     const key = this.state.currentKey() as K;
     const records = this.combine.keepsRecords ? Array.from({ length: meta.count }, (_, i) => this.contents.get(`${w.start}#${i}`)!) : [];
     this.element.timestamp = maxTimestamp(w);

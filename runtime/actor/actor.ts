@@ -35,6 +35,8 @@ export interface ActorSetup {
   chain: number;
   subtask: number;
   inputs: InputChannel[];
+  /** Per input channel, the input of the chain's head it feeds (a two-input operator has two); all 0 when absent. */
+  inputIndex?: number[];
   /** Per outgoing chain edge (in plan order), its channels by consumer subtask. */
   outputs: OutputChannel[][];
   control: ControlEndpoint;
@@ -100,9 +102,10 @@ class Actor {
       }
     }
     this.valve = s.inputs.length > 0 ? new WatermarkValve(s.inputs.length) : null;
+    const inputOf = s.inputIndex ?? s.inputs.map(() => 0);
     this.gate = new InputGate(s.inputs, {
-      records: (_c, records, timestamps) => {
-        const head = this.chain.head;
+      records: (c, records, timestamps) => {
+        const head = this.chain.heads[inputOf[c]];
         const element = this.element;
         if (timestamps === undefined) {
           element.timestamp = NaN;

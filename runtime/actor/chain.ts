@@ -50,6 +50,8 @@ export class OperatorChain {
   reader: SourceReader | null = null;
   /** Where records enter the chain: its first operator, or straight to the outputs. */
   head: Collector = { collect: () => {} };
+  /** Per input of the head: a two-input operator's second input has a head of its own. */
+  heads: Collector[] = [];
   private readonly ops: StreamOperator[] = [];
   /** outputs[i] receives what ops[i] emits. */
   private readonly outputs: Output[] = [];
@@ -82,6 +84,11 @@ export class OperatorChain {
     const first = ops[0];
     const headOutput: Output = first ? this.feeding(0, o.faults.countRecords(opNodes[0].name, (r) => first.process(r, outputs[0]))) : o.outputs;
     this.head = headOutput;
+    this.heads = [headOutput];
+    if (first?.process2) {
+      const second = first.process2.bind(first);
+      this.heads.push({ collect: o.faults.countRecords(opNodes[0].name, (r) => second(r, outputs[0])) });
+    }
     if (source) {
       const counted = o.faults.countRecords(source.name, (r) => headOutput.collect(r));
       if (o.faults.counts(source.name)) this.head = { collect: counted };

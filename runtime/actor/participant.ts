@@ -33,16 +33,18 @@ export interface ParticipantOptions {
   send(msg: ControlFromActor): void;
 }
 
-function bytesOf(handle: KeyedStateHandle | undefined): { written: number; full: number } {
-  if (!handle) return { written: 0, full: 0 };
+function bytesOf(handle: KeyedStateHandle | undefined): { written: number; full: number; entries: number; deletions: number } {
+  const b = { written: 0, full: 0, entries: 0, deletions: 0 };
+  if (!handle) return b;
   const written = new Set(handle.written);
-  let w = 0;
-  let f = 0;
   for (const file of handle.files) {
-    f += file.bytes;
-    if (written.has(file.path)) w += file.bytes;
+    b.full += file.bytes;
+    if (!written.has(file.path)) continue;
+    b.written += file.bytes;
+    b.entries += file.entries;
+    b.deletions += file.deletions ?? 0;
   }
-  return { written: w, full: f };
+  return b;
 }
 
 /** The asynchronous part of one subtask's checkpoint: the state copy, the operators' work, or both. */
@@ -84,7 +86,7 @@ export class CheckpointParticipant {
     const base = { chain: this.o.chain, subtask: this.o.subtask, parallelism: this.o.parallelism };
     const stats = (syncMs: number, asyncMs: number, handle?: KeyedStateHandle): SubtaskCheckpointStats => {
       const b = bytesOf(handle);
-      return { ...base, actor: this.o.actor, ...timing, syncMs, asyncMs, checkpointedBytes: b.written, fullStateBytes: b.full };
+      return { ...base, actor: this.o.actor, ...timing, syncMs, asyncMs, checkpointedBytes: b.written, fullStateBytes: b.full, writtenEntries: b.entries, writtenDeletions: b.deletions };
     };
     const keyed = this.keyed();
     const t0 = clock.now();

@@ -6,7 +6,7 @@
 import { ConfigError } from '../../base/errors.js';
 import type { KeySelector, StateKey } from '../../base/keygroups.js';
 import type { WindowAssigner } from '../../operators/windows/assigners.js';
-import type { DataStream, KeyedStream, WindowedStream } from './types.js';
+import type { ConnectedStreams, DataStream, IntervalJoin, JoinedStreams, KeyedStream, WindowedStream } from './types.js';
 import { JobGraph, type GraphNode, type JobConfig, type OperatorSpec, type Partitioning } from '../plan/graph.js';
 
 /** How a stream reaches the operators that consume it. */
@@ -15,13 +15,26 @@ export interface StreamEdge {
   keySelector?: KeySelector;
   /** The side output of the producing operator that the stream is (a window's late data). */
   tag?: string;
+  /** The input of a two-input operator the stream feeds. */
+  input?: number;
+}
+
+/** One producer of a stream and how its records travel to the next operator; a union has several. */
+export interface StreamInput {
+  node: GraphNode;
+  edge: StreamEdge;
 }
 
 /** How a job's streams create streams of other kinds without importing one another. */
 export interface StreamFactory {
-  data<T>(builder: JobBuilder, node: GraphNode, edge?: StreamEdge): DataStream<T>;
-  keyed<T, K extends StateKey>(builder: JobBuilder, node: GraphNode, selector: (record: T) => K, tag?: string): KeyedStream<T, K>;
-  windowed<T, K extends StateKey>(builder: JobBuilder, node: GraphNode, edge: StreamEdge, assigner: WindowAssigner): WindowedStream<T, K>;
+  data<T>(builder: JobBuilder, inputs: StreamInput[]): DataStream<T>;
+  /** `inputs` hash-partitioned by the key selector. */
+  keyed<T, K extends StateKey>(builder: JobBuilder, inputs: StreamInput[]): KeyedStream<T, K>;
+  windowed<T, K extends StateKey>(builder: JobBuilder, inputs: StreamInput[], assigner: WindowAssigner): WindowedStream<T, K>;
+  connected<A, B>(builder: JobBuilder, a: StreamInput[], b: StreamInput[]): ConnectedStreams<A, B>;
+  /** `b` keyed like `a` already. */
+  intervalJoin<A, B, K extends StateKey>(builder: JobBuilder, a: StreamInput[], b: StreamInput[]): IntervalJoin<A, B, K>;
+  joined<A, B>(left: DataStream<A>, right: DataStream<B>): JoinedStreams<A, B>;
 }
 
 /** The graph of one job under construction. */
@@ -34,10 +47,12 @@ export class JobBuilder {
     this.graph = new JobGraph({ parallelism: 1, chaining: true, ...config });
   }
 
-  /** Adds operator `name` consuming the stream of node `from` over `edge`; returns its node. */
-  addOperator(from: GraphNode, edge: StreamEdge, name: string, spec: OperatorSpec, isSink = false): GraphNode {
+  /** Adds operator `name` consuming the streams of the given nodes over their edges; returns its node. */
+  addOperator(from: StreamInput[], name: string, spec: OperatorSpec, isSink = false): GraphNode {
     const node = this.graph.addNode(isSink ? this.claimSinkName(name) : name, spec, isSink);
-    this.graph.connect({ from: from.id, to: node.id, partitioning: edge.partitioning, keySelector: edge.keySelector, tag: edge.tag });
+    for (const { node: source, edge } of from) {
+      this.graph.connect({ from: source.id, to: node.id, partitioning: edge.partitioning, keySelector: edge.keySelector, tag: edge.tag, input: edge.input });
+    }
     return node;
   }
 

@@ -62,7 +62,7 @@ export class StreamEnvironment {
   addSource<T>(name: string, source: SourceDefinition<T>): DataStream<T> {
     if (typeof source?.createReader !== 'function') throw new ConfigError(`source "${name}"`, 'expects { createReader(subtask, parallelism, restored) }, a function creating each subtask\'s reader');
     const spec = { kind: 'source' as const, createReader: source.createReader.bind(source), maxParallelism: source.maxParallelism };
-    return STREAMS.data<T>(this.#builder, this.#builder.graph.addNode(name, spec));
+    return STREAMS.data<T>(this.#builder, [{ node: this.#builder.graph.addNode(name, spec), edge: {} }]);
   }
 
   /** Emits the items of an array (parallelism 1). */

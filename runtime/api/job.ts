@@ -57,6 +57,6 @@ export function buildJob<P>(def: JobDefinition<P>, params: P, overrides: JobOver
 /** A short description of a plan; workers compare it to catch a job that builds differently per thread. */
 export function planFingerprint(plan: PhysicalPlan): string {
   const chains = plan.chains.map((c) => `${c.name}x${c.parallelism}`).join('|');
-  const edges = plan.edges.map((e) => `${e.from}>${e.to}:${e.partitioning}${e.tag === undefined ? '' : `#${e.tag}`}`).join('|');
+  const edges = plan.edges.map((e) => `${e.from}>${e.to}:${e.partitioning}${e.tag === undefined ? '' : `#${e.tag}`}${e.input ? `@${e.input}` : ''}`).join('|');
   return `${plan.maxParallelism};${chains};${edges}`;
 }

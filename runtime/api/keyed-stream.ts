@@ -5,20 +5,20 @@ import type { StreamOperator } from '../../operators/api.js';
 import { AggregateOperator, ReduceOperator, type AggregateFunction } from '../../operators/keyed/fold.js';
 import { KeyedProcessOperator, type KeyedProcessFunction } from '../../operators/keyed/process.js';
 import type { WindowAssigner } from '../../operators/windows/assigners.js';
-import type { GraphNode } from '../plan/graph.js';
-import type { JobBuilder } from './builder.js';
-import { DataStreamImpl } from './data-stream.js';
-import type { DataStream, KeyedStream, WindowedStream } from './types.js';
+import type { JobBuilder, StreamInput } from './builder.js';
+import { DataStreamImpl, inputsOf } from './data-stream.js';
+import type { DataStream, IntervalJoin, KeyedStream, WindowedStream } from './types.js';
 
 /** A stream partitioned by key K. */
 export class KeyedStreamImpl<T, K extends StateKey> extends DataStreamImpl<T> implements KeyedStream<T, K> {
-  constructor(builder: JobBuilder, node: GraphNode, selector: (record: T) => K, tag?: string) {
-    super(builder, node, { partitioning: 'hash', keySelector: selector, tag });
+  /** `inputs` are hash-partitioned by the key selector already. */
+  constructor(builder: JobBuilder, inputs: StreamInput[]) {
+    super(builder, inputs);
   }
 
-  /** The key selector, held untyped on the edge so that a stream of a subtype is a stream of its supertype. */
+  /** The key selector, held untyped on the edges so that a stream of a subtype is a stream of its supertype. */
   private get selector(): KeySelector {
-    return this.edge.keySelector!;
+    return this.inputs[0].edge.keySelector!;
   }
 
   // Typed loosely here: users see KeyedStream's signature, whose output-type inference this need not repeat.
@@ -39,6 +39,12 @@ export class KeyedStreamImpl<T, K extends StateKey> extends DataStreamImpl<T> im
   }
 
   window(assigner: WindowAssigner): WindowedStream<T, K> {
-    return this.builder.streams.windowed<T, K>(this.builder, this.node, this.edge, assigner);
+    return this.builder.streams.windowed<T, K>(this.builder, this.inputs, assigner);
+  }
+
+  intervalJoin<B>(other: KeyedStream<B, K>): IntervalJoin<T, B, K> {
+    const b = inputsOf(other, this.builder, 'intervalJoin');
+    if (b[0].edge.keySelector === undefined) throw new ConfigError('intervalJoin', 'expects a keyed stream: keyBy the other stream first');
+    return this.builder.streams.intervalJoin<T, B, K>(this.builder, this.inputs, b);
   }
 }

@@ -9,6 +9,8 @@ import type { StateKey } from '../../base/keygroups.js';
 import type { StreamOperator } from '../../operators/api.js';
 import type { AggregateFunction } from '../../operators/keyed/fold.js';
 import type { KeyedProcessFunction } from '../../operators/keyed/process.js';
+import type { KeyedCoProcessFunction } from '../../operators/keyed/co-process.js';
+import type { IntervalJoinFunction } from '../../operators/keyed/interval-join.js';
 import type { DiscardOptions } from '../../operators/sinks/discard.js';
 import type { FileSinkOptions } from '../../operators/sinks/file.js';
 import type { WatermarkStrategy } from '../../operators/time/watermarks.js';
@@ -41,6 +43,12 @@ export interface DataStream<T> extends OperatorSettings {
   filter<S extends T>(fn: (record: T) => record is S, name?: string): DataStream<S>;
   /** Keeps the records for which fn returns true. */
   filter(fn: (record: T) => boolean, name?: string): DataStream<T>;
+  /** This stream and others of the same type as one: the next operator reads them all. */
+  union(...others: DataStream<T>[]): DataStream<T>;
+  /** This stream and another, for a two-input operator: keyBy both, then process with a function per input. */
+  connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
+  /** A window join with another stream: `.where(keyA).equalTo(keyB).window(assigner).apply((a, b) => …)`. */
+  join<B>(other: DataStream<B>): JoinedStreams<T, B>;
   /** Zero or more output records per input record. */
   flatMap<R>(fn: (record: T) => Iterable<R> | undefined | void, name?: string): DataStream<R>;
   /** An operator of your own: a new one per subtask, from `create`; after keyBy its state is keyed by each record's key. */
@@ -85,6 +93,52 @@ export interface KeyedStream<T, K extends StateKey = StateKey> extends DataStrea
   aggregate<A, R>(fn: AggregateFunction<T, A, R>, name?: string): DataStream<R>;
   /** Puts each key's records into event-time windows: tumbling(size), sliding(size, slide) or session(gap). */
   window(assigner: WindowAssigner): WindowedStream<T, K>;
+  /** Joins each record with the other stream's records of its key whose event time is within an interval of its own. */
+  intervalJoin<B>(other: KeyedStream<B, K>): IntervalJoin<T, B, K>;
+}
+
+/** Two streams connected for a two-input operator. */
+export interface ConnectedStreams<A, B> {
+  /** Keys both inputs alike: records of either with equal keys meet in one subtask and share its state and timers. */
+  keyBy<K extends StateKey>(keyA: (record: A) => K, keyB: (record: B) => K): ConnectedKeyedStreams<A, B, K>;
+}
+
+/** Two streams keyed alike, for a keyed two-input process function. */
+export interface ConnectedKeyedStreams<A, B, K extends StateKey> {
+  /** Calls processElement1 per record of the first stream and processElement2 per record of the second, with shared keyed state and timers. */
+  process<R = never, E extends R = R>(fn: KeyedCoProcessFunction<A, B, K, R, E>, name?: string): DataStream<ProcessOutput<R>>;
+}
+
+/** A window join being described: first the left key. */
+export interface JoinedStreams<A, B> {
+  where<K extends StateKey>(keyA: (record: A) => K): JoinWhere<A, B, K>;
+}
+
+/** A window join being described: the right key. */
+export interface JoinWhere<A, B, K extends StateKey> {
+  equalTo(keyB: (record: B) => K): JoinEqualTo<A, B, K>;
+}
+
+/** A window join being described: the windows both sides share. */
+export interface JoinEqualTo<A, B, K extends StateKey> {
+  window(assigner: WindowAssigner): JoinWindowed<A, B, K>;
+}
+
+/** A window join: every pair of a key's left and right records in one window. */
+export interface JoinWindowed<A, B, K extends StateKey> {
+  /** Emits fn(left, right) for every such pair, when the window fires. */
+  apply<R>(fn: (left: A, right: B, key: K) => R, name?: string): DataStream<R>;
+}
+
+/** An interval join being described: the interval. */
+export interface IntervalJoin<A, B, K extends StateKey> {
+  /** A left record at t meets the right records of its key at times in [t + lowerMs, t + upperMs]. */
+  between(lowerMs: number, upperMs: number): IntervalJoined<A, B, K>;
+}
+
+/** An interval join: its function runs for every pair that meets. */
+export interface IntervalJoined<A, B, K extends StateKey> {
+  process<R = never, E extends R = R>(fn: IntervalJoinFunction<A, B, K, R, E>, name?: string): DataStream<ProcessOutput<R>>;
 }
 
 /** A keyed stream in windows, waiting for the function that turns each window into results. */

@@ -10,7 +10,7 @@ import type { WindowAssigner } from '../../operators/windows/assigners.js';
 import type { ProcessWindowFunction, WindowAggregateFunction, WindowFunction, WindowResult } from '../../operators/windows/functions.js';
 import { LATE_TAG, WindowOperator } from '../../operators/windows/window-operator.js';
 import type { GraphNode } from '../plan/graph.js';
-import type { JobBuilder, StreamEdge } from './builder.js';
+import type { JobBuilder, StreamInput } from './builder.js';
 import type { DataStream, WindowedStream } from './types.js';
 
 const KINDS: ReadonlySet<unknown> = new Set(['tumbling', 'sliding', 'session']);
@@ -22,7 +22,8 @@ export class WindowedStreamImpl<T, K extends StateKey> implements WindowedStream
   private fn: WindowFunction<T, K> | null = null;
   private node: GraphNode | null = null;
 
-  constructor(private readonly builder: JobBuilder, private readonly input: GraphNode, private readonly edge: StreamEdge, private readonly assigner: WindowAssigner) {
+  /** `inputs` are hash-partitioned by the key selector already. */
+  constructor(private readonly builder: JobBuilder, private readonly inputs: StreamInput[], private readonly assigner: WindowAssigner) {
     if (!KINDS.has(assigner?.kind)) throw new ConfigError('window', 'expects tumbling(sizeMs), sliding(sizeMs, slideMs) or session(gapMs)');
   }
 
@@ -33,7 +34,7 @@ export class WindowedStreamImpl<T, K extends StateKey> implements WindowedStream
 
   sideOutputLateData(): DataStream<T> {
     this.lateToSideOutput = true;
-    return this.builder.streams.data<T>(this.builder, this.windowNode('Window'), { tag: LATE_TAG });
+    return this.builder.streams.data<T>(this.builder, [{ node: this.windowNode('Window'), edge: { tag: LATE_TAG } }]);
   }
 
   aggregate<A, R>(fn: WindowAggregateFunction<T, A, R>, name = 'Window'): DataStream<WindowResult<K, R>> {
@@ -61,18 +62,18 @@ export class WindowedStreamImpl<T, K extends StateKey> implements WindowedStream
     this.fn = fn;
     const node = this.windowNode(name);
     node.name = name;
-    return this.builder.streams.data<R>(this.builder, node);
+    return this.builder.streams.data<R>(this.builder, [{ node, edge: {} }]);
   }
 
   /** The window operator's node, added on first use. */
   private windowNode(name: string): GraphNode {
     if (this.node !== null) return this.node;
-    const keySelector = this.edge.keySelector!;
+    const keySelector = this.inputs[0].edge.keySelector!;
     // Read when each subtask creates its operator, after the job module set everything.
     const createOperator = () => new WindowOperator<T, K>(keySelector, {
       assigner: this.assigner, allowedLatenessMs: this.latenessMs, lateToSideOutput: this.lateToSideOutput, fn: this.fn!,
     });
-    const node = this.builder.addOperator(this.input, this.edge, name, { kind: 'operator', createOperator, keySelector });
+    const node = this.builder.addOperator(this.inputs, name, { kind: 'operator', createOperator, keySelector });
     this.builder.checkWhenBuilt(() => {
       if (this.fn === null) throw new ConfigError(`operator "${node.name}"`, 'a window needs its function: call aggregate, reduce or process on the windowed stream');
     });

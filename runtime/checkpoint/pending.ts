@@ -78,6 +78,7 @@ export class PendingCheckpoint {
     return {
       id: this.id, status, reason, final: this.final, triggeredAt: this.triggeredAt, endToEndMs: endedAt - this.startedAt,
       checkpointedBytes: sum((s) => s.checkpointedBytes), fullStateBytes: sum((s) => s.fullStateBytes),
+      writtenEntries: sum((s) => s.writtenEntries ?? 0), writtenDeletions: sum((s) => s.writtenDeletions ?? 0),
       subtasks: [...subtasks].sort(byChainThenSubtask),
     };
   }

@@ -18,6 +18,9 @@ export interface CheckpointSummary {
   checkpointedBytes: number;
   /** Bytes of the state it represents (all files it stands on). */
   fullStateBytes: number;
+  /** Entries it wrote (upserts and deletions), and of them deletions. */
+  writtenEntries: number;
+  writtenDeletions: number;
   subtasks: SubtaskCheckpointStats[];
 }
 

@@ -29,6 +29,8 @@ export interface ActorTask {
   restore?: ActorRestore;
   injections?: FailureInjection[];
   inputs: MessagePort[];
+  /** Per input port, the input of the chain's head it feeds. */
+  inputIndex: number[];
   outputs: MessagePort[][];
   control: MessagePort;
 }
@@ -52,7 +54,7 @@ export async function runActorTask(task: ActorTask): Promise<boolean> {
   return runActor({
     ...built, chain: task.chain, subtask: task.subtask, control, settings: task.settings, state: task.state,
     restore: task.restore, injections: task.injections,
-    inputs: task.inputs.map((p) => new PortInputChannel(p, window)),
+    inputs: task.inputs.map((p) => new PortInputChannel(p, window)), inputIndex: task.inputIndex,
     outputs: task.outputs.map((list) => list.map((p) => new PortOutputChannel(p, window, origin(task.chain, task.subtask)))),
   });
 }

@@ -37,7 +37,7 @@ export class LocalHost implements ActorHost {
       const control = memoryControl();
       const exited = runActor({
         graph, plan, chain: w.chain, subtask: w.subtask,
-        inputs: w.inputs.map((i) => pairs[i].input),
+        inputs: w.inputs.map((i) => pairs[i].input), inputIndex: w.inputIndex,
         outputs: w.outputs.map((list) => list.map((i) => pairs[i].output)),
         control: control.actor, settings: this.opts.settings, clock: this.opts.clock, state: this.opts.state,
         restore: this.opts.restores?.[i], injections: this.opts.injections,

@@ -67,7 +67,7 @@ export class ThreadHost implements ActorHost {
       const outputs = w.outputs.map((list) => list.map((i) => pairs[i].port1));
       const task: ActorTask = {
         jobModule: this.opts.jobModule, params: this.opts.params, overrides: this.opts.overrides, fingerprint,
-        chain: w.chain, subtask: w.subtask, settings: this.opts.settings, state: this.opts.state, inputs, outputs, control: control.port2,
+        chain: w.chain, subtask: w.subtask, settings: this.opts.settings, state: this.opts.state, inputs, inputIndex: w.inputIndex, outputs, control: control.port2,
         restore: this.opts.restores?.[i], injections: this.opts.injections,
       };
       const transferList: MessagePort[] = [...inputs, ...outputs.flat(), control.port2];

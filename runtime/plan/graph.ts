@@ -20,6 +20,8 @@ export interface OperatorSpec {
   createOperator(): StreamOperator;
   /** Present when the operator works on keyed state (after keyBy). */
   keySelector?: KeySelector;
+  /** 2 for a two-input operator (connect, joins): its edges say which input they feed. */
+  inputs?: 1 | 2;
 }
 
 /** One logical operator. */
@@ -48,6 +50,8 @@ export interface GraphEdge {
   keySelector?: KeySelector;
   /** The side output of `from` this edge takes (a window's late data); absent for the main output. */
   tag?: string;
+  /** The input of a two-input operator this edge feeds (0 or 1); 0 when absent. */
+  input?: number;
 }
 
 /** Job-wide settings that the job module or the caller may set. */

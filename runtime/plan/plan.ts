@@ -28,6 +28,8 @@ export interface ChainEdge {
   keySelector?: KeySelector;
   /** The producer's side output the edge takes; absent for its main output. */
   tag?: string;
+  /** The input of the consumer's two-input operator the edge feeds; 0 for every other operator. */
+  input: number;
 }
 
 /** The executable plan. */
@@ -80,6 +82,12 @@ export function buildPlan(graph: JobGraph): PhysicalPlan {
     if (n.spec.kind === 'source' && inputs[n.id].length > 0) throw new ConfigError('job', `source "${n.name}" cannot have inputs`);
     if (n.spec.kind !== 'source' && inputs[n.id].length === 0) throw new ConfigError('job', `operator "${n.name}" has no input`);
     if (n.isSink && outputs[n.id].length > 0) throw new ConfigError('job', `sink "${n.name}" cannot have outputs`);
+    const wanted = n.spec.kind === 'operator' ? (n.spec.inputs ?? 1) : 0;
+    for (let i = 0; i < wanted; i++) {
+      if (!inputs[n.id].some((e) => (e.input ?? 0) === i)) throw new ConfigError('job', `operator "${n.name}" has no input ${i + 1}`);
+    }
+    const extra = inputs[n.id].find((e) => (e.input ?? 0) >= Math.max(1, wanted));
+    if (extra) throw new ConfigError('job', `operator "${n.name}" takes ${wanted} input(s), but an edge feeds input ${(extra.input ?? 0) + 1}`);
   }
   const chainOf = new Array<number>(nodes.length).fill(-1);
   const chains: ChainPlan[] = [];
@@ -101,7 +109,7 @@ export function buildPlan(graph: JobGraph): PhysicalPlan {
   const chainEdges: ChainEdge[] = [];
   edges.forEach((e, i) => {
     if (chainOf[e.from] === chainOf[e.to]) return;
-    chainEdges.push({ index: chainEdges.length, from: chainOf[e.from], to: chainOf[e.to], partitioning: parts[i], keySelector: e.keySelector, tag: e.tag });
+    chainEdges.push({ index: chainEdges.length, from: chainOf[e.from], to: chainOf[e.to], partitioning: parts[i], keySelector: e.keySelector, tag: e.tag, input: e.input ?? 0 });
   });
   return { chains, edges: chainEdges, maxParallelism };
 }

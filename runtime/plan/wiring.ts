@@ -6,6 +6,8 @@ export interface ActorWiring {
   chain: number;
   subtask: number;
   inputs: number[];
+  /** Per input channel, the input of the chain's head it feeds (0, or 1 for a two-input operator's second). */
+  inputIndex: number[];
   /** Per outgoing edge of the chain (plan order), channel indices by consumer subtask. */
   outputs: number[][];
 }
@@ -18,14 +20,18 @@ export function wirePlan(plan: PhysicalPlan): { channels: ChannelId[]; actors: A
     const outEdges = plan.edges.filter((e) => e.from === chain.index);
     for (let subtask = 0; subtask < chain.parallelism; subtask++) {
       const inputs: number[] = [];
+      const inputIndex: number[] = [];
       const outputs: number[][] = outEdges.map(() => []);
       channels.forEach((c, i) => {
         const e = plan.edges[c.edge];
-        if (e.to === chain.index && c.to === subtask) inputs.push(i);
+        if (e.to === chain.index && c.to === subtask) {
+          inputs.push(i);
+          inputIndex.push(e.input);
+        }
         const k = outEdges.indexOf(e);
         if (k >= 0 && c.from === subtask) outputs[k].push(i);
       });
-      actors.push({ chain: chain.index, subtask, inputs, outputs });
+      actors.push({ chain: chain.index, subtask, inputs, inputIndex, outputs });
     }
   }
   return { channels, actors };

@@ -26,6 +26,10 @@ export interface SubtaskCheckpointStats {
   checkpointedBytes: number;
   /** Bytes of all files the subtask's state stands on. */
   fullStateBytes: number;
+  /** Entries in the files this checkpoint wrote: upserts and deletions. */
+  writtenEntries: number;
+  /** Of them, deletions (tombstones): state removed since the last checkpoint, carried by an incremental one. */
+  writtenDeletions: number;
 }
 
 /** What one subtask contributes to a checkpoint. */

@@ -62,7 +62,7 @@ export class FileWriter implements StateFileWriter {
     return this.queue;
   }
 
-  close(entries: number): Promise<StateFileRef> {
+  close(entries: number, deletions = 0): Promise<StateFileRef> {
     if (this.discarding) return Promise.reject(new Error(`close of ${this.abs} after discard`));
     this.closing ??= (async () => {
       await this.queue.catch(() => undefined);
@@ -75,7 +75,7 @@ export class FileWriter implements StateFileWriter {
       } catch (err) {
         throw new CheckpointError(this.checkpointId, `closing ${this.abs}: ${errorMessage(err)}`);
       }
-      return { path: this.path, bytes: this.bytes, sha256: this.hash.digest('hex'), entries };
+      return { path: this.path, bytes: this.bytes, sha256: this.hash.digest('hex'), entries, deletions };
     })();
     return this.closing;
   }

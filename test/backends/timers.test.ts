@@ -78,7 +78,13 @@ for (const combo of ALL) {
     randomTimers(b, model, 1, 3000);
     const timers = b.timerState('timers:event');
     t.equal(timers.earliest(), Math.min(...[...model.set].map((s) => Number(s.split('@')[1]))), 'earliest is the smallest time held');
+    const earliestOfModel = () => Math.min(...[...model.set].map((s) => Number(s.split('@')[1])));
+    const firstFew = timers.takeDue(-1000, 7).map((d) => `${d.key}@${d.time}`);
+    t.equal(firstFew.length, 7, 'a round stops at its limit, inside a key group');
+    for (const d of firstFew) model.delete(...(d.split('@').map((x, i) => (i === 0 ? x : Number(x))) as [string, number]));
+    t.equal(timers.earliest(), earliestOfModel(), 'after a round stopped at its limit, earliest is the smallest time left');
     t.same(takeAll(t, b, 0), model.take(0), 'everything due at 0, nothing later');
+    t.equal(timers.earliest(), earliestOfModel(), 'after the due ones, earliest is the next one');
     t.same(timers.takeDue(0, 100), [], 'taken timers are gone');
     enter(b, 'k1');
     timers.register(-5000);

@@ -9,6 +9,21 @@ import { chartSpecs, renderReport } from '../../bench/report-html.js';
 import { commandOf, planSuite, planSuiteOrFail, progressReporter } from '../../bench/suite.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from '../../bench/checkpoint.js';
 import type { CheckpointMode } from '../../base/kinds.js';
+import type { WindowBenchReport, WindowBenchResult } from '../../bench/windows.js';
+
+function win(assigner: WindowBenchResult['assigner'], mode: CheckpointMode, policy: string, bytes: number): WindowBenchResult {
+  const c = (id: number) => ({ id, fullStateBytes: 4000, checkpointedBytes: bytes, writtenEntries: bytes / 40, writtenDeletions: mode === 'full' ? 0 : bytes / 80, e2eMs: 10, syncMs: 0.5, asyncMs: 9 });
+  return {
+    assigner, mode, policy, keys: 1000, records: 10_000, windowMs: 2e6, slideMs: assigner === 'sliding' ? 5e5 : 2e6, checkpoints: [c(1), c(2)],
+    stateBytesMean: 4000, stateBytesMax: 4000, bytesPerCheckpointMean: bytes, deletionsPerCheckpointMean: mode === 'full' ? 0 : bytes / 80,
+    deletionShare: mode === 'full' ? 0 : 0.5, deltas: bytes < 4000 ? 2 : 0, e2eMsMedian: 10, e2eMsMax: 10, syncMsP99: 0.5, recordsPerSec: 5000, windowsFired: 2000,
+  };
+}
+
+const WINDOWS: BenchRun<WindowBenchReport> = {
+  command: 'snapflow bench windows --keys 1000 --json', options: { keys: 1000 },
+  report: { results: [win('tumbling', 'full', 'default', 4000), win('tumbling', 'incremental', 'max-delta-ratio 1', 800), win('sliding', 'full', 'default', 4000)] },
+};
 
 function ck(mode: CheckpointMode, keys: number, updateRatio: number, bytes: number, e2eMs: number): CheckpointBenchResult {
   const k = (id: number, b: number) => ({ id, checkpointedBytes: b, fullStateBytes: keys * 80, e2eMs, syncMs: 1, asyncMs: e2eMs - 1, alignmentMs: 0 });
@@ -45,6 +60,7 @@ const RESULTS: SuiteResults = {
     options: { keys: 100_000, updateRatio: 0.01 },
     report: { results: [0, 4].map((n) => ({ chainLength: n, keys: 100_000, restoreMs: 100 + n * 10, restoredBytes: 8e6, deltaRatio: n * 0.01, vsFull: 1 + n / 10, fullMs: 100, fullKeysPerSec: 1e6, runsMs: [100 + n * 10] })) },
   }],
+  windows: [WINDOWS],
 };
 
 t.test('writeResults writes JSON, CSV and a self-contained report', async (t) => {
@@ -72,6 +88,10 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   const rec = (await read('recovery.csv')).trimEnd().split('\n');
   t.equal(rec[0], 'keys,updateRatio,chainLength,restoreMs,restoredBytes,deltaRatio,vsFull,fullMs,fullKeysPerSec,policy,runsMs');
   t.equal(rec[2], '100000,0.01,4,140,8000000,0.04,1.4,100,1000000,,140');
+  const winCsv = (await read('windows.csv')).trimEnd().split('\n');
+  t.match(winCsv[0], /^assigner,mode,policy,keys,records,windowMs,slideMs,checkpoints,deltas,stateBytesMean,/);
+  t.equal(winCsv[2], 'tumbling,incremental,max-delta-ratio 1,1000,10000,2000000,2000000,2,2,4000,4000,800,10,0.5,10,10,0.5,5000,2000');
+  t.same(JSON.parse(await read('windows.json')), RESULTS.windows);
 
   const html = await read('report.html');
   t.match(html, 'Released under the MIT License', 'Chart.js is inlined');
@@ -83,10 +103,17 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   const m = /<script type="application\/json" id="snapflow-data">([\s\S]*?)<\/script>/.exec(html);
   t.ok(m, 'embedded data found');
   const data = JSON.parse((m as RegExpExecArray)[1]) as { charts: { id: string; config: { data: { datasets: { label: string }[] } } }[] };
-  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore']);
+  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore', 'window-checkpoints', 'window-timeline']);
   t.equal(data.charts[0].config.data.datasets[0].label, EVIL, 'the data parses back intact');
   t.equal((html.match(/<\/script>/g) ?? []).length, 3, 'only the three real script elements close');
-  for (const id of ['throughput', 'checkpoint-bytes', 'timeline', 'restore']) t.match(html, `<canvas id="chart-${id}">`);
+  for (const id of ['throughput', 'checkpoint-bytes', 'timeline', 'restore', 'window-checkpoints', 'window-timeline']) t.match(html, `<canvas id="chart-${id}">`);
+  const windowBars = data.charts.find((c) => c.id === 'window-checkpoints')!.config.data as unknown as { labels: string[]; datasets: { label: string; data: (number | null)[] }[] };
+  t.same(windowBars.labels, ['tumbling, 1,000 keys', 'sliding, 1,000 keys'], 'one group per window kind and key count');
+  t.same(windowBars.datasets.filter((d) => d.label.endsWith('bytes per checkpoint')).map((d) => [d.label, d.data]),
+    [['full: bytes per checkpoint', [4000, 4000]], ['incremental (max-delta-ratio 1): bytes per checkpoint', [800, null]]], 'a bar per mode and policy; none where it was not measured');
+  t.match(html, 'Checkpoints of sliding windows over 1,000 keys, one by one', 'the timeline shows the largest sliding run');
+  const timeline = data.charts.find((c) => c.id === 'window-timeline')!.config.data.datasets.map((d) => d.label);
+  t.same(timeline, ['full: state size', 'full: bytes written', 'full: deletions written'], 'its state size, bytes and deletions');
 
   const again = await readResults(join(dir, 'out'));
   t.same(again, JSON.parse(JSON.stringify(RESULTS)), 'results read back from the JSON files');
@@ -146,7 +173,8 @@ t.test('crossover: the lowest change rate where incremental costs at least full'
 
 t.test('suite plan, commands and progress output', async (t) => {
   const quick = planSuite({ full: false });
-  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery']);
+  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows']);
+  t.equal(commandOf(quick[7]), 'snapflow bench windows --keys 100000 --records 300000 --assigner tumbling,sliding --mode incremental --window-records 2 --overlap 4 --interval 500 --parallelism 1 --rate 10000 --max-delta-ratio 1 --json');
   t.equal(commandOf(quick[5]), 'snapflow bench recovery --keys 100000 --chain-lengths 0,4,16 --update-ratio 0.01 --runs 1 --value-bytes 64 --json');
   const full = planSuite({ full: true });
   const ck = full.filter((s) => s.kind === 'checkpoint');
@@ -168,6 +196,7 @@ t.test('suite plan, commands and progress output', async (t) => {
   t.same([...new Set(only.map((s) => s.part))], ['overhead', 'recovery'], '--only keeps the parts named, in sweep order');
   const capped = planSuite({ full: true, maxKeys: 100_000 });
   t.ok(capped.every((s) => s.kind === 'throughput' || s.options.keys <= 100_000), '--max-keys leaves larger state sizes out');
+  t.notOk(capped.some((s) => s.part === 'windows'), 'the windows part runs at 500,000 keys in the full sweep, so it goes too');
   t.notOk(capped.some((s) => s.part === 'overhead'), 'the overhead part runs at 10^6 keys, so it goes too');
   t.throws(() => planSuiteOrFail({ full: false, only: ['overhead'] }), { name: 'ConfigError', message: /--only overhead with the quick sweep leaves no step to run/ });
   t.throws(() => planSuiteOrFail({ full: true, only: ['recovery'], maxKeys: 1000 }), { name: 'ConfigError', message: /--only recovery with --max-keys 1000 with --full leaves no step/ });

@@ -4,10 +4,13 @@
  * flag checks; and the output audit on a folder with known faults.
  */
 import t from 'tap';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditOutput, chaosPassed, runChaos, validateChaosOptions, type ChaosOptions } from '../../bench/chaos.js';
+import { chaosPassed, runChaos, validateChaosOptions, type ChaosOptions } from '../../bench/chaos.js';
+import { auditOutput } from '../../bench/chaos-audit.js';
+import { auditWindowOutput } from '../../bench/chaos-windows.js';
+import { chaosWindowLine } from '../../bench/jobs/chaos-windows.js';
 
 // Rate-limited so that checkpoints every 20 ms complete between failures and restores read real state,
 // slowly enough that this holds on a machine busy with the other test files too.
@@ -21,6 +24,9 @@ const cases: { name: string; opts: Partial<ChaosOptions> }[] = [
   { name: 'p=2 lmdb incremental, thrown failures, one thread', opts: { parallelism: 2, mode: 'incremental', local: true } },
   { name: 'p=3 heap full, thrown errors and thread exits, worker threads, csv', opts: { parallelism: 3, backend: 'heap', kind: 'any', format: 'csv' } },
   { name: 'p=2 lmdb incremental, thrown errors and thread exits, worker threads', opts: { parallelism: 2, mode: 'incremental', kind: 'any', seed: 11 } },
+  { name: 'windowed job, p=1 heap full, thrown failures, one thread', opts: { job: 'windowed', parallelism: 1, backend: 'heap', local: true } },
+  { name: 'windowed job, p=2 lmdb incremental, thrown failures, one thread, csv', opts: { job: 'windowed', parallelism: 2, mode: 'incremental', local: true, format: 'csv' } },
+  { name: 'windowed job, p=3 lmdb full, thrown errors and thread exits, worker threads', opts: { job: 'windowed', parallelism: 3, kind: 'any', seed: 5 } },
 ];
 
 for (const c of cases) {
@@ -38,6 +44,7 @@ for (const c of cases) {
     t.equal(r.stateMatches, true, 'final state is that of a run without failures');
     t.equal(r.mismatchedKeys, 0);
     t.ok(r.finalCheckpointId > 0, 'the state came from the final checkpoint');
+    t.equal(r.lateRecordsDropped, 0, 'no record was late, restores included');
     t.ok(chaosPassed(r));
     t.equal(r.out, undefined, 'the temporary folder was removed');
   });
@@ -54,6 +61,7 @@ t.test('flags that cannot work are refused with a ConfigError naming the flag', 
   bad({ mode: 'delta' as never }, /--mode/);
   bad({ kind: 'any', local: true }, /--kind/);
   bad({ checkpointIntervalMs: 0 }, /--checkpoint-interval/);
+  bad({ job: 'sessions' as never }, /--job/);
   await t.rejects(runChaos({ ...BASE, records: 10, keys: 2, failures: 20 }), { name: 'ConfigError', message: /--failures/ });
 });
 
@@ -69,4 +77,24 @@ t.test('the output audit finds lost, duplicated, violation and foreign lines', a
     { lost: 2, duplicated: 1, violations: 1, badLines: 1, lines: 4, files: 2, uncommitted: 1 },
   );
   t.same(a.samples, ['"violation gap key=C0 seq=2 last=0"', '99']);
+});
+
+t.test('the window audit finds lost, repeated and wrong windows and foreign lines', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'snapflow-chaos-window-audit-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const data = { records: 400, keys: 4, seed: 3 };
+  const run = await runChaos({ ...BASE, ...data, job: 'windowed', failures: 0, local: true, out: join(dir, 'run') });
+  t.ok(chaosPassed(run), 'a run without failures has every window once');
+  const output = join(dir, 'run', 'output');
+  const files = (await readdir(output)).filter((n) => n.startsWith('part-'));
+  const lines = (await Promise.all(files.map((f) => readFile(join(output, f), 'utf8')))).join('').split('\n').filter(Boolean);
+  t.ok(lines.length > 20, `${lines.length} windows`);
+  const [wrong, repeated, ...rest] = lines.slice(1);
+  const m = /^"window (\d+) (\d+) (\d+)"$/.exec(wrong)!;
+  const faulty = [chaosWindowLine([Number(m[1]), Number(m[2]) + 1, Number(m[3])]), repeated, repeated, ...rest].join('\n');
+  await writeFile(join(dir, 'part-0-1.jsonl'), `${faulty}\n"window 99999 1 1"\nhello\n`);
+  const a = await auditWindowOutput(dir, data);
+  t.same({ lost: a.lost, duplicated: a.duplicated, violations: a.violations, badLines: a.badLines, lines: a.lines },
+    { lost: 1, duplicated: 1, violations: 1, badLines: 2, lines: lines.length }, 'the first window missing, one twice, one miscounted, two foreign lines');
+  t.match(a.samples[0], /the plain computation: count/, 'a wrong window is shown with what it should hold');
 });

@@ -5,8 +5,7 @@
  * and across a savepoint taken at one parallelism and resumed at another.
  */
 import t from 'tap';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { committedJsonLines, tempDir } from '../../support/files.js';
 import { join } from 'node:path';
 import { execute, type ExecuteOptions } from '../../../runtime/execute.js';
 import { defineJob } from '../../../runtime/api/job.js';
@@ -17,21 +16,9 @@ import job, { bucketLines, expectedBuckets, OPERATORS, type BucketRow, type Even
 const PARAMS: EventTimeParams = { records: 3000, keys: 30, bucketMs: 20_000, disorderMs: 6000 };
 const EXPECTED = expectedBuckets(PARAMS);
 
-async function tempDir(t: Tap): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'snapflow-timers-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-type Tap = Parameters<Parameters<typeof t.test>[0]>[0];
 
 /** Every row the file sink committed in `dir`. */
-async function committed(dir: string): Promise<BucketRow[]> {
-  const rows: BucketRow[] = [];
-  for (const f of (await readdir(dir)).filter((n) => !n.startsWith('.'))) {
-    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) if (line) rows.push(JSON.parse(line) as BucketRow);
-  }
-  return rows;
-}
+const committed = (dir: string) => committedJsonLines<BucketRow>(dir);
 
 t.test('a timer set per bucket emits exactly the buckets of a plain computation', async (t) => {
   t.ok(EXPECTED.length > 100, `${EXPECTED.length} buckets expected`);
@@ -48,7 +35,7 @@ const combos: { backend: BackendKind; mode: CheckpointMode }[] = [
 for (const parallelism of [1, 2, 3]) {
   for (const { backend, mode } of combos) {
     t.test(`timers survive failures, exactly once (p=${parallelism}, ${backend} ${mode})`, async (t) => {
-      const dir = await tempDir(t);
+      const dir = await tempDir(t, 'timers');
       const out = join(dir, 'out');
       const result = await execute(job, {
         local: true, parallelism, stateBackend: backend, stateDir: join(dir, 'state'),
@@ -68,7 +55,7 @@ for (const parallelism of [1, 2, 3]) {
 
 for (const [from, to] of [[2, 3], [3, 1]]) {
   t.test(`timers move with their keys when a savepoint resumes at another parallelism (${from} → ${to})`, async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'timers');
     const out = join(dir, 'out');
     const base = (parallelism: number): ExecuteOptions => ({
       local: true, parallelism, stateBackend: 'lmdb', stateDir: join(dir, 'state'), params: { ...PARAMS, rate: 6000, fileOut: out },

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../../support/files.js';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { skewOptions, writeTransactionsFile } from '../../../operators/sources/transactions-file.js';
 import { generateTransaction, resolveGeneratorOptions } from '../../../operators/sources/generator.js';
@@ -8,14 +8,8 @@ import { execute } from '../../../runtime/execute.js';
 import { defineJob } from '../../../runtime/api/job.js';
 import { ConfigError } from '../../../base/errors.js';
 
-async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'snapflow-gen-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 t.test('row i is the generator record i, read back through the CSV source, across day boundaries', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'gen');
   const out = join(dir, 'tx.csv');
   const rows = 90_000;
   const seen: number[] = [];
@@ -36,7 +30,7 @@ t.test('row i is the generator record i, read back through the CSV source, acros
 });
 
 t.test('a seed gives the same bytes; another seed other bytes; zero rows give the header alone', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'gen');
   const write = (name: string, seed: number, rows = 2_000) => writeTransactionsFile({ rows, keys: 100, skew: 'uniform', seed, out: join(dir, name) }).then(() => readFile(join(dir, name), 'utf8'));
   const [a, b, c] = [await write('a', 1), await write('b', 1), await write('c', 2)];
   t.equal(a, b);
@@ -49,7 +43,7 @@ t.test('bad options are ConfigErrors naming the flag', async (t) => {
   t.same(skewOptions('zipf:0.8'), { distribution: 'zipf', zipfExponent: 0.8 });
   t.same(skewOptions('zipf'), { distribution: 'zipf', zipfExponent: 1.1 });
   t.throws(() => skewOptions('normal'), { name: 'ConfigError', message: /--skew/ });
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'gen');
   await t.rejects(writeTransactionsFile({ rows: 10, keys: 0, skew: 'uniform', seed: 1, out: join(dir, 'x') }), ConfigError);
   await t.rejects(writeTransactionsFile({ rows: 10, keys: 5, skew: 'uniform', seed: 1, out: join(dir, 'no', 'such', 'x.csv') }), { name: 'ConfigError', message: /--out: cannot write .*x\.csv/ });
 });

@@ -5,8 +5,7 @@
  * sink then holds each window once).
  */
 import t from 'tap';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { committedJsonLines, tempDir } from '../../support/files.js';
 import { join } from 'node:path';
 import { execute } from '../../../runtime/execute.js';
 import { defineJob } from '../../../runtime/api/job.js';
@@ -16,21 +15,8 @@ import job, { expectedWindows, OPERATORS, windowLines, type WindowLine, type Win
 
 const BASE = { records: 2400, keys: 24, disorderMs: 5000 };
 const KINDS: WindowParams['kind'][] = ['tumbling', 'sliding', 'session'];
-type Tap = Parameters<Parameters<typeof t.test>[0]>[0];
 
-async function tempDir(t: Tap): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'snapflow-windows-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function committed(dir: string): Promise<WindowLine[]> {
-  const rows: WindowLine[] = [];
-  for (const f of (await readdir(dir)).filter((n) => !n.startsWith('.'))) {
-    for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) if (line) rows.push(JSON.parse(line) as WindowLine);
-  }
-  return rows;
-}
+const committed = (dir: string) => committedJsonLines<WindowLine>(dir);
 
 for (const kind of KINDS) {
   t.test(`${kind} windows emit exactly the windows of a plain computation, whatever the function and parallelism`, async (t) => {
@@ -54,7 +40,7 @@ for (const kind of KINDS) {
     t.test(`${kind} windows survive failures, each window once in the file sink (p=${parallelism})`, async (t) => {
       const expected = expectedWindows({ ...BASE, kind });
       for (const [i, { backend, mode }] of combos.entries()) {
-        const dir = await tempDir(t);
+        const dir = await tempDir(t, 'windows');
         const out = join(dir, 'out');
         const fn = (['aggregate', 'reduce', 'process'] as const)[(i + parallelism) % 3];
         const result = await execute(job, {

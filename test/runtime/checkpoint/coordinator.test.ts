@@ -59,7 +59,7 @@ function setup(over: Partial<CheckpointConfig> = {}) {
   });
   const stats = (i: number): SubtaskCheckpointStats => ({
     chain: ACTORS[i].chain, subtask: ACTORS[i].subtask, actor: ACTORS[i].name, startDelayMs: 1, alignmentMs: 2, alignedRecords: 3,
-    syncMs: 0.5, asyncMs: 4, checkpointedBytes: 10, fullStateBytes: 30,
+    syncMs: 0.5, asyncMs: 4, checkpointedBytes: 10, fullStateBytes: 30, writtenEntries: 5, writtenDeletions: 1,
   });
   const ack = (i: number, id: number, files: string[] = []) => c.handle(i, {
     kind: 'ack', id, stats: stats(i),

@@ -10,7 +10,7 @@ const state = (chain: number, subtask: number, written: string[] = []): SubtaskS
 });
 const stats = (chain: number, subtask: number, bytes: number): SubtaskCheckpointStats => ({
   chain, subtask, actor: `c${chain}/${subtask}`, startDelayMs: 1, alignmentMs: 0, alignedRecords: 0, syncMs: 0.1, asyncMs: 2,
-  checkpointedBytes: bytes, fullStateBytes: bytes * 10,
+  checkpointedBytes: bytes, fullStateBytes: bytes * 10, writtenEntries: bytes / 10, writtenDeletions: bytes > 0 ? 1 : 0,
 });
 
 t.test('a checkpoint completes with the last acknowledgement and lists its subtasks in plan order', async (t) => {
@@ -23,7 +23,7 @@ t.test('a checkpoint completes with the last acknowledgement and lists its subta
   t.same(meta.subtasks.map((s) => [s.chain, s.subtask]), [[0, 0], [1, 0], [1, 1]], 'by chain, then subtask');
   t.same([meta.checkpointId, meta.mode, meta.backend, meta.savepoint, meta.final, meta.triggeredAt], [7, 'incremental', 'lmdb', false, false, 123]);
   const row = p.summary('completed', undefined, meta.stats, 80);
-  t.same([row.endToEndMs, row.checkpointedBytes, row.fullStateBytes], [30, 30, 300], 'end-to-end from the trigger, bytes summed');
+  t.same([row.endToEndMs, row.checkpointedBytes, row.fullStateBytes, row.writtenEntries, row.writtenDeletions], [30, 30, 300, 3, 2], 'end-to-end from the trigger, bytes and entries summed');
 });
 
 t.test('a savepoint is always a full, self-contained checkpoint', async (t) => {

@@ -5,9 +5,8 @@
  * at another parallelism continues where it left off. Savepoints survive retention.
  */
 import t from 'tap';
+import { tempDir } from '../../support/files.js';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execute, type ExecuteOptions } from '../../../runtime/execute.js';
 import { JobControl } from '../../../runtime/job/job-control.js';
@@ -18,13 +17,6 @@ import { audit, finalState, KEYS, RECORDS } from '../../support/recovery.js';
 import type { BackendKind, CheckpointMode } from '../../../base/kinds.js';
 
 const JOB = new URL('../../fixtures/jobs/exactly-once.js', import.meta.url);
-type Tap = { teardown(fn: () => unknown): void };
-
-async function tempDir(t: Tap): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'snapflow-savepoints-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function options(dir: string, name: string, parallelism: number, backend: BackendKind, mode: CheckpointMode = 'full'): ExecuteOptions {
   return {
@@ -40,7 +32,7 @@ const rescales: [number, number, BackendKind, BackendKind, CheckpointMode][] = [
 ];
 for (const [from, to, b1, b2, mode] of rescales) {
   t.test(`stop with savepoint at p=${from} (${b1}, ${mode}), resume at p=${to} (${b2}): exactly once over both runs`, async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'savepoints');
     const control = new JobControl();
     const stopping = new Promise((r) => setTimeout(r, 120)).then(() => control.stopWithSavepoint(join(dir, 'savepoints')));
     const first = await execute(JOB, { ...options(dir, 'a', from, b1, mode), control });
@@ -62,7 +54,7 @@ for (const [from, to, b1, b2, mode] of rescales) {
 }
 
 t.test('a savepoint taken while the job runs is kept by retention; a later job resumes from it at p=1', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'savepoints');
   const control = new JobControl();
   const taken = new Promise((r) => setTimeout(r, 80)).then(() => control.savepoint(join(dir, 'savepoints')));
   const first = await execute(JOB, { ...options(dir, 'a', 2, 'lmdb', 'incremental'), control });
@@ -77,7 +69,7 @@ t.test('a savepoint taken while the job runs is kept by retention; a later job r
 });
 
 t.test('a job resumes from a retained checkpoint of a failed job at another parallelism', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'savepoints');
   const err = await execute(JOB, { ...options(dir, 'a', 3, 'lmdb', 'incremental'), injectFailures: ['records=1000@Pass#2'], restart: { strategy: 'none' } }).then(() => null, (e: Error) => e);
   t.match(err?.message, /injected failure/);
   const [jobFolder] = readdirSync(join(dir, 'a'));
@@ -91,7 +83,7 @@ t.test('a job resumes from a retained checkpoint of a failed job at another para
 });
 
 t.test('resume errors name the option', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'savepoints');
   const missing = await execute(JOB, { ...options(dir, 'a', 1, 'lmdb'), fromCheckpoint: join(dir, 'nothing') }).then(() => null, (e: Error) => e);
   t.type(missing, ConfigError);
   t.match(missing?.message, /from-checkpoint/);
@@ -102,7 +94,7 @@ t.test('resume errors name the option', async (t) => {
 });
 
 t.test('savepoint requests settle: refused at once without checkpointing, and when the job cannot start', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'savepoints');
   const plain = new JobControl();
   const early = plain.savepoint(join(dir, 'sp'));
   const run = execute(JOB, { local: true, params: { records: 30_000, keys: KEYS, rate: 15_000 }, control: plain });
@@ -115,7 +107,7 @@ t.test('savepoint requests settle: refused at once without checkpointing, and wh
 });
 
 t.test('a savepoint that cannot be written fails alone; the job goes on and completes', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'savepoints');
   writeFileSync(join(dir, 'not-a-folder'), 'x');
   const control = new JobControl();
   const attempt = new Promise((r) => setTimeout(r, 60)).then(() => control.savepoint(join(dir, 'not-a-folder'))).then(() => null, (e: Error) => e);

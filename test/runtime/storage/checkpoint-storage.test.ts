@@ -87,9 +87,9 @@ t.test('a written file reads back with the size and SHA-256 of its bytes', async
   const w = await s.target(7, OWNER).createFile('exclusive', 'full');
   t.match(w.path, /^chk-7\/Keyed_Reduce_-_Print_2_3-full-[0-9a-f]{8}\.sfs$/);
   for (const p of parts) await w.write(p);
-  const ref = await w.close(42);
+  const ref = await w.close(42, 5);
   const all = Buffer.concat(parts);
-  t.same(ref, { path: w.path, bytes: all.length, sha256: createHash('sha256').update(all).digest('hex'), entries: 42 });
+  t.same(ref, { path: w.path, bytes: all.length, sha256: createHash('sha256').update(all).digest('hex'), entries: 42, deletions: 5 }, 'entries and deletions as the writer counted them');
   t.ok((await readFile(join(s.jobDir, w.path))).equals(all), 'the bytes on disk');
   const chunks = await readAll(s, ref);
   t.ok(Buffer.concat(chunks).equals(all), 'the bytes read back');
