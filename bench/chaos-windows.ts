@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateTransaction, resolveGeneratorOptions } from '../operators/sources/generator.js';
 import { cents } from './jobs/chaos.js';
-import { chaosWindowOf } from './jobs/chaos-windows.js';
+import { chaosWindowOf, opensWindow } from './jobs/chaos-windows.js';
 import { COMMITTED, readNewestState, type ChaosData, type OutputAudit, type StateAudit } from './chaos-audit.js';
 
 const LINE = /^"?window (\d+) (\d+) (\d+)"?$/;
@@ -25,7 +25,7 @@ class PlainWindows {
 
   /** Whether record `seq` is its key's first in its window. */
   opens(seq: number): boolean {
-    return seq < this.keys || chaosWindowOf(seq - this.keys, this.keys) !== chaosWindowOf(seq, this.keys);
+    return opensWindow(seq, this.keys);
   }
 
   /** The count and sum in cents of the window that record `first` opens. */

@@ -15,7 +15,7 @@ import { execute } from '../runtime/execute.js';
 import { buildJob } from '../runtime/api/job.js';
 import { keyGroupOf, subtaskForKeyGroup } from '../base/keygroups.js';
 import chaosJob, { type ChaosJobParams } from './jobs/chaos.js';
-import { chaosWindowOf } from './jobs/chaos-windows.js';
+import { opensWindow } from './jobs/chaos-windows.js';
 import { auditOutput, auditState, COMMITTED, recordsOfKey, type OutputAudit, type StateAudit } from './chaos-audit.js';
 import { auditWindowOutput, auditWindowState } from './chaos-windows.js';
 import { median, round } from './measure.js';
@@ -128,7 +128,7 @@ function windowsPerSubtask(o: ChaosOptions, maxP: number): number[] {
   const subtaskOf = Array.from({ length: o.keys }, (_, k) => subtaskForKeyGroup(keyGroupOf('C' + k, maxP), maxP, o.parallelism));
   const out = new Array<number>(o.parallelism).fill(0);
   for (let seq = 0; seq < o.records; seq++) {
-    if (seq < o.keys || chaosWindowOf(seq - o.keys, o.keys) !== chaosWindowOf(seq, o.keys)) out[subtaskOf[seq % o.keys]]++;
+    if (opensWindow(seq, o.keys)) out[subtaskOf[seq % o.keys]]++;
   }
   return out;
 }

@@ -22,6 +22,11 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[i];
 }
 
+/** Mean of numbers; 0 for none. */
+export function mean(values: number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
 /** Median of numbers (any order). */
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);

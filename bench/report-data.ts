@@ -5,6 +5,7 @@ import type { RecoveryReport } from './recovery.js';
 import type { WindowBenchReport } from './windows.js';
 import { DEFAULT_REBASE } from '../backends/factory.js';
 import { csvField } from '../operators/sinks/format.js';
+import { mean } from './measure.js';
 
 /** One benchmark invocation: the equivalent command, the options it ran with and its --json output. */
 export interface BenchRun<R> {
@@ -42,8 +43,6 @@ export function backendOf(run: BenchRun<unknown>): string {
 function intervalOf(run: BenchRun<unknown>): number | undefined {
   return typeof run.options.intervalMs === 'number' ? run.options.intervalMs : undefined;
 }
-
-const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 /** Mean bytes written and mean end-to-end duration per checkpoint; means, so that re-bases count. */
 export function checkpointCost(r: CheckpointBenchResult): { bytes: number; e2eMs: number } {

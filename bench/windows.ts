@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { execute } from '../runtime/execute.js';
 import { windowSizeMs, type WindowJobParams } from './jobs/windows.js';
-import { median, processingMs, quantile, round } from './measure.js';
+import { mean, median, processingMs, quantile, round } from './measure.js';
 import { scratchDir } from './scratch.js';
 import type { BackendKind, CheckpointMode } from '../base/kinds.js';
 import type { CheckpointSummary } from '../runtime/checkpoint/stats.js';
@@ -88,8 +88,6 @@ export interface WindowBenchReport {
 }
 
 const JOB = fileURLToPath(new URL('./jobs/windows.js', import.meta.url));
-
-const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 function figures(c: CheckpointSummary): WindowCheckpointFigures {
   const max = (f: (s: CheckpointSummary['subtasks'][number]) => number) => round(c.subtasks.reduce((m, s) => Math.max(m, f(s)), 0), 3);

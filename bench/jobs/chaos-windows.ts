@@ -31,6 +31,11 @@ export function chaosWindowOf(seq: number, keys: number): number {
   return t - (t % size);
 }
 
+/** Whether record `seq` is the first of its key's window (its key's previous record is in another window, or there is none). */
+export function opensWindow(seq: number, keys: number): boolean {
+  return seq < keys || chaosWindowOf(seq - keys, keys) !== chaosWindowOf(seq, keys);
+}
+
 /** The line a window's result is written as. */
 export function chaosWindowLine(acc: ChaosWindowAccumulator): string {
   return `window ${acc[0]} ${acc[1]} ${acc[2]}`;

@@ -72,9 +72,13 @@ export class FaultInjector {
     };
   }
 
-  /** The injection armed for the asynchronous part of checkpoint `id` at an operator of this chain, if any. */
+  /**
+   * The injection armed for the asynchronous part of checkpoint `id` at an operator of this chain, if any.
+   * An injection for checkpoint N also fires at a later id: a failure elsewhere may abort checkpoint N
+   * before it reaches this subtask, and ids are never reused, so the injection would otherwise never fire.
+   */
   duringCheckpoint(id: number, operators: string[]): FailureInjection | undefined {
-    return this.armed.find((i) => i.point.at === 'checkpoint' && i.point.checkpointId === id && operators.includes(i.point.operator) && !this.done.has(i.id));
+    return this.armed.find((i) => i.point.at === 'checkpoint' && i.point.checkpointId <= id && operators.includes(i.point.operator) && !this.done.has(i.id));
   }
 
   /** The injection armed for this restore at an operator of this chain, if any. */

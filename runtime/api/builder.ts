@@ -25,6 +25,11 @@ export interface StreamInput {
   edge: StreamEdge;
 }
 
+/** The same producers with their records travelling over `edge` instead (a side output stays the one it is). */
+export function overEdge(inputs: StreamInput[], edge: StreamEdge): StreamInput[] {
+  return inputs.map((i) => ({ node: i.node, edge: { ...edge, tag: i.edge.tag } }));
+}
+
 /** How a job's streams create streams of other kinds without importing one another. */
 export interface StreamFactory {
   data<T>(builder: JobBuilder, inputs: StreamInput[]): DataStream<T>;

@@ -8,7 +8,7 @@ import { checkNumber } from '../../base/validate.js';
 import type { StreamOperator } from '../../operators/api.js';
 import { KeyedCoProcessOperator, type KeyedCoProcessFunction } from '../../operators/keyed/co-process.js';
 import { IntervalJoinOperator, type IntervalJoinFunction } from '../../operators/keyed/interval-join.js';
-import type { JobBuilder, StreamInput } from './builder.js';
+import { overEdge, type JobBuilder, type StreamInput } from './builder.js';
 import type { ConnectedKeyedStreams, ConnectedStreams, DataStream, IntervalJoin, IntervalJoined } from './types.js';
 
 /** Adds a keyed two-input operator reading `a` (hashed by keyA) on its first input and `b` (hashed by keyB) on its second. */
@@ -19,8 +19,7 @@ function twoInput<R>(builder: JobBuilder, a: StreamInput[], b: StreamInput[], na
 }
 
 /** The same inputs, hash-partitioned by `selector`. */
-const hashed = (inputs: StreamInput[], selector: KeySelector): StreamInput[] =>
-  inputs.map((i) => ({ node: i.node, edge: { partitioning: 'hash', keySelector: selector, tag: i.edge.tag } }));
+const hashed = (inputs: StreamInput[], selector: KeySelector): StreamInput[] => overEdge(inputs, { partitioning: 'hash', keySelector: selector });
 
 /** Two streams connected. */
 export class ConnectedStreamsImpl<A, B> implements ConnectedStreams<A, B> {

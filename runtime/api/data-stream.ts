@@ -19,7 +19,7 @@ import {
   checkWatermarkStrategy, DEFAULT_WATERMARK_INTERVAL_MS, TimestampsAndWatermarksOperator, type WatermarkStrategy,
 } from '../../operators/time/watermarks.js';
 import type { GraphNode, Partitioning } from '../plan/graph.js';
-import type { JobBuilder, StreamEdge, StreamInput } from './builder.js';
+import { overEdge, type JobBuilder, type StreamEdge, type StreamInput } from './builder.js';
 import type { ConnectedStreams, DataStream, DataStreamSink, JoinedStreams, KeyedStream, OperatorSettings } from './types.js';
 
 /** A job module written in JavaScript may pass anything; a factory that is not a function fails the build, naming the operator. */
@@ -71,9 +71,9 @@ export class DataStreamImpl<T> extends StreamSettings implements DataStream<T> {
     super(builder, inputs.length === 1 ? inputs[0].node : null);
   }
 
-  /** The stream's records travelling over `edge` instead, from each of its producers (a side output stays one). */
+  /** The stream's records travelling over `edge` instead, from each of its producers. */
   protected over(edge: StreamEdge): StreamInput[] {
-    return this.inputs.map((i) => ({ node: i.node, edge: { ...edge, tag: i.edge.tag } }));
+    return overEdge(this.inputs, edge);
   }
 
   /** Adds an operator consuming this stream; with a key selector it has keyed state. */

@@ -6,7 +6,8 @@
  * Grammar (OPERATOR is an operator's display name, exact, e.g. `KeyedProcess` or `Source: Generator`;
  * SUBTASK is 0-based and defaults to 0):
  *   records=N@OPERATOR[#SUBTASK]          after N ≥ 1 records processed by that subtask
- *   checkpoint=N[@OPERATOR[#SUBTASK]]     during the asynchronous part of checkpoint N ≥ 1
+ *   checkpoint=N[@OPERATOR[#SUBTASK]]     during the asynchronous part of checkpoint N ≥ 1 (or of the
+ *                                         first later one the subtask takes, if N was aborted before it)
  *   restore[=K][@OPERATOR[#SUBTASK]]      during the K-th restore of the job (K ≥ 1, default 1)
  *   random=K                              K ≥ 1 failures at points drawn from the seed
  * Without a target, checkpoint and restore fail at subtask 0 of the first stateful operator.
