@@ -3,6 +3,7 @@ import type { ThroughputReport } from './throughput.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from './checkpoint.js';
 import type { RecoveryReport } from './recovery.js';
 import type { WindowBenchReport } from './windows.js';
+import type { NexmarkReport } from './nexmark/bench.js';
 import { DEFAULT_REBASE } from '../backends/factory.js';
 import { csvField } from '../operators/sinks/format.js';
 import { mean } from './measure.js';
@@ -21,6 +22,8 @@ export interface SuiteResults {
   checkpoint: BenchRun<CheckpointBenchReport>[];
   recovery: BenchRun<RecoveryReport>[];
   windows: BenchRun<WindowBenchReport>[];
+  /** Absent in folders written before the Nexmark benchmark existed. */
+  nexmark?: BenchRun<NexmarkReport>[];
 }
 
 /** A header row and data rows, ready for CSV. */

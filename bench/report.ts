@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { checkpointTable, describeCrossover, findCrossovers, recoveryTable, throughputTable, timelineTable, toCsv, type SuiteResults } from './report-data.js';
 import { renderReport } from './report-html.js';
 import { windowTable } from './report-windows.js';
+import { nexmarkTable } from './report-nexmark.js';
 import { InputError, errorMessage } from '../base/errors.js';
 
 export type { BenchRun, SuiteResults } from './report-data.js';
@@ -16,11 +17,13 @@ export const RESULT_FILES = {
   checkpoint: 'checkpoint.json',
   recovery: 'recovery.json',
   windows: 'windows.json',
+  nexmark: 'nexmark.json',
   throughputCsv: 'throughput.csv',
   checkpointCsv: 'checkpoint.csv',
   timelineCsv: 'checkpoint-timeline.csv',
   recoveryCsv: 'recovery.csv',
   windowsCsv: 'windows.csv',
+  nexmarkCsv: 'nexmark.csv',
   report: 'report.html',
 } as const;
 
@@ -67,11 +70,13 @@ export async function writeResults(dir: string, results: SuiteResults): Promise<
     [RESULT_FILES.checkpoint, json(results.checkpoint)],
     [RESULT_FILES.recovery, json(results.recovery)],
     [RESULT_FILES.windows, json(results.windows)],
+    [RESULT_FILES.nexmark, json(results.nexmark ?? [])],
     [RESULT_FILES.throughputCsv, toCsv(throughputTable(results.throughput))],
     [RESULT_FILES.checkpointCsv, toCsv(checkpointTable(results.checkpoint))],
     [RESULT_FILES.timelineCsv, toCsv(timelineTable(results.checkpoint))],
     [RESULT_FILES.recoveryCsv, toCsv(recoveryTable(results.recovery))],
     [RESULT_FILES.windowsCsv, toCsv(windowTable(results.windows))],
+    [RESULT_FILES.nexmarkCsv, toCsv(nexmarkTable(results.nexmark ?? []))],
     [RESULT_FILES.report, renderReport(results, lib.source)],
   ];
   for (const [name, text] of files) await writeFile(join(dir, name), text);
@@ -104,6 +109,7 @@ export async function readResults(dir: string): Promise<SuiteResults> {
     recovery: await read(RESULT_FILES.recovery, []),
     // Folders written before the window benchmark existed have none.
     windows: await read(RESULT_FILES.windows, []),
+    nexmark: await read(RESULT_FILES.nexmark, []),
   };
 }
 

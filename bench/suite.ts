@@ -4,13 +4,15 @@ import { benchThroughput, type ThroughputOptions, type ThroughputReport } from '
 import { benchCheckpoint, type CheckpointBenchOptions, type CheckpointBenchReport } from './checkpoint.js';
 import { benchRecovery, type RecoveryBenchOptions, type RecoveryReport } from './recovery.js';
 import { benchWindows, type WindowBenchOptions, type WindowBenchReport } from './windows.js';
+import { benchNexmark, type NexmarkBenchOptions, type NexmarkReport } from './nexmark/bench.js';
+import { QUERY_NAMES } from './nexmark/queries/index.js';
 import { writeResults } from './report.js';
 import { ConfigError } from '../base/errors.js';
 import { findCrossovers, type BenchRun, type Crossover, type SuiteResults } from './report-data.js';
 import type { BackendKind, CheckpointMode } from '../base/kinds.js';
 
 /** The parts of the sweep, which `--only` selects. */
-export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery', 'windows'] as const;
+export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery', 'windows', 'nexmark'] as const;
 /** One part of the sweep. */
 export type SuitePart = (typeof SUITE_PARTS)[number];
 
@@ -20,6 +22,7 @@ export type SuiteStep = { part: SuitePart; label: string } & (
   | { kind: 'checkpoint'; options: Omit<CheckpointBenchOptions, 'progress'> }
   | { kind: 'recovery'; options: Omit<RecoveryBenchOptions, 'progress'> }
   | { kind: 'windows'; options: Omit<WindowBenchOptions, 'progress'> }
+  | { kind: 'nexmark'; options: Omit<NexmarkBenchOptions, 'progress'> }
 );
 
 /** What to sweep. */
@@ -100,6 +103,10 @@ export function planSuite(o: SuitePlanOptions): SuiteStep[] {
     // The same with deltas kept up to the base's size: incremental checkpoints then carry the purged windows as deletions.
     steps.push({ part: 'windows', kind: 'windows', label: `windows ${windowKeys} keys, tumbling+sliding, incremental with deltas up to the base`, options: { ...win, modes: ['incremental'], maxDeltaRatio: 1 } });
   }
+  // Nexmark at parallelism 2, without checkpoints and with incremental ones every second: the ratio is what they cost.
+  const nexmark = { queries: [...QUERY_NAMES], events: full ? 2_000_000 : 500_000, parallelism: 2, stateBackend: 'lmdb' as const, verify: false, runs: full ? 3 : 1, threads };
+  steps.push({ part: 'nexmark', kind: 'nexmark', label: `nexmark ${nexmark.events} events, p=2, no checkpoints`, options: nexmark });
+  steps.push({ part: 'nexmark', kind: 'nexmark', label: `nexmark ${nexmark.events} events, p=2, incremental checkpoints every 1 s`, options: { ...nexmark, checkpointIntervalMs: 1000, checkpointMode: 'incremental' } });
   return steps.filter((s) => o.only === undefined || o.only.includes(s.part));
 }
 
@@ -134,6 +141,11 @@ export function commandOf(step: SuiteStep): string {
       return `snapflow bench windows --keys ${w.keys} --records ${w.records} --assigner ${w.assigners.join(',')} --mode ${w.modes.join(',')} --window-records ${w.windowRecordsPerKey}` +
         ` --overlap ${w.overlap} --interval ${w.intervalMs} --parallelism ${w.parallelism}${w.rate !== undefined ? ` --rate ${w.rate}` : ''}${w.maxDeltas !== undefined ? ` --max-deltas ${w.maxDeltas}` : ''}` +
         `${w.maxDeltaRatio !== undefined ? ` --max-delta-ratio ${w.maxDeltaRatio}` : ''}${threads} --json`;
+    }
+    case 'nexmark': {
+      const n = step.options;
+      const checkpoints = n.checkpointIntervalMs === undefined ? '' : ` --checkpoint-interval ${n.checkpointIntervalMs} --checkpoint-mode ${n.checkpointMode ?? 'incremental'}`;
+      return `snapflow bench nexmark --queries ${n.queries.join(',')} --events ${n.events} --parallelism ${n.parallelism}${checkpoints} --state-backend ${n.stateBackend} --runs ${n.runs}${threads} --json`;
     }
     case 'recovery': {
       const r = step.options;
@@ -183,7 +195,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
   const steps = planSuiteOrFail(opts);
   const results: SuiteResults = {
     meta: { startedAt: new Date().toISOString(), sweep: opts.only || opts.maxKeys !== undefined ? 'custom' : opts.full ? 'full' : 'quick', host: `${hostname()}, ${cpus().length} cores, Node ${process.version}` },
-    throughput: [], checkpoint: [], recovery: [], windows: [],
+    throughput: [], checkpoint: [], recovery: [], windows: [], nexmark: [],
   };
   const bar = progressReporter(steps.length, opts.progressStream);
   let files: string[] = [];
@@ -198,6 +210,9 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
     } else if (step.kind === 'checkpoint') {
       const report = await benchCheckpoint({ ...step.options, ...quiet });
       results.checkpoint.push({ command, options: { ...step.options }, report } satisfies BenchRun<CheckpointBenchReport>);
+    } else if (step.kind === 'nexmark') {
+      const report = await benchNexmark({ ...step.options, ...quiet });
+      (results.nexmark ??= []).push({ command, options: { ...step.options }, report } satisfies BenchRun<NexmarkReport>);
     } else if (step.kind === 'windows') {
       const report = await benchWindows({ ...step.options, ...quiet });
       results.windows.push({ command, options: { ...step.options }, report } satisfies BenchRun<WindowBenchReport>);

@@ -10,6 +10,8 @@ import { commandOf, planSuite, planSuiteOrFail, progressReporter } from '../../b
 import type { CheckpointBenchReport, CheckpointBenchResult } from '../../bench/checkpoint.js';
 import type { CheckpointMode } from '../../base/kinds.js';
 import type { WindowBenchReport, WindowBenchResult } from '../../bench/windows.js';
+import type { NexmarkReport, NexmarkResult } from '../../bench/nexmark/bench.js';
+import { QUERY_NAMES } from '../../bench/nexmark/queries/index.js';
 
 function win(assigner: WindowBenchResult['assigner'], mode: CheckpointMode, policy: string, bytes: number): WindowBenchResult {
   const c = (id: number) => ({ id, fullStateBytes: 4000, checkpointedBytes: bytes, writtenEntries: bytes / 40, writtenDeletions: mode === 'full' ? 0 : bytes / 80, e2eMs: 10, syncMs: 0.5, asyncMs: 9 });
@@ -24,6 +26,16 @@ const WINDOWS: BenchRun<WindowBenchReport> = {
   command: 'snapflow bench windows --keys 1000 --json', options: { keys: 1000 },
   report: { results: [win('tumbling', 'full', 'default', 4000), win('tumbling', 'incremental', 'max-delta-ratio 1', 800), win('sliding', 'full', 'default', 4000)] },
 };
+
+const nexmarkResult = (query: string, perCore: number, completed: number): NexmarkResult => ({
+  query, events: 1000, parallelism: 2, cores: 2, eventsPerSec: perCore * 2, eventsPerSecPerCore: perCore, peakRssMiB: 100, verified: null,
+  checkpoints: { completed, stateBytes: completed * 1000, checkpointedBytesMedian: completed * 100, e2eMsMedian: completed * 10 }, failuresInjected: 0, restarts: 0, runs: [perCore * 2], flinkPerCore: 155_000,
+});
+
+const NEXMARK: BenchRun<NexmarkReport>[] = [
+  { command: 'snapflow bench nexmark --queries q0,q5 --json', options: { events: 1000 }, report: { results: [nexmarkResult('q0', 300_000, 0), nexmarkResult('q5', 20_000, 0)] } },
+  { command: 'snapflow bench nexmark --queries q0 --checkpoint-interval 1000 --json', options: { events: 1000, checkpointIntervalMs: 1000, checkpointMode: 'incremental' }, report: { results: [nexmarkResult('q0', 250_000, 3)] } },
+];
 
 function ck(mode: CheckpointMode, keys: number, updateRatio: number, bytes: number, e2eMs: number): CheckpointBenchResult {
   const k = (id: number, b: number) => ({ id, checkpointedBytes: b, fullStateBytes: keys * 80, e2eMs, syncMs: 1, asyncMs: e2eMs - 1, alignmentMs: 0 });
@@ -61,6 +73,7 @@ const RESULTS: SuiteResults = {
     report: { results: [0, 4].map((n) => ({ chainLength: n, keys: 100_000, restoreMs: 100 + n * 10, restoredBytes: 8e6, deltaRatio: n * 0.01, vsFull: 1 + n / 10, fullMs: 100, fullKeysPerSec: 1e6, runsMs: [100 + n * 10] })) },
   }],
   windows: [WINDOWS],
+  nexmark: NEXMARK,
 };
 
 t.test('writeResults writes JSON, CSV and a self-contained report', async (t) => {
@@ -92,6 +105,9 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   t.match(winCsv[0], /^assigner,mode,policy,keys,records,windowMs,slideMs,checkpoints,deltas,stateBytesMean,/);
   t.equal(winCsv[2], 'tumbling,incremental,max-delta-ratio 1,1000,10000,2000000,2000000,2,2,4000,4000,800,10,0.5,10,10,0.5,5000,2000');
   t.same(JSON.parse(await read('windows.json')), RESULTS.windows);
+  const nxCsv = (await read('nexmark.csv')).trimEnd().split('\n');
+  t.match(nxCsv[0], /^query,setting,events,parallelism,cores,eventsPerSec,eventsPerSecPerCore,flinkPerCore,/);
+  t.equal(nxCsv[3], 'q0,incremental checkpoints every 1000 ms,1000,2,2,500000,250000,155000,100,,3,3000,300,30,500000', 'a row per query and setting');
 
   const html = await read('report.html');
   t.match(html, 'Released under the MIT License', 'Chart.js is inlined');
@@ -103,7 +119,7 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   const m = /<script type="application\/json" id="snapflow-data">([\s\S]*?)<\/script>/.exec(html);
   t.ok(m, 'embedded data found');
   const data = JSON.parse((m as RegExpExecArray)[1]) as { charts: { id: string; config: { data: { datasets: { label: string }[] } } }[] };
-  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore', 'window-checkpoints', 'window-timeline']);
+  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore', 'window-checkpoints', 'window-timeline', 'nexmark']);
   t.equal(data.charts[0].config.data.datasets[0].label, EVIL, 'the data parses back intact');
   t.equal((html.match(/<\/script>/g) ?? []).length, 3, 'only the three real script elements close');
   for (const id of ['throughput', 'checkpoint-bytes', 'timeline', 'restore', 'window-checkpoints', 'window-timeline']) t.match(html, `<canvas id="chart-${id}">`);
@@ -112,6 +128,11 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   t.same(windowBars.datasets.filter((d) => d.label.endsWith('bytes per checkpoint')).map((d) => [d.label, d.data]),
     [['full: bytes per checkpoint', [4000, 4000]], ['incremental (max-delta-ratio 1): bytes per checkpoint', [800, null]]], 'a bar per mode and policy; none where it was not measured');
   t.match(html, 'Checkpoints of sliding windows over 1,000 keys, one by one', 'the timeline shows the largest sliding run');
+  const nexmarkBars = data.charts.find((c) => c.id === 'nexmark')!.config.data as unknown as { labels: string[]; datasets: { label: string; data: (number | null)[] }[] };
+  t.same(nexmarkBars.labels, ['q0', 'q5']);
+  t.same(nexmarkBars.datasets.map((d) => [d.label, d.data]), [
+    ['snapflow, no checkpoints', [300_000, 20_000]], ['snapflow, incremental checkpoints every 1000 ms', [250_000, null]], ['Flink 1.13 (published, other hardware)', [155_000, 155_000]],
+  ], 'a bar per setting beside Flink\'s; none where a query was not run');
   const timeline = data.charts.find((c) => c.id === 'window-timeline')!.config.data.datasets.map((d) => d.label);
   t.same(timeline, ['full: state size', 'full: bytes written', 'full: deletions written'], 'its state size, bytes and deletions');
 
@@ -173,7 +194,8 @@ t.test('crossover: the lowest change rate where incremental costs at least full'
 
 t.test('suite plan, commands and progress output', async (t) => {
   const quick = planSuite({ full: false });
-  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows']);
+  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows', 'nexmark', 'nexmark']);
+  t.equal(commandOf(quick[9]), `snapflow bench nexmark --queries ${QUERY_NAMES.join(',')} --events 500000 --parallelism 2 --checkpoint-interval 1000 --checkpoint-mode incremental --state-backend lmdb --runs 1 --json`);
   t.equal(commandOf(quick[7]), 'snapflow bench windows --keys 100000 --records 300000 --assigner tumbling,sliding --mode incremental --window-records 2 --overlap 4 --interval 500 --parallelism 1 --rate 10000 --max-delta-ratio 1 --json');
   t.equal(commandOf(quick[5]), 'snapflow bench recovery --keys 100000 --chain-lengths 0,4,16 --update-ratio 0.01 --runs 1 --value-bytes 64 --json');
   const full = planSuite({ full: true });
@@ -195,7 +217,7 @@ t.test('suite plan, commands and progress output', async (t) => {
   const only = planSuite({ full: true, only: ['recovery', 'overhead'] });
   t.same([...new Set(only.map((s) => s.part))], ['overhead', 'recovery'], '--only keeps the parts named, in sweep order');
   const capped = planSuite({ full: true, maxKeys: 100_000 });
-  t.ok(capped.every((s) => s.kind === 'throughput' || s.options.keys <= 100_000), '--max-keys leaves larger state sizes out');
+  t.ok(capped.every((s) => s.kind === 'throughput' || s.kind === 'nexmark' || s.options.keys <= 100_000), '--max-keys leaves larger state sizes out');
   t.notOk(capped.some((s) => s.part === 'windows'), 'the windows part runs at 500,000 keys in the full sweep, so it goes too');
   t.notOk(capped.some((s) => s.part === 'overhead'), 'the overhead part runs at 10^6 keys, so it goes too');
   t.throws(() => planSuiteOrFail({ full: false, only: ['overhead'] }), { name: 'ConfigError', message: /--only overhead with the quick sweep leaves no step to run/ });

@@ -1,0 +1,32 @@
+/** `snapflow bench nexmark` on a small run with real workers: figures in the documented shape, verified, failures fired. */
+import t from 'tap';
+import { benchNexmark } from '../../../bench/nexmark/bench.js';
+import { nexmarkTable } from '../../../bench/nexmark/table.js';
+
+t.test('two queries at parallelism 2 with incremental checkpoints and thread exits: verified, with every figure', async (t) => {
+  const report = await benchNexmark({
+    queries: ['q2', 'q9'], events: 20_000, rate: 2000, parallelism: 2, checkpointIntervalMs: 20, checkpointMode: 'incremental',
+    stateBackend: 'lmdb', verify: true, runs: 1, failures: 3,
+  });
+  t.same(report.results.map((r) => r.query), ['q2', 'q9']);
+  for (const r of report.results) {
+    t.same(Object.keys(r).slice(0, 9), ['query', 'events', 'parallelism', 'cores', 'eventsPerSec', 'eventsPerSecPerCore', 'peakRssMiB', 'verified', 'checkpoints'], `${r.query}: the documented fields first`);
+    t.equal(r.verified, true, `${r.query}: equal to the reference after the failures`);
+    t.equal(r.failuresInjected, 3, `${r.query}: three failures fired`);
+    t.ok(r.cores >= 1 && r.cores <= 2, `${r.query}: cores are at most the threads`);
+    t.equal(r.eventsPerSecPerCore, Math.round(r.eventsPerSec / r.cores), `${r.query}: per core is per core`);
+    t.ok(r.checkpoints.completed > 0, `${r.query}: checkpoints completed`);
+  }
+  const q9 = report.results[1]!;
+  t.ok(q9.checkpoints.stateBytes > 0, 'q9 keeps auctions in state');
+  const table = nexmarkTable(report);
+  t.match(table[0], /per core.*Flink\/core/, 'the table sets each figure beside Flink\'s');
+  t.match(table.join('\n'), /6 injected failures fired/, 'and counts the failures');
+});
+
+t.test('without --verify nothing is claimed', async (t) => {
+  const report = await benchNexmark({ queries: ['q1'], events: 2000, parallelism: 1, stateBackend: 'heap', verify: false, runs: 2 });
+  t.equal(report.results[0]!.verified, null);
+  t.equal(report.results[0]!.runs.length, 2, 'one figure per run');
+  t.same(report.results[0]!.checkpoints, { completed: 0, stateBytes: 0, checkpointedBytesMedian: 0, e2eMsMedian: 0 });
+});
