@@ -7,6 +7,7 @@
  */
 import type { Clock, Collector, DataStream, OperatorContext, SourceDefinition, SourceReader, SourceSplitState, StreamEnvironment } from '../../runtime/index.js';
 import { ConfigError } from '../../runtime/index.js';
+import { Pacer } from '../../base/pacer.js';
 import { NexmarkGenerator, nexmarkConfig, type NexmarkOptions } from './generator.js';
 import { eventTime, type NexmarkEvent } from './model.js';
 
@@ -38,16 +39,14 @@ function restoredSplits(restored: readonly SourceSplitState[]): NexmarkSplit[] {
 export class NexmarkReader implements SourceReader<NexmarkEvent> {
   private readonly generator: NexmarkGenerator;
   private readonly splits: NexmarkSplit[];
-  /** Events per millisecond for this subtask; 0 when not throttled. */
-  private readonly perMs: number;
+  /** The schedule of this subtask's share of the throttle; null when not throttled. */
+  private readonly pacer: Pacer | null;
   private clock: Clock | undefined;
-  private started = -1;
-  private emitted = 0;
 
   constructor(options: NexmarkOptions, subtask: number, parallelism: number, restored?: SourceSplitState[]) {
     const config = nexmarkConfig(options);
     this.generator = new NexmarkGenerator(config);
-    this.perMs = config.throttle === undefined ? 0 : config.throttle / parallelism / 1000;
+    this.pacer = config.throttle === undefined ? null : new Pacer(config.throttle / parallelism / 1000);
     const splits = restored === undefined ? [{ next: subtask, stride: parallelism }] : restoredSplits(restored);
     this.splits = splits.filter((s) => s.next < config.events);
   }
@@ -57,14 +56,13 @@ export class NexmarkReader implements SourceReader<NexmarkEvent> {
   }
 
   poll(max: number, out: Collector<NexmarkEvent>): boolean | Promise<boolean> {
-    if (this.perMs === 0 || this.splits.length === 0) return this.emit(max, out);
+    const pacer = this.pacer;
+    if (pacer === null || this.splits.length === 0) return this.emit(max, out);
     const clock = this.clock!;
     const now = clock.now();
-    // The schedule starts at the first poll, so a slow start is no backlog to catch up.
-    if (this.started < 0) this.started = now;
-    const due = Math.floor((now - this.started) * this.perMs) + 1 - this.emitted;
+    const due = pacer.due(now);
     if (due > 0) return this.emit(Math.min(max, due), out);
-    return clock.sleep(this.started + this.emitted / this.perMs - now).then(() => this.emit(1, out));
+    return clock.sleep(pacer.waitMs(now)).then(() => this.emit(1, out));
   }
 
   private emit(max: number, out: Collector<NexmarkEvent>): boolean {
@@ -89,7 +87,7 @@ export class NexmarkReader implements SourceReader<NexmarkEvent> {
       }
       for (let i = splits.length - 1; i >= 0; i--) if (splits[i]!.next >= events) splits.splice(i, 1);
     }
-    this.emitted += count;
+    this.pacer?.emitted(count);
     return splits.length > 0;
   }
 

@@ -22,6 +22,7 @@ import { ConfigError } from '../../base/errors.js';
 import { ZipfSampler } from './zipf.js';
 import { restoredSplits, SplitMerge, type GeneratorSplit } from './generator-splits.js';
 import { checkNumber } from '../../base/validate.js';
+import { Pacer } from '../../base/pacer.js';
 
 /** The element of position(); defined with the split merging in generator-splits.ts. */
 export type { GeneratorSplit };
@@ -226,11 +227,9 @@ export function generateTransaction(seq: number, opts: ResolvedGeneratorOptions)
 export class GeneratorReader implements SourceReader {
   private readonly plan: ResolvedGeneratorOptions;
   private readonly splits: SplitMerge;
-  /** Records per millisecond for this subtask, 0 when unlimited. */
-  private readonly ratePerMs: number;
+  /** The schedule of this subtask's share of the rate; null when unlimited. */
+  private readonly pacer: Pacer | null;
   private clock: Clock | undefined;
-  private scheduleStart = -1;
-  private emittedSinceStart = 0;
 
   /**
    * Without `restored` the subtask reads its fresh split; with it, the union of the splits in
@@ -243,7 +242,7 @@ export class GeneratorReader implements SourceReader {
     const { startAt, records } = this.plan;
     const splits = restored === undefined ? [{ next: startAt + subtask, stride: parallelism }] : restoredSplits(restored, startAt);
     this.splits = new SplitMerge(splits, records);
-    this.ratePerMs = this.plan.ratePerSec === undefined ? 0 : this.plan.ratePerSec / parallelism / 1000;
+    this.pacer = this.plan.ratePerSec === undefined ? null : new Pacer(this.plan.ratePerSec / parallelism / 1000);
   }
 
   open(ctx: OperatorContext): void {
@@ -251,27 +250,21 @@ export class GeneratorReader implements SourceReader {
   }
 
   poll(max: number, out: Collector): boolean | Promise<boolean> {
-    if (this.ratePerMs === 0 || this.splits.next >= this.plan.records) return this.emit(max, out);
+    const pacer = this.pacer;
+    if (pacer === null || this.splits.next >= this.plan.records) return this.emit(max, out);
     const clock = this.clock;
     if (clock === undefined) throw new Error('GeneratorReader.poll() called before open()');
-    const now = clock.now();
     // The schedule starts at the first poll, not at open(), so a slow job start is no backlog.
-    if (this.scheduleStart < 0) this.scheduleStart = now;
-    const due = this.due(now);
+    const now = clock.now();
+    const due = pacer.due(now);
     if (due > 0) return this.emit(Math.min(max, due), out);
-    const wait = this.scheduleStart + this.emittedSinceStart / this.ratePerMs - now;
     // After the sleep at least one record is due; rounding in due() must not stall the source.
-    return clock.sleep(wait).then(() => this.emit(Math.min(max, Math.max(1, this.due(clock.now()))), out));
+    return clock.sleep(pacer.waitMs(now)).then(() => this.emit(Math.min(max, Math.max(1, pacer.due(clock.now()))), out));
   }
 
   /** The unexhausted splits, as fresh copies ordered by next; [] once exhausted. */
   position(): GeneratorSplit[] {
     return this.splits.splits();
-  }
-
-  /** Records the schedule allows by `now`; the first is due at once, and a backlog is caught up. */
-  private due(now: number): number {
-    return Math.floor((now - this.scheduleStart) * this.ratePerMs) + 1 - this.emittedSinceStart;
   }
 
   private emit(max: number, out: Collector): boolean {
@@ -294,7 +287,7 @@ export class GeneratorReader implements SourceReader {
       // Advancing even when max is reached keeps the head unexhausted while other splits remain.
       if (seq < end || !splits.advance()) break;
     }
-    this.emittedSinceStart += count;
+    this.pacer?.emitted(count);
     return splits.next < records;
   }
 }
