@@ -23,11 +23,18 @@ export function checkTimerTime(time: number): void {
 export class LmdbTimers implements TimerState {
   /** Per key group of the subtask, its earliest timer (+∞: none), NaN while unknown. */
   private readonly earliestOf: Float64Array;
+  /**
+   * Per key group, 1 once a scan found it without timers. Its earliest is then +∞, which the final
+   * watermark (+∞) reaches: without this mark every round of firing at the end of input scanned
+   * every emptied key group again, a quadratic end for a job with many timers.
+   */
+  private readonly empty: Uint8Array;
   private readonly prefixes: string[] = [];
 
   constructor(private readonly store: OverlayStore, private readonly cur: CurrentKey, private readonly header: Buffer, private readonly keyGroups: KeyGroups) {
     const n = keyGroups.end - keyGroups.start + 1;
     this.earliestOf = new Float64Array(n).fill(NaN);
+    this.empty = new Uint8Array(n);
     for (let g = keyGroups.start; g <= keyGroups.end; g++) this.prefixes.push(timerPrefix(g, header).toString('latin1'));
   }
 
@@ -38,6 +45,7 @@ export class LmdbTimers implements TimerState {
     this.store.write(bytes.toString('latin1'), bytes, PRESENT, this.prefixes[group - this.keyGroups.start]);
     const i = group - this.keyGroups.start;
     if (this.earliestOf[i] > time) this.earliestOf[i] = time;
+    this.empty[i] = 0;
   }
 
   delete(time: number): void {
@@ -53,22 +61,26 @@ export class LmdbTimers implements TimerState {
     const out: DueTimer[] = [];
     for (let g = this.keyGroups.start; g <= this.keyGroups.end && out.length < limit; g++) {
       const i = g - this.keyGroups.start;
-      if (!(this.earliest1(i) <= time)) continue;
+      const earliest = this.earliest1(i);
+      if (this.empty[i] === 1 || !(earliest <= time)) continue;
       const prefix = this.prefixes[i];
       const room = limit - out.length;
       // One scan past the due timers: the first one left is the key group's new earliest.
       let next = Infinity;
+      let left = false;
       for (const k of this.store.rangeKeys(prefix, timerPrefix(g, this.header), timerRangeEnd(g, this.header, Infinity), room + 1)) {
         const bytes = Buffer.from(k, 'latin1');
         const t = decodeTimerKey(bytes);
         if (t.time > time || out.length === limit) {
           next = t.time;
+          left = true;
           break;
         }
         out.push({ time: t.time, key: t.userKey, keyGroup: g });
         this.store.write(k, bytes, TOMBSTONE, prefix);
       }
       this.earliestOf[i] = next;
+      this.empty[i] = left ? 0 : 1;
     }
     return out;
   }
@@ -82,6 +94,7 @@ export class LmdbTimers implements TimerState {
   /** After a restore the timers on disk are new: every key group's earliest is worked out again. */
   forget(): void {
     this.earliestOf.fill(NaN);
+    this.empty.fill(0);
   }
 
   /** Key group `start + i`'s earliest timer, scanned for when unknown. */
@@ -92,6 +105,7 @@ export class LmdbTimers implements TimerState {
     const [first] = this.store.rangeKeys(this.prefixes[i], timerPrefix(g, this.header), timerRangeEnd(g, this.header, Infinity), 1);
     const e = first === undefined ? Infinity : decodeTimerKey(Buffer.from(first, 'latin1')).time;
     this.earliestOf[i] = e;
+    this.empty[i] = first === undefined ? 1 : 0;
     return e;
   }
 

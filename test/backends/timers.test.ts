@@ -92,6 +92,10 @@ for (const combo of ALL) {
     t.same(takeAll(t, b, Infinity), model.take(Infinity), 'the final watermark takes every timer');
     t.equal(timers.earliest(), Infinity, 'none left');
     t.equal(b.entryCount(), 0, 'and no entries');
+    enter(b, 'k1');
+    timers.register(5);
+    timers.register(Infinity);
+    t.same(takeAll(t, b, Infinity).sort(), ['k1@5', 'k1@Infinity'], 'a key group emptied at the final watermark is found again when set anew, and a timer at +∞ fires');
     enter(b, 'x');
     t.throws(() => timers.register(Number.NaN), /needs a time in milliseconds/);
     t.throws(() => b.valueState('timers:event'), /is timer state, not value state/);
