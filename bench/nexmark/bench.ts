@@ -27,6 +27,9 @@ export interface NexmarkBenchOptions {
   /** Checkpoint every so many ms; no checkpoints when absent. */
   checkpointIntervalMs?: number;
   checkpointMode?: CheckpointMode;
+  /** Incremental re-base policy (defaults: the runtime's). */
+  maxDeltas?: number;
+  maxDeltaRatio?: number;
   stateBackend: BackendKind;
   verify: boolean;
   runs: number;
@@ -110,7 +113,7 @@ export async function benchNexmark(o: NexmarkBenchOptions): Promise<NexmarkRepor
         const stopRss = sampleRss();
         const result = await execute(fileURLToPath(queryModule(query.name)), {
           parallelism: o.parallelism, threads: o.threads, stateBackend: o.stateBackend, stateDir: scratch.path, params: { ...params }, jobName: `nexmark-${query.name}-${run}`,
-          ...(o.checkpointIntervalMs === undefined ? {} : { checkpointing: { intervalMs: o.checkpointIntervalMs, mode: o.checkpointMode ?? 'incremental', dir: scratch.path } }),
+          ...(o.checkpointIntervalMs === undefined ? {} : { checkpointing: { intervalMs: o.checkpointIntervalMs, mode: o.checkpointMode ?? 'incremental', dir: scratch.path, maxDeltas: o.maxDeltas, maxDeltaRatio: o.maxDeltaRatio } }),
           ...(o.failures ? { injectFailures: sourceFailures(o.failures, o.events, o.parallelism), restart: { strategy: 'fixed-delay' as const, attempts: o.failures + 2, delayMs: 0 }, log: () => {} } : {}),
         });
         peak = Math.max(peak, stopRss());
