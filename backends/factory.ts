@@ -19,12 +19,13 @@ import type { KeyedBackendOptions, KeyedStateBackend } from './state.js';
 export const DEFAULT_REBASE = { maxDeltas: 20, maxDeltaRatio: 0.15 } as const;
 
 /** Throws a ConfigError naming the option if the backend cannot work with these settings. */
-export function checkBackendOptions(opts: Pick<KeyedBackendOptions, 'kind' | 'mode' | 'maxDeltas' | 'maxDeltaRatio'>): void {
+export function checkBackendOptions(opts: Pick<KeyedBackendOptions, 'kind' | 'mode' | 'maxDeltas' | 'maxDeltaRatio' | 'stateCacheMb'>): void {
   if (opts.kind === 'heap' && opts.mode === 'incremental') {
     throw new ConfigError('checkpoint-mode', 'the heap state backend takes full checkpoints only; use --state-backend lmdb for incremental checkpoints');
   }
   checkNumber('max-deltas', opts.maxDeltas, { integer: true, min: 1 });
   checkNumber('max-delta-ratio', opts.maxDeltaRatio, { min: 0, exclusive: true });
+  if (opts.stateCacheMb !== undefined) checkNumber('state-cache-mb', opts.stateCacheMb, { min: 0 });
 }
 
 /** Checks the options and creates the backend they describe. */

@@ -130,4 +130,9 @@ export interface KeyedBackendOptions {
   maxDeltas: number;
   /** Incremental mode: write a fresh base once the deltas' bytes exceed this share of the base's bytes. */
   maxDeltaRatio: number;
+  /**
+   * LMDB: memory budget of the cache of decoded values in front of the store, in MiB (default
+   * 64; 0 turns it off, and every read then decodes a copy of the stored value).
+   */
+  stateCacheMb?: number;
 }

@@ -9,6 +9,7 @@ export function withCheckpointFlags<T>(y: Argv<T>) {
   return y
     .option('state-backend', { type: 'string', choices: BACKEND_KINDS, describe: 'where keyed state lives (default lmdb)' })
     .option('state-dir', { type: 'string', describe: 'parent folder of the working LMDB environments (default: system temp folder)' })
+    .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 64; 0 turns it off)' })
     .option('checkpoint-interval', { type: 'number', describe: 'take a checkpoint every MS milliseconds (checkpointing is off without it)' })
     .option('checkpoint-mode', { type: 'string', choices: CHECKPOINT_MODES, describe: 'full snapshots, or only what changed (lmdb only) (default full)' })
     .option('checkpoint-dir', { type: 'string', describe: 'checkpoint storage folder or file:// URI; each run gets a job folder inside (default: <tmp>/snapflow-checkpoints)' })
@@ -23,18 +24,19 @@ export function withCheckpointFlags<T>(y: Argv<T>) {
 }
 
 /** Reads the flags back; checkpointing stays off unless an interval is given. */
-export function checkpointArgs(argv: Record<string, unknown>): { stateBackend?: BackendKind; stateDir?: string; checkpointing?: CheckpointOptions } {
+export function checkpointArgs(argv: Record<string, unknown>): { stateBackend?: BackendKind; stateDir?: string; stateCacheMb?: number; checkpointing?: CheckpointOptions } {
   const num = (k: string) => argv[k] as number | undefined;
   const stateBackend = argv['state-backend'] as BackendKind | undefined;
   const stateDir = argv['state-dir'] as string | undefined;
+  const stateCacheMb = num('state-cache-mb');
   const interval = num('checkpoint-interval');
   if (interval === undefined) {
     const stray = ['checkpoint-mode', 'checkpoint-dir', 'retained', 'checkpointing-mode', 'checkpoint-timeout', 'min-pause', 'max-concurrent-checkpoints', 'tolerable-failures', 'max-deltas', 'max-delta-ratio'].find((k) => argv[k] !== undefined);
     if (stray) throw new ConfigError(stray, `--${stray} needs --checkpoint-interval, which turns checkpointing on`);
-    return { stateBackend, stateDir };
+    return { stateBackend, stateDir, stateCacheMb };
   }
   return {
-    stateBackend, stateDir,
+    stateBackend, stateDir, stateCacheMb,
     checkpointing: {
       intervalMs: interval, mode: argv['checkpoint-mode'] as CheckpointOptions['mode'], dir: argv['checkpoint-dir'] as string | undefined,
       retained: num('retained'), guarantee: argv['checkpointing-mode'] as CheckpointOptions['guarantee'], timeoutMs: num('checkpoint-timeout'),

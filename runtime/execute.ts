@@ -49,6 +49,11 @@ export interface ExecuteOptions {
   stateBackend?: BackendKind;
   /** Parent folder of the working LMDB environments (default: the system's temporary folder). */
   stateDir?: string;
+  /**
+   * Memory budget, in MiB, of each LMDB subtask's cache of decoded values (default 64). While a
+   * key is cached a value read is the stored object, as on the heap; 0 turns the cache off.
+   */
+  stateCacheMb?: number;
   /** Turns checkpointing on. */
   checkpointing?: CheckpointOptions;
   /** Name of the job in checkpoint folders (default: the module's file name). */
@@ -112,7 +117,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
   const built = buildJob(def, params, overrides);
   if (initial) checkCompatible(initial.meta, built.plan, 'from-checkpoint');
   const jobName = opts.jobName ?? (isModule ? basename(fileURLToPath(moduleUrl(job as string | URL)), extname(String(job))) : 'job');
-  const state = resolveState(jobName, opts.stateBackend, opts.checkpointing, opts.stateDir);
+  const state = resolveState(jobName, opts.stateBackend, opts.checkpointing, opts.stateDir, opts.stateCacheMb);
   const threads = opts.threads === undefined ? undefined : positiveInteger('threads', opts.threads);
   const injections = injectionsOf(built.graph.nodes.map((n) => ({ name: n.name, parallelism: built.plan.chains.find((c) => c.nodeIds.includes(n.id))!.parallelism, stateful: isKeyed(n) })), opts, local);
   const restart = createRestartStrategy(opts.restart, state.checkpoints !== undefined);

@@ -15,6 +15,8 @@ import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget, StateFileSource }
 import { decodeStateHeader, stateHeader, type StateKind } from '../format/keys.js';
 import { IncrementalChain } from './chain.js';
 import { CurrentKey, LmdbHandles } from './accessors.js';
+import { DEFAULT_STATE_CACHE_MB, StateCache } from './cache.js';
+import { CachedHandles } from './cached-handles.js';
 import { restoreHandle, type RestoreSink } from './restore.js';
 import { copyLmdbSnapshot } from './snapshot.js';
 import { DEFAULT_STORE_OPTIONS, OverlayStore, type OverlayStoreOptions } from './store.js';
@@ -35,7 +37,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   private readonly store: OverlayStore;
   private readonly chain: IncrementalChain | undefined;
   private readonly cur = new CurrentKey();
-  private readonly make: LmdbHandles;
+  /** The cache of decoded values; absent when its budget is 0 (every read then decodes a copy). */
+  private readonly cache: StateCache | undefined;
+  private readonly make: LmdbHandles | CachedHandles;
   private readonly kinds = new Map<string, StateKind>();
   private readonly handles = new Map<string, unknown>();
   private readonly running = new Set<AsyncSnapshot & { settled: Promise<unknown> }>();
@@ -54,7 +58,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     const incremental = options.mode === 'incremental';
     this.store = new OverlayStore(this.db, { ...DEFAULT_STORE_OPTIONS, ...tuning, trackChanges: incremental });
     this.chain = incremental ? new IncrementalChain(options) : undefined;
-    this.make = new LmdbHandles(this.store, this.cur);
+    const cacheBytes = (options.stateCacheMb ?? DEFAULT_STATE_CACHE_MB) * 1024 * 1024;
+    this.cache = cacheBytes > 0 ? new StateCache(this.store, this.cur, cacheBytes) : undefined;
+    this.make = this.cache ? new CachedHandles(this.cache) : new LmdbHandles(this.store, this.cur);
   }
 
   setCurrentKey(key: StateKey, keyGroup: number): void {
@@ -91,6 +97,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
 
   /** (state, key) pairs, as on the heap; O(map entries), since only map-state ranges are scanned. */
   entryCount(): number {
+    this.cache?.flush();
     const mapHeaders = [...this.kinds].filter(([, kind]) => kind === 'map').map(([name]) => stateHeader(name, 'map'));
     return this.store.entryCount(mapHeaders, this.options.keyGroups);
   }
@@ -98,6 +105,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   /** A savepoint is a full file that leaves the incremental chain and its tracked changes alone. */
   snapshot(checkpointId: number, target: SnapshotTarget, options: SnapshotOptions = {}): AsyncSnapshot {
     this.store.check();
+    // What the snapshot copies is what the store holds at the barrier: the cache's dirty values first.
+    this.cache?.flush();
     const overlays = this.store.freezeForSnapshot();
     const view = new SnapshotView(this.db, this.db.useReadTransaction(), overlays);
     const chain = options.savepoint === true ? undefined : this.chain;
@@ -126,10 +135,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
 
   /** Per handle: a full file streams in, an incremental chain is merged into one pass in key order (restore.ts). */
   async restore(handles: KeyedStateHandle[], source: StateFileSource, options: RestoreOptions = {}): Promise<void> {
+    this.cache?.flush();
     await this.store.drain();
     const sink: RestoreSink = { write: (entries) => this.writeEntries(entries), noteKey: (key) => this.noteHeader(key) };
     for (const handle of handles) await restoreHandle({ handle, source, keyGroups: this.options.keyGroups, sink });
     this.store.invalidateReadCache();
+    this.cache?.clear();
     this.store.clearChanged();
     for (const t of this.timers) t.forget();
     this.chain?.restored(handles, options.continueChain === true);

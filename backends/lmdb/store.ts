@@ -75,12 +75,17 @@ export class OverlayStore {
     return exactView(this.db.getBinaryFast(keyBytes));
   }
 
-  /** Writes an encoded value or a tombstone; `keyBytes` may be a scratch view (it is copied if kept). */
-  write(key: string, keyBytes: Buffer, value: OverlayValue, mapPrefix?: string): void {
-    this.check();
+  /** Throws if LMDB cannot hold a key this long. */
+  checkKeySize(keyBytes: Buffer): void {
     if (keyBytes.length > this.maxKeySize) {
       throw new Error(`state key of ${keyBytes.length} bytes is longer than LMDB's limit of ${this.maxKeySize} bytes: use a shorter key or state name`);
     }
+  }
+
+  /** Writes an encoded value or a tombstone; `keyBytes` may be a scratch view (it is copied if kept). */
+  write(key: string, keyBytes: Buffer, value: OverlayValue, mapPrefix?: string): void {
+    this.check();
+    this.checkKeySize(keyBytes);
     const size = this.dirty.entries.size;
     this.dirty.set(key, value, mapPrefix);
     // Keys already in the live overlay are already tracked: it is never older than the change set.

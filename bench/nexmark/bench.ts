@@ -31,6 +31,8 @@ export interface NexmarkBenchOptions {
   maxDeltas?: number;
   maxDeltaRatio?: number;
   stateBackend: BackendKind;
+  /** Budget of each LMDB subtask's cache of decoded values, MiB (default: the runtime's). */
+  stateCacheMb?: number;
   verify: boolean;
   runs: number;
   /** Failures injected into each run at the source's subtasks (throws and thread exits in turn); needs checkpoints. */
@@ -112,7 +114,7 @@ export async function benchNexmark(o: NexmarkBenchOptions): Promise<NexmarkRepor
         const params: NexmarkParams = { events: o.events, rate: o.rate, seed: o.seed, throttle: o.throttle, sink: o.verify ? 'check' : 'discard' };
         const stopRss = sampleRss();
         const result = await execute(fileURLToPath(queryModule(query.name)), {
-          parallelism: o.parallelism, threads: o.threads, stateBackend: o.stateBackend, stateDir: scratch.path, params: { ...params }, jobName: `nexmark-${query.name}-${run}`,
+          parallelism: o.parallelism, threads: o.threads, stateBackend: o.stateBackend, stateCacheMb: o.stateCacheMb, stateDir: scratch.path, params: { ...params }, jobName: `nexmark-${query.name}-${run}`,
           ...(o.checkpointIntervalMs === undefined ? {} : { checkpointing: { intervalMs: o.checkpointIntervalMs, mode: o.checkpointMode ?? 'incremental', dir: scratch.path, maxDeltas: o.maxDeltas, maxDeltaRatio: o.maxDeltaRatio } }),
           ...(o.failures ? { injectFailures: sourceFailures(o.failures, o.events, o.parallelism), restart: { strategy: 'fixed-delay' as const, attempts: o.failures + 2, delayMs: 0 }, log: () => {} } : {}),
         });

@@ -24,6 +24,7 @@ export function nexmarkCommand(b: Argv): Argv {
       .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
       .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
       .option('state-backend', { type: 'string', default: 'lmdb', choices: [...BACKEND_KINDS], describe: 'where keyed state lives' })
+      .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 64; 0 turns it off)' })
       .option('verify', { type: 'boolean', default: false, describe: 'compare every result with a plain single-threaded reference over the same events' })
       .option('failures', { type: 'string', describe: 'inject this many failures into each run at the source (throws and thread exits in turn); needs --checkpoint-interval' })
       .option('runs', { type: 'string', default: '1', describe: 'runs per query (figures are medians)' })
@@ -40,7 +41,7 @@ export function nexmarkCommand(b: Argv): Argv {
         queries: [...new Set(choiceList('queries', argv.queries, QUERY_NAMES))], events: positiveInt('events', argv.events), parallelism: positiveInt('parallelism', argv.parallelism),
         rate: argv.rate === undefined ? undefined : positiveInt('rate', argv.rate), seed: argv.seed,
         throttle: argv.throttle === undefined ? undefined : positiveInt('throttle', argv.throttle), checkpointIntervalMs: interval, checkpointMode: mode, maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'],
-        stateBackend: backend, verify: argv.verify, runs: positiveInt('runs', argv.runs), failures,
+        stateBackend: backend, stateCacheMb: argv['state-cache-mb'], verify: argv.verify, runs: positiveInt('runs', argv.runs), failures,
         threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
         progress: (line) => process.stderr.write(line + '\n'),
       });

@@ -7,6 +7,7 @@ import { ConfigError } from '../../base/errors.js';
 import { choiceList, intList, positiveInt } from '../args.js';
 import { benchWindows, compareModes, WINDOW_ASSIGNERS } from '../../bench/windows.js';
 import { nexmarkCommand } from './bench-nexmark.js';
+import { costCommand } from './bench-cost.js';
 import { SUITE_PARTS, commandOf, defaultOutDir, planSuiteOrFail, runSuite, type SuitePart } from '../../bench/suite.js';
 import { regenerateReport } from '../../bench/report.js';
 import { describeCrossover, rebaseNote } from '../../bench/report-data.js';
@@ -14,7 +15,7 @@ import { BACKEND_KINDS, CHECKPOINT_MODES, type BackendKind, type CheckpointMode 
 
 /** Registers the bench command and its subcommands. */
 export function benchCommand(y: Argv): Argv {
-  return y.command('bench', 'Run a benchmark, or the suite of them (the default)', (b) => nexmarkCommand(b)
+  return y.command('bench', 'Run a benchmark, or the suite of them (the default)', (b) => costCommand(nexmarkCommand(b))
     .command(
       ['suite', '$0'],
       'Run throughput, checkpoint and recovery as a sweep and write JSON, CSV and an HTML report to a folder',

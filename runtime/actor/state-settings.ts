@@ -14,6 +14,8 @@ export interface ActorStateSettings {
   backend: BackendKind;
   /** Parent folder of the subtasks' working LMDB environments. */
   workDir: string;
+  /** Budget of each LMDB subtask's cache of decoded values, in MiB (default: the backend's). */
+  stateCacheMb?: number;
   checkpointing?: {
     guarantee: Guarantee;
     mode: CheckpointMode;
@@ -30,5 +32,6 @@ export function keyedBackendFor(settings: ActorStateSettings | undefined, owner:
     kind: settings?.backend ?? 'heap', mode: c?.mode ?? 'full', keyGroups,
     workDir: join(settings?.workDir ?? '.', owner.replace(/[^A-Za-z0-9._-]+/g, '_')),
     maxDeltas: c?.maxDeltas ?? DEFAULT_REBASE.maxDeltas, maxDeltaRatio: c?.maxDeltaRatio ?? DEFAULT_REBASE.maxDeltaRatio,
+    stateCacheMb: settings?.stateCacheMb,
   });
 }

@@ -63,10 +63,11 @@ export interface ResolvedState {
 }
 
 /** Checks the options (errors name the CLI flag) and fixes the job's id and folders. */
-export function resolveState(jobName: string, backend: string | undefined, opts: CheckpointOptions | undefined, stateDir?: string): ResolvedState {
+export function resolveState(jobName: string, backend: string | undefined, opts: CheckpointOptions | undefined, stateDir?: string, stateCacheMb?: number): ResolvedState {
   const kind = oneOf('state-backend', backend, BACKEND_KINDS, 'lmdb');
   const jobId = newJobId(jobName);
-  const actors: ActorStateSettings = { backend: kind, workDir: join(stateDir ?? join(tmpdir(), 'snapflow-state'), jobId) };
+  if (stateCacheMb !== undefined) checkNumber('state-cache-mb', stateCacheMb, { min: 0 });
+  const actors: ActorStateSettings = { backend: kind, workDir: join(stateDir ?? join(tmpdir(), 'snapflow-state'), jobId), stateCacheMb };
   if (!opts) return { jobId, actors };
   const mode = oneOf('checkpoint-mode', opts.mode, CHECKPOINT_MODES, 'full');
   const rebase = { maxDeltas: opts.maxDeltas ?? DEFAULT_REBASE.maxDeltas, maxDeltaRatio: opts.maxDeltaRatio ?? DEFAULT_REBASE.maxDeltaRatio };

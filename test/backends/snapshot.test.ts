@@ -11,12 +11,15 @@ import { differences, makeBackend, MAX_PARALLELISM, Model, randomOps, tempDir, u
 import type { BackendKind, CheckpointMode } from '../../base/kinds.js';
 import { mulberry32 } from '../../base/random.js';
 
-type Combo = { kind: BackendKind; mode: CheckpointMode };
-const COMBOS = [
-  { kind: 'heap', mode: 'full' },
-  { kind: 'lmdb', mode: 'full' },
-  { kind: 'lmdb', mode: 'incremental' },
-] as const;
+type Combo = { kind: BackendKind; mode: CheckpointMode; stateCacheMb?: number };
+const COMBOS: (Combo & { label: string })[] = [
+  { kind: 'heap', mode: 'full', label: 'heap full' },
+  { kind: 'lmdb', mode: 'full', label: 'lmdb full' },
+  { kind: 'lmdb', mode: 'incremental', label: 'lmdb incremental' },
+  // About 400 entries: the cache writes out and evicts many times between two snapshots.
+  { kind: 'lmdb', mode: 'incremental', stateCacheMb: 0.05, label: 'lmdb incremental, small cache' },
+  { kind: 'lmdb', mode: 'incremental', stateCacheMb: 0, label: 'lmdb incremental, no cache' },
+];
 /** Small LMDB batches, so that flushes commit while snapshots are taken and copied. */
 const TUNING = { flushEntries: 200, maxInFlight: 1000 };
 const KEYS = userKeys(3000);
@@ -46,11 +49,11 @@ async function restoredDifferences(into: Combo, handles: KeyedStateHandle[], sto
   }
 }
 
-for (const { kind, mode } of COMBOS) {
-  t.test(`${kind} ${mode}: five checkpoints each restore to the state at their snapshot`, async (t) => {
+for (const { kind, mode, stateCacheMb, label } of COMBOS) {
+  t.test(`${label}: five checkpoints each restore to the state at their snapshot`, async (t) => {
     const storage = new MemoryStorage();
     // A generous ratio keeps one chain for all five checkpoints; re-basing has its own tests.
-    const b = makeBackend({ kind, mode, tuning: TUNING, maxDeltaRatio: 100 });
+    const b = makeBackend({ kind, mode, stateCacheMb, tuning: TUNING, maxDeltaRatio: 100 });
     t.teardown(() => b.dispose());
     const model = new Model();
     const w = { backend: b, model, rnd: mulberry32(7), keys: KEYS };
@@ -73,19 +76,19 @@ for (const { kind, mode } of COMBOS) {
       t.strictSame(taken[4].handle.written, [taken[4].handle.files[4].path], 'a delta checkpoint writes only its delta');
     }
     for (const [i, { handle, model: want }] of taken.entries()) {
-      t.strictSame(await restoredDifferences({ kind, mode }, [handle], storage, want), [], `checkpoint ${i + 1} restores exactly`);
+      t.strictSame(await restoredDifferences({ kind, mode, stateCacheMb }, [handle], storage, want), [], `checkpoint ${i + 1} restores exactly`);
     }
     t.strictSame(differences(b, model, KEYS), [], 'the live backend still matches the model');
   });
 
-  t.test(`${kind} ${mode}: restore at other parallelisms keeps only in-range key groups`, async (t) => {
+  t.test(`${label}: restore at other parallelisms keeps only in-range key groups`, async (t) => {
     const storage = new MemoryStorage();
     const halves = [{ start: 0, end: 63 }, { start: 64, end: MAX_PARALLELISM - 1 }];
     const inRange = (r: { start: number; end: number }) => (k: string | number) => {
       const g = keyGroupOf(k, MAX_PARALLELISM);
       return g >= r.start && g <= r.end;
     };
-    const whole = makeBackend({ kind, mode });
+    const whole = makeBackend({ kind, mode, stateCacheMb });
     const model = new Model();
     randomOps({ backend: whole, model, rnd: mulberry32(11), keys: KEYS }, 6000);
     const wholeHandle = await whole.snapshot(1, storage.target(1)).run();
@@ -93,7 +96,7 @@ for (const { kind, mode } of COMBOS) {
 
     const split: KeyedStateBackend[] = [];
     for (const range of halves) {
-      const part = makeBackend({ kind, mode, keyGroups: range });
+      const part = makeBackend({ kind, mode, stateCacheMb, keyGroups: range });
       await part.restore([wholeHandle], storage);
       t.strictSame(differences(part, model, KEYS, inRange(range)), [], `split ${range.start}-${range.end} keeps its key groups only`);
       split.push(part);
@@ -102,7 +105,7 @@ for (const { kind, mode } of COMBOS) {
     if (mode === 'incremental') t.strictSame(partHandles.map((h) => h.files.length), [1, 1], 'after a split each part writes a fresh base');
     for (const p of split) await p.dispose();
 
-    const merged = makeBackend({ kind, mode });
+    const merged = makeBackend({ kind, mode, stateCacheMb });
     await merged.restore(partHandles, storage);
     t.strictSame(differences(merged, model, KEYS), [], 'merging the halves gives the whole state back');
     if (mode === 'incremental') {
@@ -112,9 +115,9 @@ for (const { kind, mode } of COMBOS) {
     await merged.dispose();
   });
 
-  t.test(`${kind} ${mode}: cancel() during run() discards every file it created`, async (t) => {
+  t.test(`${label}: cancel() during run() discards every file it created`, async (t) => {
     const storage = new MemoryStorage({ asyncWrites: true });
-    const b = makeBackend({ kind, mode });
+    const b = makeBackend({ kind, mode, stateCacheMb });
     t.teardown(() => b.dispose());
     const model = new Model();
     const w = { backend: b, model, rnd: mulberry32(3), keys: KEYS };
@@ -140,19 +143,19 @@ for (const { kind, mode } of COMBOS) {
     await t.rejects(never.run(), /snapshot cancelled: before run/, 'cancelled before run: run rejects');
     t.equal(storage.created.length, created + mine.length, 'and creates nothing');
     const after = await b.snapshot(4, storage.target(4)).run();
-    t.strictSame(await restoredDifferences({ kind, mode }, [after], storage, model), [], 'a later snapshot still works');
+    t.strictSame(await restoredDifferences({ kind, mode, stateCacheMb }, [after], storage, model), [], 'a later snapshot still works');
   });
 
-  t.test(`${kind} ${mode}: damaged files fail the restore with CorruptCheckpointError`, async (t) => {
+  t.test(`${label}: damaged files fail the restore with CorruptCheckpointError`, async (t) => {
     const storage = new MemoryStorage();
-    const b = makeBackend({ kind, mode });
+    const b = makeBackend({ kind, mode, stateCacheMb });
     randomOps({ backend: b, model: new Model(), rnd: mulberry32(5), keys: KEYS }, 2000);
     const handle = await b.snapshot(1, storage.target(1)).run();
     await b.dispose();
     const [file] = handle.files;
     const original = Buffer.from(storage.files.get(file.path)!.bytes);
     const restoreFails = async (h: KeyedStateHandle, pattern: RegExp, what: string): Promise<void> => {
-      const fresh = makeBackend({ kind, mode });
+      const fresh = makeBackend({ kind, mode, stateCacheMb });
       const err = await fresh.restore([h], storage).then(() => undefined, (e: unknown) => e);
       t.ok(err instanceof CorruptCheckpointError, `${what}: CorruptCheckpointError`);
       t.match((err as Error).message, pattern, what);

@@ -7,9 +7,9 @@ import { enter, makeBackend } from '../../support/backends.js';
 
 t.test('lmdb backend specifics', async (t) => {
   const opened: KeyedStateBackend[] = [];
-  const backend = (key?: string): KeyedStateBackend => {
+  const backend = (key?: string, stateCacheMb?: number): KeyedStateBackend => {
     // Small batches, so these tests flush often with few writes.
-    const b = makeBackend({ kind: 'lmdb', tuning: { flushEntries: 4096 } });
+    const b = makeBackend({ kind: 'lmdb', stateCacheMb, tuning: { flushEntries: 4096 } });
     opened.push(b);
     if (key !== undefined) enter(b, key);
     return b;
@@ -18,8 +18,8 @@ t.test('lmdb backend specifics', async (t) => {
     for (const b of opened) await b.dispose();
   });
 
-  t.test('values are copies; mutating one without update() stores nothing', async (t) => {
-    const b = backend('a');
+  t.test('without the cache, values are copies; mutating one without update() stores nothing', async (t) => {
+    const b = backend('a', 0);
     const v = b.valueState<{ n: number }>('v');
     v.update({ n: 1 });
     const read = v.value()!;
@@ -36,8 +36,59 @@ t.test('lmdb backend specifics', async (t) => {
     t.strictSame(m.get('x'), [1]);
   });
 
+  t.test('with the cache, a value read is the stored object, as on the heap; lists are handed out as copies', async (t) => {
+    const b = backend('a');
+    const v = b.valueState<{ n: number }>('v');
+    const given = { n: 1 };
+    v.update(given);
+    t.equal(v.value(), given, 'the object given to update() is what a read returns');
+    const read = v.value()!;
+    read.n = 2;
+    v.update(read);
+    t.equal(v.value()!.n, 2, 'mutate, then update');
+    const l = b.listState<number>('l');
+    l.addAll([1, 2]);
+    const copy = l.get();
+    copy.push(3);
+    t.strictSame(l.get(), [1, 2], 'a list read is a copy, so add() may grow the cached list');
+    const storage = new MemoryStorage();
+    const handle = await b.snapshot(1, storage.target(1)).run();
+    const fresh = backend('a', 0);
+    await fresh.restore([handle], storage);
+    enter(fresh, 'a');
+    t.strictSame(fresh.valueState<{ n: number }>('v').value(), { n: 2 }, 'the snapshot holds the cached value');
+    t.strictSame(fresh.listState<number>('l').get(), [1, 2]);
+  });
+
+  t.test('a small cache writes its dirty values out and evicts, reading every value back exactly', async (t) => {
+    const b = backend(undefined, 0.05);
+    const v = b.valueState<number>('v');
+    const m = b.mapState<number, string>('m');
+    const n = 5000;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < n; i++) {
+        enter(b, i);
+        v.update((v.value() ?? 0) + i);
+        if (i % 3 === 0) m.put(round, `${i}/${round}`);
+        if (i % 5 === 0 && round === 2) m.remove(0);
+      }
+    }
+    const cache = (b as unknown as { cache: { reckonedBytes(): number } }).cache;
+    t.ok(cache.reckonedBytes() <= 0.05 * 1024 * 1024 + 200, `the cache stays within its budget (${cache.reckonedBytes()} bytes reckoned)`);
+    let bad = 0;
+    for (let i = 0; i < n; i++) {
+      enter(b, i);
+      if (v.value() !== 3 * i) bad++;
+      const want = i % 3 !== 0 ? [] : [...(i % 5 === 0 ? [] : [[0, `${i}/0`]]), [1, `${i}/1`], [2, `${i}/2`]];
+      const got = [...m.entries()].sort((x, y) => x[0] - y[0]);
+      if (JSON.stringify(got) !== JSON.stringify(want)) bad++;
+    }
+    t.equal(bad, 0, 'every value and map reads back');
+    t.equal(b.entryCount(), n + Math.ceil(n / 3), 'entries counted through the store');
+  });
+
   t.test('blocked() holds the actor back while too many batches are in flight', async (t) => {
-    const b = backend();
+    const b = backend(undefined, 0);
     const v = b.valueState<number>('v');
     t.equal(b.blocked(), null, 'nothing in flight');
     for (let i = 0; i < 30_000; i++) {
@@ -51,7 +102,7 @@ t.test('lmdb backend specifics', async (t) => {
   });
 
   t.test('a failed batch fails the backend', async (t) => {
-    const b = backend();
+    const b = backend(undefined, 0);
     (b as unknown as { db: { batch: () => Promise<boolean> } }).db.batch = () => Promise.reject(new Error('disk full'));
     const v = b.valueState<number>('v');
     for (let i = 0; i < 5000; i++) {

@@ -1,0 +1,211 @@
+/**
+ * A write-back cache of decoded state values in front of the LMDB backend's overlay store,
+ * within a memory budget. A read of a cached key neither encodes the key nor decodes a value,
+ * and an update only marks it dirty, so a key updated many times between two checkpoints is
+ * encoded once. Dirty values go to the store at a snapshot's synchronous part (the snapshot
+ * then copies exactly the state at the barrier) and whenever the cache outgrows its budget.
+ *
+ * Eviction is by generations: each state has a young and an old map of user keys. Once the
+ * young entries outgrow half the budget, the dirty values are written out, the old generation
+ * is dropped and the young one becomes old; a hit in the old generation moves the entry back.
+ * What is used between two turns stays, as in an LRU cache, at the cost of a Map operation.
+ */
+import type { StateKey } from '../state.js';
+import { decodeMapKey, KeyWriter, mapRangeEnd } from '../format/keys.js';
+import { packValue, unpackValue } from '../format/state-file.js';
+import type { CurrentKey } from './accessors.js';
+import type { OverlayStore } from './store.js';
+
+/**
+ * Budget of a subtask's cache, in MiB, unless set: room for about half a million small values
+ * (a count or a sum per key), and at the default parallelism of two cores 128 MiB in all.
+ */
+export const DEFAULT_STATE_CACHE_MB = 64;
+
+/** The value of a cached key known to hold nothing. */
+export const ABSENT: unique symbol = Symbol('absent');
+
+/** One cached value, or ABSENT; `bytes` is the memory it is reckoned to take. */
+export interface CachedValue { value: unknown; dirty: boolean; bytes: number }
+
+/** A user key's map state: the entries cached so far, `complete` once every stored entry is among them. */
+export interface CachedMap { entries: Map<StateKey, CachedValue>; complete: boolean; bytes: number }
+
+/**
+ * Memory reckoned for one cached entry besides its value: a Map slot, the entry object and its
+ * key. A decoded value is reckoned at twice its msgpack size (objects and arrays take more room
+ * on the heap than their encoding).
+ */
+const ENTRY_BYTES = 120;
+const DECODED_PER_ENCODED_BYTE = 2;
+
+/** The cached entries of one state: user key → value, or → map for map state. */
+export class CacheTable<R extends CachedValue | CachedMap> {
+  young = new Map<StateKey, R>();
+  old = new Map<StateKey, R>();
+  constructor(readonly header: Buffer) {}
+}
+
+interface Dirty { table: CacheTable<CachedValue | CachedMap>; key: StateKey; group: number; mapKey: StateKey | undefined; entry: CachedValue }
+
+/** The cache of one LMDB backend. */
+export class StateCache {
+  private readonly tables: CacheTable<CachedValue | CachedMap>[] = [];
+  private dirty: Dirty[] = [];
+  private youngBytes = 0;
+  private readonly writer = new KeyWriter();
+
+  constructor(private readonly store: OverlayStore, private readonly cur: CurrentKey, private readonly budgetBytes: number) {}
+
+  /** A table for one state. */
+  table<R extends CachedValue | CachedMap>(header: Buffer): CacheTable<R> {
+    const t = new CacheTable<R>(header);
+    this.tables.push(t as CacheTable<CachedValue | CachedMap>);
+    return t;
+  }
+
+  /** The current key's entry of a value, list or reducing state, read from the store on a miss. */
+  value(t: CacheTable<CachedValue>): CachedValue {
+    const key = this.currentKey();
+    const hit = this.lookup(t, key);
+    if (hit !== undefined) return hit;
+    const bytes = this.writer.encode(this.cur.group, t.header, key);
+    const entry = this.load(this.writer.latin1(), bytes);
+    t.young.set(key, entry);
+    this.youngBytes += entry.bytes;
+    return entry;
+  }
+
+  /** The current key's map (of a map state), with the entries cached so far. */
+  map(t: CacheTable<CachedMap>): CachedMap {
+    const key = this.currentKey();
+    const hit = this.lookup(t, key);
+    if (hit !== undefined) return hit;
+    const m: CachedMap = { entries: new Map(), complete: false, bytes: ENTRY_BYTES };
+    t.young.set(key, m);
+    this.youngBytes += m.bytes;
+    return m;
+  }
+
+  /** One entry of the current key's map, `m` as map() returned it; read from the store on a miss. */
+  mapEntry(t: CacheTable<CachedMap>, m: CachedMap, mapKey: StateKey): CachedValue {
+    const hit = m.entries.get(mapKey);
+    if (hit !== undefined) return hit;
+    let entry: CachedValue;
+    if (m.complete) {
+      entry = { value: ABSENT, dirty: false, bytes: ENTRY_BYTES };
+    } else {
+      const bytes = this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey);
+      entry = this.load(this.writer.latin1(), bytes);
+    }
+    this.addToMap(m, mapKey, entry);
+    return entry;
+  }
+
+  /** Caches every entry of the current key's map that the store holds and the cache does not. */
+  complete(t: CacheTable<CachedMap>, m: CachedMap): void {
+    if (m.complete) return;
+    const prefix = Buffer.from(this.writer.encode(this.cur.group, t.header, this.cur.key!));
+    for (const [k, v] of this.store.mapEntries(this.writer.latin1(), prefix, mapRangeEnd(prefix))) {
+      const mapKey = decodeMapKey(Buffer.from(k, 'latin1'), prefix.length);
+      // A cached entry, dirty or not, is newer than the store's.
+      if (!m.entries.has(mapKey)) this.addToMap(m, mapKey, { value: unpackValue(v), dirty: false, bytes: reckon(v.length) });
+    }
+    m.complete = true;
+  }
+
+  /** Gives an entry of the current key a new value (ABSENT deletes); it is written to the store later. */
+  set(t: CacheTable<CachedValue | CachedMap>, entry: CachedValue, value: unknown, mapKey?: StateKey): void {
+    entry.value = value;
+    if (entry.dirty) return;
+    entry.dirty = true;
+    this.dirty.push({ table: t, key: this.cur.key!, group: this.cur.group, mapKey, entry });
+  }
+
+  /** Writes every dirty value to the store, encoded; the entries stay cached, clean. */
+  flush(): void {
+    const dirty = this.dirty;
+    this.dirty = [];
+    const w = this.writer;
+    for (const d of dirty) {
+      const e = d.entry;
+      if (!e.dirty) continue;
+      e.dirty = false;
+      const keyBytes = w.encode(d.group, d.table.header, d.key, d.mapKey);
+      const mapPrefix = d.mapKey === undefined ? undefined : w.prefixLatin1();
+      if (e.value === ABSENT) {
+        this.store.remove(w.latin1(), keyBytes, mapPrefix);
+        continue;
+      }
+      const packed = packValue(e.value);
+      this.store.write(w.latin1(), keyBytes, packed, mapPrefix);
+      const bytes = reckon(packed.length);
+      this.youngBytes += bytes - e.bytes;
+      e.bytes = bytes;
+    }
+  }
+
+  /** Forgets every cached entry, dirty ones too (the store's state was replaced: a restore). */
+  clear(): void {
+    this.dirty = [];
+    this.youngBytes = 0;
+    for (const t of this.tables) {
+      t.young = new Map();
+      t.old = new Map();
+    }
+  }
+
+  /** Memory the cache is reckoned to take now. */
+  reckonedBytes(): number {
+    let old = 0;
+    for (const t of this.tables) for (const r of t.old.values()) old += r.bytes;
+    return this.youngBytes + old;
+  }
+
+  private currentKey(): StateKey {
+    const key = this.cur.key;
+    if (key === undefined) throw new Error('keyed state accessed with no current key');
+    if (this.youngBytes > this.budgetBytes / 2) this.turn();
+    return key;
+  }
+
+  /** The young entry of a key, or its old one moved to the young generation. */
+  private lookup<R extends CachedValue | CachedMap>(t: CacheTable<R>, key: StateKey): R | undefined {
+    const young = t.young.get(key);
+    if (young !== undefined) return young;
+    const old = t.old.get(key);
+    if (old === undefined) return undefined;
+    t.old.delete(key);
+    t.young.set(key, old);
+    this.youngBytes += old.bytes;
+    return old;
+  }
+
+  private load(str: string, keyBytes: Buffer): CachedValue {
+    this.store.checkKeySize(keyBytes);
+    const stored = this.store.read(str, keyBytes);
+    if (stored === undefined) return { value: ABSENT, dirty: false, bytes: ENTRY_BYTES };
+    return { value: unpackValue(stored), dirty: false, bytes: reckon(stored.length) };
+  }
+
+  private addToMap(m: CachedMap, mapKey: StateKey, entry: CachedValue): void {
+    m.entries.set(mapKey, entry);
+    m.bytes += entry.bytes;
+    this.youngBytes += entry.bytes;
+  }
+
+  /** Writes out what is dirty, drops the old generation and makes the young one old. */
+  private turn(): void {
+    this.flush();
+    for (const t of this.tables) {
+      t.old = t.young;
+      t.young = new Map();
+    }
+    this.youngBytes = 0;
+  }
+}
+
+/** Memory reckoned for a cached value whose encoding takes `encoded` bytes. */
+function reckon(encoded: number): number {
+  return ENTRY_BYTES + DECODED_PER_ENCODED_BYTE * encoded;
+}
