@@ -14,6 +14,7 @@ import type { StateKey } from '../state.js';
 import { decodeMapKey, KeyWriter, mapRangeEnd } from '../format/keys.js';
 import { packValue, unpackValue } from '../format/state-file.js';
 import type { CurrentKey } from './accessors.js';
+import { TOMBSTONE } from './overlay.js';
 import type { OverlayStore } from './store.js';
 
 /**
@@ -25,8 +26,12 @@ export const DEFAULT_STATE_CACHE_MB = 64;
 /** The value of a cached key known to hold nothing. */
 export const ABSENT: unique symbol = Symbol('absent');
 
-/** One cached value, or ABSENT; `bytes` is the memory it is reckoned to take. */
-export interface CachedValue { value: unknown; dirty: boolean; bytes: number }
+/**
+ * One cached value, or ABSENT; `stored` says whether the store holds the key (so deleting a key
+ * the store never held writes nothing, and deleting one it holds needs no read); `bytes` is the
+ * memory it is reckoned to take.
+ */
+export interface CachedValue { value: unknown; dirty: boolean; stored: boolean; bytes: number }
 
 /** A user key's map state: the entries cached so far, `complete` once every stored entry is among them. */
 export interface CachedMap { entries: Map<StateKey, CachedValue>; complete: boolean; bytes: number }
@@ -93,7 +98,7 @@ export class StateCache {
     if (hit !== undefined) return hit;
     let entry: CachedValue;
     if (m.complete) {
-      entry = { value: ABSENT, dirty: false, bytes: ENTRY_BYTES };
+      entry = { value: ABSENT, dirty: false, stored: false, bytes: ENTRY_BYTES };
     } else {
       const bytes = this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey);
       entry = this.load(this.writer.latin1(), bytes);
@@ -109,7 +114,7 @@ export class StateCache {
     for (const [k, v] of this.store.mapEntries(this.writer.latin1(), prefix, mapRangeEnd(prefix))) {
       const mapKey = decodeMapKey(Buffer.from(k, 'latin1'), prefix.length);
       // A cached entry, dirty or not, is newer than the store's.
-      if (!m.entries.has(mapKey)) this.addToMap(m, mapKey, { value: unpackValue(v), dirty: false, bytes: reckon(v.length) });
+      if (!m.entries.has(mapKey)) this.addToMap(m, mapKey, { value: unpackValue(v), dirty: false, stored: true, bytes: reckon(v.length) });
     }
     m.complete = true;
   }
@@ -131,14 +136,18 @@ export class StateCache {
       const e = d.entry;
       if (!e.dirty) continue;
       e.dirty = false;
+      // Created and deleted since it was last written: the store never saw it.
+      if (e.value === ABSENT && !e.stored) continue;
       const keyBytes = w.encode(d.group, d.table.header, d.key, d.mapKey);
       const mapPrefix = d.mapKey === undefined ? undefined : w.prefixLatin1();
       if (e.value === ABSENT) {
-        this.store.remove(w.latin1(), keyBytes, mapPrefix);
+        this.store.write(w.latin1(), keyBytes, TOMBSTONE, mapPrefix);
+        e.stored = false;
         continue;
       }
       const packed = packValue(e.value);
       this.store.write(w.latin1(), keyBytes, packed, mapPrefix);
+      e.stored = true;
       const bytes = reckon(packed.length);
       this.youngBytes += bytes - e.bytes;
       e.bytes = bytes;
@@ -184,8 +193,8 @@ export class StateCache {
   private load(str: string, keyBytes: Buffer): CachedValue {
     this.store.checkKeySize(keyBytes);
     const stored = this.store.read(str, keyBytes);
-    if (stored === undefined) return { value: ABSENT, dirty: false, bytes: ENTRY_BYTES };
-    return { value: unpackValue(stored), dirty: false, bytes: reckon(stored.length) };
+    if (stored === undefined) return { value: ABSENT, dirty: false, stored: false, bytes: ENTRY_BYTES };
+    return { value: unpackValue(stored), dirty: false, stored: true, bytes: reckon(stored.length) };
   }
 
   private addToMap(m: CachedMap, mapKey: StateKey, entry: CachedValue): void {
