@@ -144,7 +144,7 @@ export async function benchCost(o: CostOptions): Promise<CostReport> {
     input, rows,
     baseline: { recordsPerSec: Math.round(baseline), runs: baselineRates },
     results: configs.map((c, i) => ({
-      ...c, recordsPerSec: Math.round(median(rates[i]!)), vsBaseline: round(median(rates[i]!) / baseline, 3), peakRssMiB: round(peaks[i]! / 1024 / 1024, 0), checkpoints: checkpoints[i]!, runs: rates[i]!,
+      ...c, recordsPerSec: Math.round(median(rates[i]!)), vsBaseline: round(median(rates[i]!) / baseline, 3), peakRssMiB: round(peaks[i]!, 1), checkpoints: checkpoints[i]!, runs: rates[i]!,
     })),
   };
 }
