@@ -28,10 +28,10 @@ export const ABSENT: unique symbol = Symbol('absent');
 
 /**
  * One cached value, or ABSENT; `stored` says whether the store holds the key (so deleting a key
- * the store never held writes nothing, and deleting one it holds needs no read); `bytes` is the
- * memory it is reckoned to take.
+ * the store never held writes nothing, and deleting one it holds needs no read), undefined when
+ * a write that needed no read left it unknown; `bytes` is the memory it is reckoned to take.
  */
-export interface CachedValue { value: unknown; dirty: boolean; stored: boolean; bytes: number }
+export interface CachedValue { value: unknown; dirty: boolean; stored: boolean | undefined; bytes: number }
 
 /** A user key's map state: the entries cached so far, `complete` once every stored entry is among them. */
 export interface CachedMap { entries: Map<StateKey, CachedValue>; complete: boolean; bytes: number }
@@ -81,6 +81,21 @@ export class StateCache {
     return entry;
   }
 
+  /**
+   * The current key's entry for a write that does not read the old value: a miss makes an entry
+   * without reading the store (a job that loads many new keys would read each one in vain).
+   */
+  valueToWrite(t: CacheTable<CachedValue>): CachedValue {
+    const key = this.currentKey();
+    const hit = this.lookup(t, key);
+    if (hit !== undefined) return hit;
+    this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, key));
+    const entry: CachedValue = { value: ABSENT, dirty: false, stored: undefined, bytes: ENTRY_BYTES };
+    t.young.set(key, entry);
+    this.youngBytes += entry.bytes;
+    return entry;
+  }
+
   /** The current key's map (of a map state), with the entries cached so far. */
   map(t: CacheTable<CachedMap>): CachedMap {
     const key = this.currentKey();
@@ -92,13 +107,14 @@ export class StateCache {
     return m;
   }
 
-  /** One entry of the current key's map, `m` as map() returned it; read from the store on a miss. */
-  mapEntry(t: CacheTable<CachedMap>, m: CachedMap, mapKey: StateKey): CachedValue {
+  /** One entry of the current key's map, `m` as map() returned it; read from the store on a miss unless `blind` (a put). */
+  mapEntry(t: CacheTable<CachedMap>, m: CachedMap, mapKey: StateKey, blind = false): CachedValue {
     const hit = m.entries.get(mapKey);
     if (hit !== undefined) return hit;
     let entry: CachedValue;
-    if (m.complete) {
-      entry = { value: ABSENT, dirty: false, stored: false, bytes: ENTRY_BYTES };
+    if (m.complete || blind) {
+      if (!m.complete) this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey));
+      entry = { value: ABSENT, dirty: false, stored: m.complete ? false : undefined, bytes: ENTRY_BYTES };
     } else {
       const bytes = this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey);
       entry = this.load(this.writer.latin1(), bytes);
@@ -137,11 +153,13 @@ export class StateCache {
       if (!e.dirty) continue;
       e.dirty = false;
       // Created and deleted since it was last written: the store never saw it.
-      if (e.value === ABSENT && !e.stored) continue;
+      if (e.value === ABSENT && e.stored === false) continue;
       const keyBytes = w.encode(d.group, d.table.header, d.key, d.mapKey);
       const mapPrefix = d.mapKey === undefined ? undefined : w.prefixLatin1();
       if (e.value === ABSENT) {
-        this.store.write(w.latin1(), keyBytes, TOMBSTONE, mapPrefix);
+        // Unknown whether the store holds it: remove() looks, and writes a tombstone only if so.
+        if (e.stored === undefined) this.store.remove(w.latin1(), keyBytes, mapPrefix);
+        else this.store.write(w.latin1(), keyBytes, TOMBSTONE, mapPrefix);
         e.stored = false;
         continue;
       }

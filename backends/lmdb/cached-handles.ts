@@ -27,7 +27,7 @@ export class CachedHandles {
     const t = cache.table<CachedValue>(stateHeader(name, 'value'));
     return {
       value: () => present<T>(cache.value(t)),
-      update: (v: T) => cache.set(t, cache.value(t), v),
+      update: (v: T) => cache.set(t, cache.valueToWrite(t), v),
       clear: () => drop(cache, t, cache.value(t)),
     };
   }
@@ -50,7 +50,7 @@ export class CachedHandles {
       get: () => present<T[]>(cache.value(t))?.slice() ?? [],
       add: (v: T) => append([v]),
       addAll: (vs: T[]) => append(vs),
-      update: (vs: T[]) => (vs.length === 0 ? drop(cache, t, cache.value(t)) : cache.set(t, cache.value(t), vs.slice())),
+      update: (vs: T[]) => (vs.length === 0 ? drop(cache, t, cache.value(t)) : cache.set(t, cache.valueToWrite(t), vs.slice())),
       clear: () => drop(cache, t, cache.value(t)),
     };
   }
@@ -84,7 +84,7 @@ export class CachedHandles {
     };
     return {
       get: (k: K) => present<V>(entry(k)),
-      put: (k: K, v: V) => cache.set(t, entry(k), v, k),
+      put: (k: K, v: V) => cache.set(t, cache.mapEntry(t, cache.map(t), k, true), v, k),
       remove: (k: K) => drop(cache, t, entry(k), k),
       contains: (k: K) => entry(k).value !== ABSENT,
       entries: () => live().values(),
