@@ -75,10 +75,7 @@ export class StateCache {
     const hit = this.lookup(t, key);
     if (hit !== undefined) return hit;
     const bytes = this.writer.encode(this.cur.group, t.header, key);
-    const entry = this.load(this.writer.latin1(), bytes);
-    t.young.set(key, entry);
-    this.youngBytes += entry.bytes;
-    return entry;
+    return this.insert(t, key, this.load(this.writer.latin1(), bytes));
   }
 
   /**
@@ -90,10 +87,7 @@ export class StateCache {
     const hit = this.lookup(t, key);
     if (hit !== undefined) return hit;
     this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, key));
-    const entry: CachedValue = { value: ABSENT, dirty: false, stored: undefined, bytes: ENTRY_BYTES };
-    t.young.set(key, entry);
-    this.youngBytes += entry.bytes;
-    return entry;
+    return this.insert(t, key, { value: ABSENT, dirty: false, stored: undefined, bytes: ENTRY_BYTES });
   }
 
   /** The current key's map (of a map state), with the entries cached so far. */
@@ -101,10 +95,7 @@ export class StateCache {
     const key = this.currentKey();
     const hit = this.lookup(t, key);
     if (hit !== undefined) return hit;
-    const m: CachedMap = { entries: new Map(), complete: false, bytes: ENTRY_BYTES };
-    t.young.set(key, m);
-    this.youngBytes += m.bytes;
-    return m;
+    return this.insert(t, key, { entries: new Map(), complete: false, bytes: ENTRY_BYTES });
   }
 
   /** One entry of the current key's map, `m` as map() returned it; read from the store on a miss unless `blind` (a put). */
@@ -206,6 +197,13 @@ export class StateCache {
     t.young.set(key, old);
     this.youngBytes += old.bytes;
     return old;
+  }
+
+  /** Puts a new entry of a key into the young generation. */
+  private insert<R extends CachedValue | CachedMap>(t: CacheTable<R>, key: StateKey, entry: R): R {
+    t.young.set(key, entry);
+    this.youngBytes += entry.bytes;
+    return entry;
   }
 
   private load(str: string, keyBytes: Buffer): CachedValue {
