@@ -107,8 +107,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     this.store.check();
     // What the snapshot copies is what the store holds at the barrier: the cache's dirty values first.
     this.cache?.flush();
-    const overlays = this.store.freezeForSnapshot();
-    const view = new SnapshotView(this.db, this.db.useReadTransaction(), overlays);
+    const db = this.db;
+    const view = this.store.snapshotPoint().then((txn) => new SnapshotView(db, txn));
+    // A failed store rejects it before any copy awaits it; the copy still sees the error.
+    view.catch(() => {});
     const chain = options.savepoint === true ? undefined : this.chain;
     const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, this.store.takeChanged());
     const snap = makeAsyncSnapshot({
@@ -116,7 +118,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
       target,
       copy: (run) => copyLmdbSnapshot({ run, view, keyGroups: this.options.keyGroups, plan }),
       release: () => {
-        view.release();
+        // The transaction may open after a cancel: it is released as soon as it does.
+        view.then((v) => v.release(), () => {});
         this.running.delete(snap);
       },
       done: (handle) => chain?.produce(checkpointId, handle),

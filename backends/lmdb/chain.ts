@@ -7,8 +7,8 @@
 import type { KeyedStateHandle } from '../snapshot.js';
 import { sameKeyGroups, type KeyGroups } from '../format/restore-reader.js';
 
-/** Keys changed in one interval between snapshots: latin1 key → key bytes. */
-export type ChangedKeys = Map<string, Buffer>;
+/** Keys changed in one interval between snapshots, as latin1 strings of their bytes. */
+export type ChangedKeys = Set<string>;
 
 /** What an incremental snapshot writes. */
 export type IncrementalPlan =

@@ -4,7 +4,7 @@
  * delta. Every file is in key order.
  */
 import type { KeyedStateHandle } from '../snapshot.js';
-import type { IncrementalPlan } from './chain.js';
+import type { ChangedKeys, IncrementalPlan } from './chain.js';
 import type { SnapshotView } from './view.js';
 import type { KeyGroups } from '../format/restore-reader.js';
 import type { SnapshotRun } from '../snapshot-run.js';
@@ -12,7 +12,8 @@ import type { SnapshotRun } from '../snapshot-run.js';
 /** What one LMDB snapshot copies. */
 export interface LmdbCopy {
   run: SnapshotRun;
-  view: SnapshotView;
+  /** The view, once the snapshot's point is reached; the file is created meanwhile. */
+  view: Promise<SnapshotView>;
   keyGroups: KeyGroups;
   /** Full mode, or what the incremental chain asked for. */
   plan: { kind: 'full' } | IncrementalPlan;
@@ -24,19 +25,22 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<KeyedStateHandle> {
   if (c.plan.kind === 'delta') return copyDelta(c, c.plan.on, c.plan.changed);
   const full = c.plan.kind === 'full';
   const out = await c.run.createFile(full ? 'exclusive' : 'shared', full ? 'full' : 'base');
-  await c.view.scan(keyGroups, c.run, (key, value) => out.add(key, value));
+  const view = await c.view;
+  c.run.check();
+  await view.scan(keyGroups, c.run, (key, value) => out.add(key, value));
   const ref = await out.close();
   return { backend: 'lmdb', mode: full ? 'full' : 'incremental', keyGroups, files: [ref], written: [ref.path], entries: ref.entries };
 }
 
-async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: Map<string, Buffer>[]): Promise<KeyedStateHandle> {
-  const { run, view } = c;
+async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys[]): Promise<KeyedStateHandle> {
+  const { run } = c;
+  const out = await run.createFile('shared', 'delta');
   let keys = changed.length === 1 ? changed[0] : undefined;
   if (keys === undefined) {
-    keys = new Map();
+    keys = new Set();
     for (const set of changed) {
-      for (const [k, bytes] of set) {
-        keys.set(k, bytes);
+      for (const k of set) {
+        keys.add(k);
         const pause = run.tick();
         if (pause) await pause;
       }
@@ -44,12 +48,13 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: Map<string,
   }
   // In key order, like every state file, so a restore merges the deltas with their base in one pass.
   // latin1 strings compare char by char with chars 0-255, which is byte order.
-  const order = [...keys.keys()].sort();
-  const out = await run.createFile('shared', 'delta');
+  const order = [...keys].sort();
+  const view = await c.view;
+  run.check();
   for (const k of order) {
-    const bytes = keys.get(k)!;
+    const bytes = Buffer.from(k, 'latin1');
     // A key changed since the confirmed checkpoint but absent now was deleted: a tombstone undoes it on restore.
-    const written = out.add(bytes, view.get(k, bytes) ?? null);
+    const written = out.add(bytes, view.get(bytes) ?? null);
     if (written) await run.settle(written);
     const pause = run.tick();
     if (pause) await pause;

@@ -2,10 +2,14 @@
  * The write path of the LMDB backend. lmdb-js makes a put visible only once its batch
  * commits, so writes go to an in-memory overlay of encoded values first; a full overlay
  * is frozen and committed in one batch, and reads look through the overlays (newest
- * first) before asking LMDB. Frozen overlays never change, so a snapshot can keep them
- * as part of its view at no cost.
+ * first) before asking LMDB.
+ *
+ * A snapshot's view is a read transaction opened once every batch written before the
+ * barrier has committed and before any batch written after it is handed to LMDB: the
+ * store holds later batches back until then (the actor's backpressure bounds them), so
+ * LMDB's own writer thread does the merging and the copy reads LMDB alone.
  */
-import type { RootDatabase } from 'lmdb';
+import type { RootDatabase, Transaction } from 'lmdb';
 import { SnapflowError, errorMessage } from '../../base/errors.js';
 import { countEntries } from './count.js';
 import { exactView, Overlay, TOMBSTONE, type OverlayValue } from './overlay.js';
@@ -30,6 +34,8 @@ export interface OverlayStoreOptions {
 export const DEFAULT_STORE_OPTIONS: OverlayStoreOptions = { flushEntries: 16384, maxInFlight: 4, trackChanges: false };
 
 type Waiter = { atMost: number; resolve: () => void; reject: (err: Error) => void };
+/** A snapshot waiting for its read transaction: every overlay up to `seq` committed, none after it submitted. */
+type SnapshotPoint = { seq: number; resolve: (txn: Transaction) => void; reject: (err: Error) => void };
 
 /** Overlays in front of one LMDB database. */
 export class OverlayStore {
@@ -45,14 +51,16 @@ export class OverlayStore {
   private flushing: Overlay[] = [];
   /** Frozen overlays whose batch is not yet submitted, oldest first; submitted in this order. */
   private unsubmitted: Overlay[] = [];
-  /** Keys written or deleted since the last snapshot: latin1 key → key bytes. */
-  private changed: Map<string, Buffer> | null;
+  /** Keys written or deleted since the last snapshot, as latin1 strings. */
+  private changed: Set<string> | null;
   private failure: Error | undefined;
   private waiters: Waiter[] = [];
+  /** Snapshots waiting for their read transaction, oldest first. */
+  private points: SnapshotPoint[] = [];
   private readonly maxKeySize: number;
 
   constructor(private readonly db: RootDatabase<Buffer, Buffer>, private readonly opts: OverlayStoreOptions) {
-    this.changed = opts.trackChanges ? new Map() : null;
+    this.changed = opts.trackChanges ? new Set() : null;
     this.maxKeySize = (db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978;
   }
 
@@ -89,7 +97,7 @@ export class OverlayStore {
     const size = this.dirty.entries.size;
     this.dirty.set(key, value, mapPrefix);
     // Keys already in the live overlay are already tracked: it is never older than the change set.
-    if (this.changed !== null && this.dirty.entries.size > size && !this.changed.has(key)) this.changed.set(key, Buffer.from(keyBytes));
+    if (this.changed !== null && this.dirty.entries.size > size) this.changed.add(key);
     if (this.dirty.entries.size >= this.opts.flushEntries) {
       this.freeze();
       this.submitPending();
@@ -102,25 +110,27 @@ export class OverlayStore {
   }
 
   /**
-   * Freezes the live overlay and returns every frozen overlay, oldest first: O(overlays),
-   * not O(entries). The batch is submitted on a microtask, keeping the caller's time short.
+   * Freezes the live overlay for a snapshot and resolves with a read transaction that sees
+   * exactly what was written until now. O(1) here; the batch is submitted on a microtask.
    */
-  freezeForSnapshot(): Overlay[] {
+  snapshotPoint(): Promise<Transaction> {
+    this.check();
     this.freeze();
-    if (this.unsubmitted.length > 0) queueMicrotask(() => this.submitPending());
-    return this.flushing.slice();
+    const point = new Promise<Transaction>((resolve, reject) => this.points.push({ seq: this.frozen, resolve, reject }));
+    queueMicrotask(() => this.openPoints());
+    return point;
   }
 
   /** Takes the set of keys changed since the last call. */
-  takeChanged(): Map<string, Buffer> {
-    const out = this.changed ?? new Map<string, Buffer>();
-    if (this.changed !== null) this.changed = new Map();
+  takeChanged(): Set<string> {
+    const out = this.changed ?? new Set<string>();
+    if (this.changed !== null) this.changed = new Set();
     return out;
   }
 
   /** Forgets the changed keys (after a restore, the restored state is the reference). */
   clearChanged(): void {
-    if (this.changed !== null) this.changed = new Map();
+    if (this.changed !== null) this.changed = new Set();
   }
 
   /** A promise while more than maxInFlight batches are uncommitted, else null. */
@@ -216,10 +226,26 @@ export class OverlayStore {
     this.dirty = new Overlay();
   }
 
+  /** Submits the frozen overlays a waiting snapshot point allows (all of them without one), oldest first. */
   private submitPending(): void {
-    const pending = this.unsubmitted;
-    this.unsubmitted = [];
-    for (const overlay of pending) this.submit(overlay);
+    const limit = this.points.length > 0 ? this.points[0].seq : Infinity;
+    let n = 0;
+    while (n < this.unsubmitted.length && this.unsubmitted[n].seq <= limit) n++;
+    const now = this.unsubmitted.slice(0, n);
+    this.unsubmitted = this.unsubmitted.slice(n);
+    for (const overlay of now) this.submit(overlay);
+  }
+
+  /** Opens the read transaction of every snapshot point whose overlays have all committed, then submits what they held back. */
+  private openPoints(): void {
+    while (this.points.length > 0 && !this.failure) {
+      const point = this.points[0];
+      // Flushing is oldest first: an overlay of this point is still to commit.
+      if (this.flushing.length > 0 && this.flushing[0].seq <= point.seq) break;
+      this.points.shift();
+      point.resolve(this.db.useReadTransaction());
+    }
+    this.submitPending();
   }
 
   private submit(overlay: Overlay): void {
@@ -244,6 +270,7 @@ export class OverlayStore {
         if (i >= 0) this.flushing.splice(0, i + 1);
         // Only the newest committed batch holds the newest committed value of each of its keys.
         if (this.lastCommitted === null || overlay.seq > this.lastCommitted.seq) this.lastCommitted = overlay;
+        this.openPoints();
         this.wake();
       },
       (err: unknown) => this.fail(err),
@@ -266,6 +293,7 @@ export class OverlayStore {
   }
 
   private wake(): void {
+    if (this.failure) for (const point of this.points.splice(0)) point.reject(this.failure);
     const waiting = this.waiters;
     this.waiters = [];
     for (const w of waiting) {
