@@ -2,7 +2,12 @@
 
 /** JSON with bigint as a string, so any record can be printed. */
 export function toJson(record: unknown): string {
-  return JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'undefined';
+  try {
+    // A replacer runs for every value and made this the file sink's costliest step; only a bigint needs one.
+    return JSON.stringify(record) ?? 'undefined';
+  } catch {
+    return JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'undefined';
+  }
 }
 
 /** A record as one printed line: strings as they are, everything else as JSON. */
