@@ -105,14 +105,20 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   /** A savepoint is a full file that leaves the incremental chain and its tracked changes alone. */
   snapshot(checkpointId: number, target: SnapshotTarget, options: SnapshotOptions = {}): AsyncSnapshot {
     this.store.check();
-    // What the snapshot copies is what the store holds at the barrier: the cache's dirty values first.
-    this.cache?.flush();
+    // A previous snapshot's values go first, so the changes taken below are complete.
+    this.cache?.finishWriteOut();
+    const chain = options.savepoint === true ? undefined : this.chain;
+    const changed = chain === undefined ? undefined : this.store.takeChanged();
+    // The cache's values at the barrier belong to this snapshot's changes; a savepoint leaves them to the next checkpoint.
+    const onKeys = this.chain === undefined ? undefined : changed === undefined ? (keys: Iterable<string>) => this.store.noteChanged(keys) : (keys: Iterable<string>) => {
+      for (const k of keys) changed.add(k);
+    };
+    const { point, pendingKeys } = this.cache?.beginSnapshot(onKeys) ?? { point: this.store.snapshotPoint().point, pendingKeys: 0 };
     const db = this.db;
-    const view = this.store.snapshotPoint().then((txn) => new SnapshotView(db, txn));
+    const view = point.then((txn) => new SnapshotView(db, txn));
     // A failed store rejects it before any copy awaits it; the copy still sees the error.
     view.catch(() => {});
-    const chain = options.savepoint === true ? undefined : this.chain;
-    const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, this.store.takeChanged());
+    const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, changed!, pendingKeys);
     const snap = makeAsyncSnapshot({
       checkpointId,
       target,
@@ -183,6 +189,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     const running = [...this.running];
     for (const s of running) s.cancel('state backend disposed');
     await Promise.allSettled(running.map((s) => s.settled));
+    this.cache?.close();
     this.store.close('disposed');
     this.handles.clear();
     await this.db.close();

@@ -75,13 +75,7 @@ export class CachedHandles {
     const t = cache.table<CachedMap>(stateHeader(name, 'map'));
     const entry = (k: K): CachedValue => cache.mapEntry(t, cache.map(t), k);
     // Read eagerly, as the heap backend does: a key change before iterating must not switch maps.
-    const live = (): [K, V][] => {
-      const m = cache.map(t);
-      cache.complete(t, m);
-      const out: [K, V][] = [];
-      for (const [k, e] of m.entries) if (e.value !== ABSENT) out.push([k as K, e.value as V]);
-      return out;
-    };
+    const live = (): [K, V][] => cache.liveEntries(t, cache.map(t)).map(([k, e]) => [k as K, e.value as V]);
     return {
       get: (k: K) => present<V>(entry(k)),
       put: (k: K, v: V) => cache.set(t, cache.mapEntry(t, cache.map(t), k, true), v, k),

@@ -35,13 +35,14 @@ export class IncrementalChain {
   /**
    * Registers the keys changed since the previous snapshot under checkpoint `id` and says
    * what to write. O(unconfirmed snapshots), so it may run in a snapshot's synchronous part.
+   * `pendingKeys` more may join `changed` before the copy reads it (the cache's write-out).
    */
-  plan(id: number, changed: ChangedKeys): IncrementalPlan {
+  plan(id: number, changed: ChangedKeys, pendingKeys = 0): IncrementalPlan {
     this.unconfirmed.push({ id, changed });
     const on = this.confirmed;
     if (on === undefined) return { kind: 'base' };
     const sets = this.unconfirmed.filter((u) => u.id <= id).map((u) => u.changed);
-    let changedKeys = 0;
+    let changedKeys = pendingKeys;
     for (const s of sets) changedKeys += s.size;
     return wouldRebase(on, changedKeys, this.opts) ? { kind: 'base' } : { kind: 'delta', on, changed: sets };
   }

@@ -35,6 +35,9 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<KeyedStateHandle> {
 async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys[]): Promise<KeyedStateHandle> {
   const { run } = c;
   const out = await run.createFile('shared', 'delta');
+  // The view opens once the snapshot's own values are written, and with them its last changed keys.
+  const view = await c.view;
+  run.check();
   let keys = changed.length === 1 ? changed[0] : undefined;
   if (keys === undefined) {
     keys = new Set();
@@ -49,8 +52,6 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
   // In key order, like every state file, so a restore merges the deltas with their base in one pass.
   // latin1 strings compare char by char with chars 0-255, which is byte order.
   const order = [...keys].sort();
-  const view = await c.view;
-  run.check();
   for (const k of order) {
     const bytes = Buffer.from(k, 'latin1');
     // A key changed since the confirmed checkpoint but absent now was deleted: a tombstone undoes it on restore.

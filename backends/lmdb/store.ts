@@ -112,13 +112,40 @@ export class OverlayStore {
   /**
    * Freezes the live overlay for a snapshot and resolves with a read transaction that sees
    * exactly what was written until now. O(1) here; the batch is submitted on a microtask.
+   * With `reserve`, an open overlay between this point's writes and later ones takes writes
+   * that belong to the snapshot (writeReserved) until it is sealed; the transaction waits for it.
    */
-  snapshotPoint(): Promise<Transaction> {
+  snapshotPoint(reserve = false): { point: Promise<Transaction>; reserved: Overlay | undefined } {
     this.check();
     this.freeze();
+    let reserved: Overlay | undefined;
+    if (reserve) {
+      reserved = new Overlay();
+      reserved.seq = ++this.frozen;
+      reserved.open = true;
+      // Read newest first, it stands after every earlier write and before every later one.
+      this.flushing.push(reserved);
+    }
     const point = new Promise<Transaction>((resolve, reject) => this.points.push({ seq: this.frozen, resolve, reject }));
     queueMicrotask(() => this.openPoints());
-    return point;
+    return { point, reserved };
+  }
+
+  /** Writes an encoded value or a tombstone into a snapshot's reserved overlay; keys are tracked there, not as changes. */
+  writeReserved(reserved: Overlay, key: string, keyBytes: Buffer, value: OverlayValue, mapPrefix?: string): void {
+    this.check();
+    this.checkKeySize(keyBytes);
+    reserved.set(key, value, mapPrefix);
+  }
+
+  /** Closes a reserved overlay: it is committed in its place, after the writes before it. */
+  seal(reserved: Overlay): void {
+    reserved.open = false;
+    if (this.failure || !this.flushing.includes(reserved)) return;
+    let i = 0;
+    while (i < this.unsubmitted.length && this.unsubmitted[i].seq < reserved.seq) i++;
+    this.unsubmitted.splice(i, 0, reserved);
+    this.openPoints();
   }
 
   /** Takes the set of keys changed since the last call. */
@@ -126,6 +153,17 @@ export class OverlayStore {
     const out = this.changed ?? new Set<string>();
     if (this.changed !== null) this.changed = new Set();
     return out;
+  }
+
+  /** Counts keys as changed since the last snapshot (written where this store does not track them: a savepoint's reserved overlay). */
+  noteChanged(keys: Iterable<string>): void {
+    if (this.changed !== null) for (const k of keys) this.changed.add(k);
+  }
+
+  /** Fails the store with an error met while writing to it from outside a call (a snapshot's write-out). */
+  abort(err: unknown): void {
+    this.failure ??= new SnapflowError(`the LMDB state backend could not write a snapshot's values: ${errorMessage(err)}`, { cause: err });
+    this.wake();
   }
 
   /** Forgets the changed keys (after a restore, the restored state is the reference). */

@@ -60,6 +60,42 @@ t.test('lmdb backend specifics', async (t) => {
     t.strictSame(fresh.listState<number>('l').get(), [1, 2]);
   });
 
+  t.test('a snapshot holds the values at its barrier, even those mutated in place before its write-out reached them', async (t) => {
+    const storage = new MemoryStorage();
+    const b = backend(undefined);
+    const v = b.valueState<{ n: number }>('v');
+    const l = b.listState<number>('l');
+    const n = 5000;
+    for (let i = 0; i < n; i++) {
+      enter(b, i);
+      v.update({ n: 1 });
+      l.add(1);
+    }
+    const first = b.snapshot(1, storage.target(1));
+    // Right after the synchronous part, before any slice of the write-out ran.
+    for (let i = 0; i < n; i++) {
+      enter(b, i);
+      const x = v.value()!;
+      x.n = 2;
+      v.update(x);
+      l.add(2);
+    }
+    const handle = await first.run();
+    const second = await b.snapshot(2, storage.target(2)).run();
+    const read = async (h: typeof handle): Promise<string[]> => {
+      const fresh = backend(undefined, 0);
+      await fresh.restore([h], storage);
+      const out = new Set<string>();
+      for (let i = 0; i < n; i++) {
+        enter(fresh, i);
+        out.add(`${fresh.valueState<{ n: number }>('v').value()!.n}:${fresh.listState<number>('l').get().join(',')}`);
+      }
+      return [...out];
+    };
+    t.strictSame(await read(handle), ['1:1'], 'the first snapshot: every key as at its barrier');
+    t.strictSame(await read(second), ['2:1,2'], 'the second: the in-place changes');
+  });
+
   t.test('a small cache writes its dirty values out and evicts, reading every value back exactly', async (t) => {
     const b = backend(undefined, 0.05);
     const v = b.valueState<number>('v');
