@@ -3,91 +3,32 @@
  * position after every record so that a checkpoint can resume exactly at the next one.
  */
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import type { Collector, OperatorContext, SourceReader } from '../api.js';
-import { ConfigError, InputError, type ErrorOrigin, errorMessage } from '../../base/errors.js';
-import { FieldSplitter, RecordBuilder, RecordScanner, contentEnd, kindOf, type CsvColumnType } from './csv-parse.js';
+import type { Collector, OperatorContext, SourceReader, SourceSplitState } from '../api.js';
+import { InputError, type ErrorOrigin, errorMessage } from '../../base/errors.js';
+import { RecordBuilder, RecordScanner, contentEnd } from './csv-parse.js';
+import { DEFAULT_CHUNK_BYTES, headerBuilder, validateCsvOptions, type CsvSourceOptions } from './csv-options.js';
+import { freshSplit, lineAt, restoredCsvSplits, type CsvSplit } from './csv-splits.js';
 
 export type { CsvColumnType } from './csv-parse.js';
+export type { CsvSplit } from './csv-splits.js';
+export { validateCsvOptions, type CsvPosition, type CsvSourceOptions } from './csv-options.js';
 
-/** Where a CSV reader resumes: the byte offset of the next record and its 1-based line. */
-export interface CsvPosition {
-  offset: number;
-  line: number;
-}
-
-/** Options of the CSV source. */
-export interface CsvSourceOptions {
-  path: string;
-  /** Columns parsed into a type; the others stay strings. */
-  types?: Record<string, CsvColumnType>;
-  /** Columns that must not be empty. */
-  required?: readonly string[];
-  /** 'fail' (default) throws an InputError on the first bad row; 'skip' counts and drops it. */
-  onBadRow?: 'fail' | 'skip';
-  /** A single ASCII character; ',' by default. */
-  delimiter?: string;
-  /** A position() of an earlier reader of the same file. */
-  startAt?: CsvPosition;
-  /** Bytes per file read; 64 KiB by default. */
-  chunkBytes?: number;
-}
-
-const COLUMN_TYPES: ReadonlySet<unknown> = new Set(['string', 'number', 'integer', 'boolean']);
-const DEFAULT_CHUNK_BYTES = 64 * 1024;
-const MAX_CHUNK_BYTES = 1 << 30;
 const MAX_SAMPLES = 10;
+const LF = 0x0a;
+const QUOTE = 0x22;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isCount(v: unknown, min: number): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
-}
-
-/** Throws a ConfigError naming the first option whose value the CSV source cannot use. */
-export function validateCsvOptions(options: CsvSourceOptions): void {
-  const o: unknown = options;
-  if (!isObject(o)) throw new ConfigError('options', 'must be an object');
-  if (typeof o.path !== 'string' || o.path === '') throw new ConfigError('path', 'must be a non-empty string');
-  if (o.types !== undefined) {
-    if (!isObject(o.types)) throw new ConfigError('types', 'must be an object mapping column names to types');
-    for (const [column, type] of Object.entries(o.types)) {
-      if (!COLUMN_TYPES.has(type)) {
-        throw new ConfigError(`types.${column}`, `must be one of string, number, integer, boolean (got ${JSON.stringify(type) ?? String(type)})`);
-      }
-    }
-  }
-  if (o.required !== undefined && !(Array.isArray(o.required) && o.required.every((c) => typeof c === 'string'))) {
-    throw new ConfigError('required', 'must be an array of column names');
-  }
-  if (o.onBadRow !== undefined && o.onBadRow !== 'fail' && o.onBadRow !== 'skip') {
-    throw new ConfigError('onBadRow', `must be "fail" or "skip" (got ${JSON.stringify(o.onBadRow) ?? String(o.onBadRow)})`);
-  }
-  if (o.delimiter !== undefined) {
-    const d = o.delimiter;
-    // The byte scanner compares single bytes, so the delimiter must be one ASCII character.
-    if (typeof d !== 'string' || d.length !== 1 || d.charCodeAt(0) > 0x7f || d === '"' || d === '\n' || d === '\r') {
-      throw new ConfigError('delimiter', 'must be a single ASCII character other than a double quote, CR or LF');
-    }
-  }
-  if (o.startAt !== undefined) {
-    if (!isObject(o.startAt)) throw new ConfigError('startAt', 'must be a position { offset, line } from position()');
-    if (!isCount(o.startAt.offset, 0)) throw new ConfigError('startAt.offset', 'must be a non-negative integer');
-    if (!isCount(o.startAt.line, 1)) throw new ConfigError('startAt.line', 'must be a positive integer');
-  }
-  if (o.chunkBytes !== undefined && !(isCount(o.chunkBytes, 1) && o.chunkBytes <= MAX_CHUNK_BYTES)) {
-    throw new ConfigError('chunkBytes', `must be an integer between 1 and ${MAX_CHUNK_BYTES}`);
-  }
-}
-
-/** Reads one CSV file with a header line into records keyed by column name. */
+/**
+ * Reads one CSV file with a header line into records keyed by column name. At parallelism
+ * p the records after the header are cut into p byte ranges, one per subtask; a restored
+ * subtask reads the splits it inherits, in file order.
+ */
 export class CsvReader implements SourceReader {
   private readonly path: string;
   private readonly delimiter: string;
   private readonly chunkBytes: number;
   private readonly skipBad: boolean;
   private readonly scanner: RecordScanner;
+  private readonly restored: CsvSplit[] | undefined;
   private fh: FileHandle | undefined;
   private builder: RecordBuilder | undefined;
   private origin: ErrorOrigin = {};
@@ -99,19 +40,31 @@ export class CsvReader implements SourceReader {
   /** File offset of buf[0]. */
   private base = 0;
   private eof = false;
-  /** Line number of the record at `start`. */
+  /** Line number of the record at `start`, less `lineShift`. */
   private line = 1;
+  /** What `line` lacks of the physical line: 0 when known, undefined until an error needs it. */
+  private lineShift: number | undefined = 0;
+  /** File offset of the record on `line` 1 while lineShift is unknown. */
+  private lineFrom = 0;
+  /** Records of the current split start before this file offset. */
+  private splitEnd = Infinity;
+  /** Splits after the current one, ascending; undefined until open() planned them. */
+  private pending: CsvSplit[] | undefined;
+  private done = false;
+  /** File offset of the first record after the header. */
+  private headerEnd = 0;
   private needData = false;
   private skipped = 0;
   private readonly samples: string[] = [];
 
-  constructor(private readonly options: CsvSourceOptions) {
+  constructor(private readonly options: CsvSourceOptions, private readonly subtask = 0, private readonly parallelism = 1, restored?: SourceSplitState[]) {
     validateCsvOptions(options);
     this.path = options.path;
     this.delimiter = options.delimiter ?? ',';
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.skipBad = options.onBadRow === 'skip';
     this.scanner = new RecordScanner(this.delimiter.charCodeAt(0));
+    this.restored = restored === undefined ? undefined : restoredCsvSplits(restored);
   }
 
   async open(ctx: OperatorContext): Promise<void> {
@@ -131,6 +84,8 @@ export class CsvReader implements SourceReader {
       await this.readHeader();
       const at = this.options.startAt;
       if (at !== undefined && at.offset > this.base + this.start) await this.seek(at);
+      this.pending = this.restored ?? [await this.freshSplit()];
+      await this.nextSplit();
     } catch (err) {
       // The runtime may not call close() after a failed open; do not leak the descriptor.
       await this.close();
@@ -140,17 +95,22 @@ export class CsvReader implements SourceReader {
 
   poll(max: number, out: Collector): boolean | Promise<boolean> {
     if (this.fh === undefined) throw new Error('CsvReader.poll() called before open() or after close()');
-    if (max <= 0) return !this.atEnd();
+    if (max <= 0 || this.done) return !this.done;
     const n = this.drain(max, out);
-    if (n > 0 || !this.needData) return !this.atEnd();
+    if (n > 0 || !this.needData) return this.more();
     return this.pollAfterRead(max, out);
   }
 
-  position(): CsvPosition {
-    if (this.builder === undefined) {
-      return this.options.startAt ? { ...this.options.startAt } : { offset: 0, line: 1 };
-    }
-    return { offset: this.base + this.start, line: this.line };
+  /** The unread splits: the current one from its next record, then those still to come. */
+  position(): CsvSplit[] {
+    if (this.pending === undefined) throw new Error('CsvReader.position() called before open()');
+    if (this.done) return [];
+    const rest = this.pending.map((s) => ({ ...s }));
+    if (this.splitOver()) return rest;
+    const current: CsvSplit = { offset: this.base + this.start };
+    if (this.splitEnd !== Infinity) current.end = this.splitEnd;
+    if (this.lineShift !== undefined) current.line = this.line + this.lineShift;
+    return [current, ...rest];
   }
 
   async close(): Promise<void> {
@@ -159,29 +119,37 @@ export class CsvReader implements SourceReader {
     if (fh !== undefined) await fh.close();
   }
 
-  private atEnd(): boolean {
-    return this.eof && this.start === this.end;
+  /** Whether records may remain; moves on when the current split ran out. */
+  private more(): boolean | Promise<boolean> {
+    if (!this.splitOver()) return true;
+    return this.nextSplit().then(() => !this.done);
+  }
+
+  private splitOver(): boolean {
+    return (this.eof && this.start === this.end) || this.base + this.start >= this.splitEnd;
   }
 
   private async pollAfterRead(max: number, out: Collector): Promise<boolean> {
     for (;;) {
       await this.fill();
       const n = this.drain(max, out);
-      if (n > 0 || !this.needData) return !this.atEnd();
+      if (n > 0 || !this.needData) return this.more();
     }
   }
 
-  /** Emits up to `max` complete records already in the buffer; sets needData when it ran dry. */
+  /** Emits up to `max` complete records of the current split already in the buffer; sets needData when it ran dry. */
   private drain(max: number, out: Collector): number {
     const buf = this.buf;
     const end = this.end;
     const eof = this.eof;
     const scanner = this.scanner;
     const builder = this.builder!;
+    const stop = this.splitEnd - this.base;
     let emitted = 0;
     this.needData = false;
     while (emitted < max) {
       const start = this.start;
+      if (start >= stop) break;
       if (start === end) {
         this.needData = !eof;
         break;
@@ -209,10 +177,83 @@ export class CsvReader implements SourceReader {
   }
 
   private badRow(line: number, reason: string): void {
-    if (!this.skipBad) throw new InputError(this.path, line, reason, this.origin);
+    if (!this.skipBad) throw new InputError(this.path, this.physicalLine(line), reason, this.origin);
     this.skipped++;
     this.ctx!.metrics.skippedRows = this.skipped;
-    if (this.samples.length < MAX_SAMPLES) this.samples.push(`${this.path}:${line}: ${reason}`);
+    if (this.samples.length < MAX_SAMPLES) this.samples.push(`${this.path}:${this.physicalLine(line)}: ${reason}`);
+  }
+
+  /** The file's line number of a `line` counted in this reader. */
+  private physicalLine(line: number): number {
+    this.lineShift ??= lineAt(this.fh!.fd, this.lineFrom) - 1;
+    return line + this.lineShift;
+  }
+
+  /** This subtask's share of the file, from the record after the header (or startAt). */
+  private async freshSplit(): Promise<CsvSplit> {
+    const { size } = await this.fh!.stat();
+    return freshSplit(this.base + this.start, this.line, size, this.subtask, this.parallelism);
+  }
+
+  /** Makes the first pending split current, or marks the reader done when none is left. */
+  private async nextSplit(): Promise<void> {
+    for (;;) {
+      const split = this.pending!.shift();
+      if (split === undefined) {
+        this.done = true;
+        this.splitEnd = Infinity;
+        return;
+      }
+      this.splitEnd = split.end ?? Infinity;
+      if (split.align) {
+        await this.alignTo(split.offset);
+      } else {
+        if (split.offset !== this.base + this.start) await this.seek({ offset: split.offset, line: split.line });
+        this.line = split.line ?? 1;
+        this.lineShift = split.line === undefined ? undefined : 0;
+        this.lineFrom = split.offset;
+      }
+      if (!this.splitOver()) return;
+    }
+  }
+
+  /**
+   * Skips whole records from the current record start until one starts at or after `target`.
+   * Runs of bytes without a quote are skipped at memchr speed, since every line feed in them
+   * ends a record; the record scanner decides only where quoting may begin.
+   */
+  private async alignTo(target: number): Promise<void> {
+    for (;;) {
+      const t = target - this.base;
+      if (this.start >= t) break;
+      if (this.start === this.end) {
+        if (this.eof) break;
+        await this.fill();
+        continue;
+      }
+      const region = this.buf.subarray(this.start, this.end);
+      const q = region.indexOf(QUOTE);
+      const quote = q < 0 ? region.length : q;
+      const lf = region.indexOf(LF, Math.max(0, t - 1 - this.start));
+      if (lf >= 0 && lf < quote) {
+        this.start += lf + 1;
+        break;
+      }
+      // Every line feed before the first quote ends a record that starts before target.
+      const last = quote > 0 ? region.lastIndexOf(LF, quote - 1) : -1;
+      if (last >= 0) this.start += last + 1;
+      if (q < 0) {
+        if (this.eof) this.start = this.end;
+        else await this.fill();
+        continue;
+      }
+      const rec = this.scanner.scan(this.buf, this.start, this.end, this.eof);
+      if (rec < 0) await this.fill();
+      else this.start = rec < this.end ? rec + 1 : this.end;
+    }
+    this.line = 1;
+    this.lineShift = undefined;
+    this.lineFrom = this.base + this.start;
   }
 
   /** Makes room (compacting, or growing for an oversized record) and reads the next chunk. */
@@ -245,37 +286,18 @@ export class CsvReader implements SourceReader {
     let lf: number;
     while ((lf = this.scanner.scan(this.buf, this.start, this.end, this.eof)) < 0) await this.fill();
     if (this.start === this.end) throw this.headerError('the file is empty; its first line must be a header');
-    const splitter = new FieldSplitter(this.delimiter);
     const text = this.buf.toString('utf8', this.start, contentEnd(this.buf, this.start, lf));
-    const n = splitter.split(text);
-    if (n < 0) throw this.headerError(`bad header: ${splitter.error}`);
-    const columns = splitter.fields.slice(0, n);
-    const seen = new Set<string>();
-    columns.forEach((name, i) => {
-      if (name === '') throw this.headerError(`column ${i + 1} of the header has an empty name`);
-      if (seen.has(name)) throw this.headerError(`column "${name}" appears twice in the header`);
-      seen.add(name);
-    });
-    const types = this.options.types ?? {};
-    const required = this.options.required ?? [];
-    for (const name of Object.keys(types)) {
-      if (!seen.has(name)) throw this.headerError(`column "${name}" named in types is not in the header`);
-    }
-    for (const name of required) {
-      if (!seen.has(name)) throw this.headerError(`column "${name}" named in required is not in the header`);
-    }
-    this.builder = new RecordBuilder(
-      columns,
-      columns.map((c) => kindOf(Object.hasOwn(types, c) ? types[c] : undefined)),
-      columns.map((c) => required.includes(c)),
-      this.delimiter,
-    );
+    const header = headerBuilder(text, this.delimiter, this.options.types ?? {}, this.options.required ?? []);
+    if (typeof header === 'string') throw this.headerError(header);
+    this.builder = header;
     this.start = lf < this.end ? lf + 1 : this.end;
+    this.headerEnd = this.base + this.start;
     this.line = 2 + this.scanner.innerLines;
   }
 
   /** Moves to a stored position after checking that it starts a line within the file. */
-  private async seek(at: CsvPosition): Promise<void> {
+  private async seek(at: { offset: number; line?: number }): Promise<void> {
+    if (at.offset < this.headerEnd) throw new InputError(this.path, at.line, `startAt offset ${at.offset} is inside the header`, this.origin);
     const probe = Buffer.alloc(2);
     const { bytesRead } = await this.fh!.read(probe, 0, 2, at.offset - 1);
     // One byte read means the offset is the end of the file: valid even without a final newline.
@@ -287,6 +309,6 @@ export class CsvReader implements SourceReader {
     this.start = 0;
     this.end = 0;
     this.eof = false;
-    this.line = at.line;
+    this.line = at.line ?? 1;
   }
 }

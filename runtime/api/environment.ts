@@ -74,17 +74,15 @@ export class StreamEnvironment {
   }
 
   /**
-   * Streams a CSV file with a header line (parallelism 1). Rows are typed by the options: the
-   * columns in `types` as their types, every other column a string.
+   * Streams a CSV file with a header line, split into byte ranges over the source's subtasks.
+   * Rows are typed by the options: the columns in `types` as their types, every other column
+   * a string.
    */
   fromCsv<const O extends CsvSourceOptions>(options: O, name?: string): DataStream<CsvRow<CsvTypesOf<O>>>;
   /** Streams a CSV file into rows of type T; the options must give every field of T that is not a string its column type. */
   fromCsv<T extends object>(options: CsvOptionsFor<T>, name?: string): DataStream<T>;
   fromCsv(options: CsvSourceOptions, name = `Source: CSV ${options.path}`): DataStream<any> {
-    return this.addSource(name, {
-      createReader: (_i, _p, restored) => new CsvReader(restored ? { ...options, startAt: singleSplit(name, restored) as CsvSourceOptions['startAt'] } : options),
-      maxParallelism: 1,
-    });
+    return this.addSource(name, { createReader: (i, p, restored) => new CsvReader(options, i, p, restored) });
   }
 
   /** Generates deterministic synthetic transactions, split over the source's subtasks. */

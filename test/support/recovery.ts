@@ -21,14 +21,14 @@ export function audit(rows: CheckRow[], records = RECORDS): { lost: number; dupl
   return { lost: seen.reduce((n, v) => n + (v === 0 ? 1 : 0), 0), duplicated, violations };
 }
 
-/** The last sequence number per key in the newest checkpoint of the job folder, read through a heap backend. */
-export async function finalState(jobDir: string, workDir: string): Promise<Map<string, number>> {
+/** Per key, value state `name` (the last sequence number) in the newest checkpoint of the job folder, read through a heap backend. */
+export async function finalState(jobDir: string, workDir: string, name = 'last'): Promise<Map<string, number>> {
   const storage = new CheckpointStorage(jobDir);
   const ids = await storage.completedIds();
   const meta = await storage.readMetadata(ids[ids.length - 1]);
   const backend = createKeyedBackend({ kind: 'heap', mode: 'full', keyGroups: { start: 0, end: meta.maxParallelism - 1 }, workDir, maxDeltas: 20, maxDeltaRatio: 0.5 });
   await backend.restore(meta.subtasks.flatMap((s) => (s.keyed ? [s.keyed] : [])), storage.source());
-  const last = backend.valueState<number>('last');
+  const last = backend.valueState<number>(name);
   const out = new Map<string, number>();
   for (let k = 0; k < KEYS; k++) {
     const key = `C${k}`;
