@@ -4,6 +4,7 @@ import type { CheckpointBenchReport, CheckpointBenchResult } from './checkpoint.
 import type { RecoveryReport } from './recovery.js';
 import type { WindowBenchReport } from './windows.js';
 import type { NexmarkReport } from './nexmark/bench.js';
+import type { CostReport } from './cost/bench.js';
 import { DEFAULT_REBASE } from '../backends/factory.js';
 import { csvField } from '../operators/sinks/format.js';
 import { mean } from './measure.js';
@@ -24,6 +25,8 @@ export interface SuiteResults {
   windows: BenchRun<WindowBenchReport>[];
   /** Absent in folders written before the Nexmark benchmark existed. */
   nexmark?: BenchRun<NexmarkReport>[];
+  /** Absent in folders written before the COST benchmark existed. */
+  cost?: BenchRun<CostReport>[];
 }
 
 /** A header row and data rows, ready for CSV. */

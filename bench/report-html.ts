@@ -4,6 +4,7 @@ import { backendOf, checkpointCost, describeCrossover, findCrossovers, pct, reba
 import { commandsOf, groupBy, line, PALETTE, xy, type ChartSpec } from './report-charts.js';
 import { windowCharts } from './report-windows.js';
 import { nexmarkCharts } from './report-nexmark.js';
+import { costCharts } from './report-cost.js';
 
 export type { ChartSpec } from './report-charts.js';
 
@@ -121,7 +122,7 @@ function overheadChart(res: SuiteResults): ChartSpec | undefined {
 
 /** The report's charts, in reading order; charts without data are left out. */
 export function chartSpecs(res: SuiteResults): ChartSpec[] {
-  return [throughputChart(res), vsStateSize(res, 'bytes'), vsStateSize(res, 'e2eMs'), timelineChart(res), overheadChart(res), restoreChart(res), ...windowCharts(res), ...nexmarkCharts(res)]
+  return [throughputChart(res), vsStateSize(res, 'bytes'), vsStateSize(res, 'e2eMs'), timelineChart(res), overheadChart(res), restoreChart(res), ...windowCharts(res), ...nexmarkCharts(res), ...costCharts(res)]
     .filter((c): c is ChartSpec => c !== undefined);
 }
 
@@ -156,7 +157,7 @@ export function renderReport(res: SuiteResults, chartLibrary: string): string {
 <html lang="en"><head><meta charset="utf-8"><title>snapflow bench report</title><style>${STYLE}</style></head><body>
 <h1>snapflow bench report</h1>
 <p>${escapeHtml(`${m.sweep} sweep, started ${m.startedAt}${m.finishedAt ? `, finished ${m.finishedAt}` : ''}${m.host ? ` on ${m.host}` : ''}.`)}
-Raw figures: <code>index.json</code>, <code>throughput.json</code>, <code>checkpoint.json</code>, <code>recovery.json</code>, <code>windows.json</code>, <code>nexmark.json</code> and the CSV files beside this page.</p>
+Raw figures: <code>index.json</code>, <code>throughput.json</code>, <code>checkpoint.json</code>, <code>recovery.json</code>, <code>windows.json</code>, <code>nexmark.json</code>, <code>cost.json</code> and the CSV files beside this page.</p>
 ${(m.notes ?? []).map((n) => `<p>${escapeHtml(n)}</p>`).join('\n')}
 <h2>Incremental vs full: the crossover</h2>
 <ul>${crossovers.length ? crossovers.map((s) => `<li>${escapeHtml(s)}</li>`).join('') : '<li>No change rate was measured with both modes.</li>'}</ul>

@@ -6,6 +6,7 @@ import { checkpointTable, describeCrossover, findCrossovers, recoveryTable, thro
 import { renderReport } from './report-html.js';
 import { windowTable } from './report-windows.js';
 import { nexmarkTable } from './report-nexmark.js';
+import { costCsvTable } from './report-cost.js';
 import { InputError, errorMessage } from '../base/errors.js';
 
 export type { BenchRun, SuiteResults } from './report-data.js';
@@ -18,12 +19,14 @@ export const RESULT_FILES = {
   recovery: 'recovery.json',
   windows: 'windows.json',
   nexmark: 'nexmark.json',
+  cost: 'cost.json',
   throughputCsv: 'throughput.csv',
   checkpointCsv: 'checkpoint.csv',
   timelineCsv: 'checkpoint-timeline.csv',
   recoveryCsv: 'recovery.csv',
   windowsCsv: 'windows.csv',
   nexmarkCsv: 'nexmark.csv',
+  costCsv: 'cost.csv',
   report: 'report.html',
 } as const;
 
@@ -71,12 +74,14 @@ export async function writeResults(dir: string, results: SuiteResults): Promise<
     [RESULT_FILES.recovery, json(results.recovery)],
     [RESULT_FILES.windows, json(results.windows)],
     [RESULT_FILES.nexmark, json(results.nexmark ?? [])],
+    [RESULT_FILES.cost, json(results.cost ?? [])],
     [RESULT_FILES.throughputCsv, toCsv(throughputTable(results.throughput))],
     [RESULT_FILES.checkpointCsv, toCsv(checkpointTable(results.checkpoint))],
     [RESULT_FILES.timelineCsv, toCsv(timelineTable(results.checkpoint))],
     [RESULT_FILES.recoveryCsv, toCsv(recoveryTable(results.recovery))],
     [RESULT_FILES.windowsCsv, toCsv(windowTable(results.windows))],
     [RESULT_FILES.nexmarkCsv, toCsv(nexmarkTable(results.nexmark ?? []))],
+    [RESULT_FILES.costCsv, toCsv(costCsvTable(results.cost ?? []))],
     [RESULT_FILES.report, renderReport(results, lib.source)],
   ];
   for (const [name, text] of files) await writeFile(join(dir, name), text);
@@ -110,6 +115,7 @@ export async function readResults(dir: string): Promise<SuiteResults> {
     // Folders written before the window benchmark existed have none.
     windows: await read(RESULT_FILES.windows, []),
     nexmark: await read(RESULT_FILES.nexmark, []),
+    cost: await read(RESULT_FILES.cost, []),
   };
 }
 

@@ -5,6 +5,7 @@ import { benchCheckpoint, type CheckpointBenchOptions, type CheckpointBenchRepor
 import { benchRecovery, type RecoveryBenchOptions, type RecoveryReport } from './recovery.js';
 import { benchWindows, type WindowBenchOptions, type WindowBenchReport } from './windows.js';
 import { benchNexmark, type NexmarkBenchOptions, type NexmarkReport } from './nexmark/bench.js';
+import { benchCost, type CostOptions, type CostReport } from './cost/bench.js';
 import { QUERY_NAMES } from './nexmark/queries/index.js';
 import { writeResults } from './report.js';
 import { ConfigError } from '../base/errors.js';
@@ -12,7 +13,7 @@ import { findCrossovers, type BenchRun, type Crossover, type SuiteResults } from
 import type { BackendKind, CheckpointMode } from '../base/kinds.js';
 
 /** The parts of the sweep, which `--only` selects. */
-export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery', 'windows', 'nexmark'] as const;
+export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery', 'windows', 'nexmark', 'cost'] as const;
 /** One part of the sweep. */
 export type SuitePart = (typeof SUITE_PARTS)[number];
 
@@ -23,6 +24,7 @@ export type SuiteStep = { part: SuitePart; label: string } & (
   | { kind: 'recovery'; options: Omit<RecoveryBenchOptions, 'progress'> }
   | { kind: 'windows'; options: Omit<WindowBenchOptions, 'progress'> }
   | { kind: 'nexmark'; options: Omit<NexmarkBenchOptions, 'progress'> }
+  | { kind: 'cost'; options: Omit<CostOptions, 'progress'> }
 );
 
 /** What to sweep. */
@@ -107,6 +109,9 @@ export function planSuite(o: SuitePlanOptions): SuiteStep[] {
   const nexmark = { queries: [...QUERY_NAMES], events: full ? 2_000_000 : 500_000, parallelism: 2, stateBackend: 'lmdb' as const, verify: false, runs: full ? 3 : 1, threads };
   steps.push({ part: 'nexmark', kind: 'nexmark', label: `nexmark ${nexmark.events} events, p=2, no checkpoints`, options: nexmark });
   steps.push({ part: 'nexmark', kind: 'nexmark', label: `nexmark ${nexmark.events} events, p=2, incremental checkpoints every 1 s`, options: { ...nexmark, checkpointIntervalMs: 1000, checkpointMode: 'incremental' } });
+  // COST: the keyed job over a generated file on both backends, beside a hand-written single thread in the same run.
+  const cost = { rows: full ? 3_000_000 : 1_000_000, keys: 100_000, seed: 42, backends: ['lmdb', 'heap'] as BackendKind[], parallelism: [1, 2], runs: full ? 3 : 1, threads };
+  steps.push({ part: 'cost', kind: 'cost', label: `cost ${cost.rows} rows, lmdb+heap, p=1,2, beside a single thread`, options: cost });
   return steps.filter((s) => o.only === undefined || o.only.includes(s.part));
 }
 
@@ -146,6 +151,10 @@ export function commandOf(step: SuiteStep): string {
       const n = step.options;
       const checkpoints = n.checkpointIntervalMs === undefined ? '' : ` --checkpoint-interval ${n.checkpointIntervalMs} --checkpoint-mode ${n.checkpointMode ?? 'incremental'}`;
       return `snapflow bench nexmark --queries ${n.queries.join(',')} --events ${n.events} --parallelism ${n.parallelism}${checkpoints} --state-backend ${n.stateBackend} --runs ${n.runs}${threads} --json`;
+    }
+    case 'cost': {
+      const c = step.options;
+      return `snapflow bench cost --rows ${c.rows} --keys ${c.keys} --seed ${c.seed} --state-backend ${c.backends.join(',')} --parallelism ${c.parallelism.join(',')} --runs ${c.runs}${threads} --json`;
     }
     case 'recovery': {
       const r = step.options;
@@ -213,6 +222,9 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
     } else if (step.kind === 'nexmark') {
       const report = await benchNexmark({ ...step.options, ...quiet });
       (results.nexmark ??= []).push({ command, options: { ...step.options }, report } satisfies BenchRun<NexmarkReport>);
+    } else if (step.kind === 'cost') {
+      const report = await benchCost({ ...step.options, ...quiet });
+      (results.cost ??= []).push({ command, options: { ...step.options }, report } satisfies BenchRun<CostReport>);
     } else if (step.kind === 'windows') {
       const report = await benchWindows({ ...step.options, ...quiet });
       results.windows.push({ command, options: { ...step.options }, report } satisfies BenchRun<WindowBenchReport>);

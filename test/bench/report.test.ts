@@ -11,6 +11,7 @@ import type { CheckpointBenchReport, CheckpointBenchResult } from '../../bench/c
 import type { CheckpointMode } from '../../base/kinds.js';
 import type { WindowBenchReport, WindowBenchResult } from '../../bench/windows.js';
 import type { NexmarkReport, NexmarkResult } from '../../bench/nexmark/bench.js';
+import type { CostReport } from '../../bench/cost/bench.js';
 import { QUERY_NAMES } from '../../bench/nexmark/queries/index.js';
 
 function win(assigner: WindowBenchResult['assigner'], mode: CheckpointMode, policy: string, bytes: number): WindowBenchResult {
@@ -31,6 +32,17 @@ const nexmarkResult = (query: string, perCore: number, completed: number): Nexma
   query, events: 1000, parallelism: 2, cores: 2, eventsPerSec: perCore * 2, eventsPerSecPerCore: perCore, peakRssMiB: 100, verified: null,
   checkpoints: { completed, stateBytes: completed * 1000, checkpointedBytesMedian: completed * 100, e2eMsMedian: completed * 10 }, failuresInjected: 0, restarts: 0, runs: [perCore * 2], flinkPerCore: 155_000,
 });
+
+const COST: BenchRun<CostReport> = {
+  command: 'snapflow bench cost --rows 1000 --json', options: { rows: 1000 },
+  report: {
+    input: '/tmp/in.csv', rows: 1000, baseline: { recordsPerSec: 400_000, runs: [400_000] },
+    results: [
+      { backend: 'heap', parallelism: 2, checkpointing: 'none', recordsPerSec: 600_000, vsBaseline: 1.5, peakRssMiB: 200, checkpoints: 0, runs: [600_000] },
+      { backend: 'lmdb', parallelism: 2, checkpointing: 'incremental', recordsPerSec: 320_000, vsBaseline: 0.8, peakRssMiB: 300, checkpoints: 4, runs: [320_000] },
+    ],
+  },
+};
 
 const NEXMARK: BenchRun<NexmarkReport>[] = [
   { command: 'snapflow bench nexmark --queries q0,q5 --json', options: { events: 1000 }, report: { results: [nexmarkResult('q0', 300_000, 0), nexmarkResult('q5', 20_000, 0)] } },
@@ -74,6 +86,7 @@ const RESULTS: SuiteResults = {
   }],
   windows: [WINDOWS],
   nexmark: NEXMARK,
+  cost: [COST],
 };
 
 t.test('writeResults writes JSON, CSV and a self-contained report', async (t) => {
@@ -108,6 +121,9 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   const nxCsv = (await read('nexmark.csv')).trimEnd().split('\n');
   t.match(nxCsv[0], /^query,setting,events,parallelism,cores,eventsPerSec,eventsPerSecPerCore,flinkPerCore,/);
   t.equal(nxCsv[3], 'q0,incremental checkpoints every 1000 ms,1000,2,2,500000,250000,155000,100,,3,3000,300,30,500000', 'a row per query and setting');
+  const costCsv = (await read('cost.csv')).trimEnd().split('\n');
+  t.equal(costCsv[0], 'rows,backend,parallelism,checkpointing,recordsPerSec,baselineRecordsPerSec,vsBaseline,peakRssMiB,checkpoints,runsRecordsPerSec');
+  t.equal(costCsv[2], '1000,lmdb,2,incremental,320000,400000,0.8,300,4,320000', 'a row per configuration beside the baseline');
 
   const html = await read('report.html');
   t.match(html, 'Released under the MIT License', 'Chart.js is inlined');
@@ -119,7 +135,7 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   const m = /<script type="application\/json" id="snapflow-data">([\s\S]*?)<\/script>/.exec(html);
   t.ok(m, 'embedded data found');
   const data = JSON.parse((m as RegExpExecArray)[1]) as { charts: { id: string; config: { data: { datasets: { label: string }[] } } }[] };
-  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore', 'window-checkpoints', 'window-timeline', 'nexmark']);
+  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore', 'window-checkpoints', 'window-timeline', 'nexmark', 'cost']);
   t.equal(data.charts[0].config.data.datasets[0].label, EVIL, 'the data parses back intact');
   t.equal((html.match(/<\/script>/g) ?? []).length, 3, 'only the three real script elements close');
   for (const id of ['throughput', 'checkpoint-bytes', 'timeline', 'restore', 'window-checkpoints', 'window-timeline']) t.match(html, `<canvas id="chart-${id}">`);
@@ -133,6 +149,9 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   t.same(nexmarkBars.datasets.map((d) => [d.label, d.data]), [
     ['snapflow, no checkpoints', [300_000, 20_000]], ['snapflow, incremental checkpoints every 1000 ms', [250_000, null]], ['Flink 1.13 (published, other hardware)', [155_000, 155_000]],
   ], 'a bar per setting beside Flink\'s; none where a query was not run');
+  const costBars = data.charts.find((c) => c.id === 'cost')!.config.data as unknown as { labels: string[]; datasets: { data: (number | null)[] }[] };
+  t.same(costBars.labels, ['heap p=2, no checkpoints', 'lmdb p=2, incremental every 1 s']);
+  t.same(costBars.datasets.map((d) => d.data), [[1.5, 0.8]], 'a bar per configuration: its speed over the single thread');
   const timeline = data.charts.find((c) => c.id === 'window-timeline')!.config.data.datasets.map((d) => d.label);
   t.same(timeline, ['full: state size', 'full: bytes written', 'full: deletions written'], 'its state size, bytes and deletions');
 
@@ -194,7 +213,8 @@ t.test('crossover: the lowest change rate where incremental costs at least full'
 
 t.test('suite plan, commands and progress output', async (t) => {
   const quick = planSuite({ full: false });
-  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows', 'nexmark', 'nexmark']);
+  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows', 'nexmark', 'nexmark', 'cost']);
+  t.equal(commandOf(quick[10]), 'snapflow bench cost --rows 1000000 --keys 100000 --seed 42 --state-backend lmdb,heap --parallelism 1,2 --runs 1 --json');
   t.equal(commandOf(quick[9]), `snapflow bench nexmark --queries ${QUERY_NAMES.join(',')} --events 500000 --parallelism 2 --checkpoint-interval 1000 --checkpoint-mode incremental --state-backend lmdb --runs 1 --json`);
   t.equal(commandOf(quick[7]), 'snapflow bench windows --keys 100000 --records 300000 --assigner tumbling,sliding --mode incremental --window-records 2 --overlap 4 --interval 500 --parallelism 1 --rate 10000 --max-delta-ratio 1 --json');
   t.equal(commandOf(quick[5]), 'snapflow bench recovery --keys 100000 --chain-lengths 0,4,16 --update-ratio 0.01 --runs 1 --value-bytes 64 --json');
