@@ -167,8 +167,8 @@ export function describeCrossover(c: Crossover): string {
 /** Why the crossover lies where it does: the re-base policy turns incremental checkpoints into full copies at high change rates. */
 export function rebaseNote(): string {
   const ratio = pct(DEFAULT_REBASE.maxDeltaRatio);
-  return `An incremental checkpoint is written as a new base (the whole state) when writing it as a delta would take the deltas since the last base past ${ratio} ` +
-    `of the base's bytes (estimated from the keys changed), or after ${DEFAULT_REBASE.maxDeltas} deltas. ` +
-    `So from half that share of keys changed per checkpoint, every other incremental checkpoint is a base, above ${ratio} every one is, ` +
+  return `An incremental checkpoint is written as a new base (the whole state) when writing it as a delta would take the entries the chain holds beyond the state ` +
+    `(values rewritten since the last base, deletions) past ${ratio} of the state, or after ${DEFAULT_REBASE.maxDeltas} deltas. ` +
+    `The benchmark rewrites existing keys, so from half that share of keys changed per checkpoint, every other incremental checkpoint is a base, above ${ratio} every one is, ` +
     'and at 100% both modes write the whole state each time while incremental also tracks the keys it changed.';
 }

@@ -119,16 +119,21 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     // A failed store rejects it before any copy awaits it; the copy still sees the error.
     view.catch(() => {});
     const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, changed!, pendingKeys);
+    let live: number | undefined;
     const snap = makeAsyncSnapshot({
       checkpointId,
       target,
-      copy: (run) => copyLmdbSnapshot({ run, view, keyGroups: this.options.keyGroups, plan }),
+      copy: async (run) => {
+        const copied = await copyLmdbSnapshot({ run, view, keyGroups: this.options.keyGroups, plan });
+        live = copied.live;
+        return copied.handle;
+      },
       release: () => {
         // The transaction may open after a cancel: it is released as soon as it does.
         view.then((v) => v.release(), () => {});
         this.running.delete(snap);
       },
-      done: (handle) => chain?.produce(checkpointId, handle),
+      done: (handle) => chain?.produce(checkpointId, handle, live),
     });
     this.running.add(snap);
     return snap;

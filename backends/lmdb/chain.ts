@@ -3,6 +3,12 @@
  * confirmed one), the keys changed since then, and when a fresh base beats another delta.
  * A delta holds every key changed since the confirmed checkpoint, so an aborted or
  * still-unconfirmed checkpoint's changes are carried into the next delta.
+ *
+ * A chain's cost at restore is the entries it holds beyond the state (values superseded by
+ * later deltas, deleted keys and their tombstones), so that is what the re-base policy
+ * weighs: a state that only grows makes deltas of new keys, which waste nothing, and builds
+ * on its base until the chain is `maxDeltas` long; one whose keys are rewritten re-bases once
+ * the rewritten entries outweigh `maxDeltaRatio` of the state.
  */
 import type { KeyedStateHandle } from '../snapshot.js';
 import { sameKeyGroups, type KeyGroups } from '../format/restore-reader.js';
@@ -23,12 +29,27 @@ export interface ChainOptions {
   maxDeltaRatio: number;
 }
 
+/**
+ * What the snapshots so far measured: the entries of the state at the confirmed checkpoint, and
+ * the share of changed keys that rewrote or deleted an existing one (1 until measured).
+ */
+export interface ChainMeasure {
+  live: number;
+  rewritten: number;
+}
+
+/** A produced snapshot: its handle, the entries of the state it copied, the keys it changed. */
+type Produced = { handle: KeyedStateHandle; live: number | undefined; changedKeys: number };
+
 /** The confirmed handle, the changes not yet confirmed, and the handles awaiting confirmation. */
 export class IncrementalChain {
   private confirmed: KeyedStateHandle | undefined;
   private confirmedId = -Infinity;
+  private measure: ChainMeasure | undefined;
   private unconfirmed: { id: number; changed: ChangedKeys }[] = [];
-  private readonly produced = new Map<number, KeyedStateHandle>();
+  private readonly produced = new Map<number, Produced>();
+  /** Keys changed since the confirmed checkpoint, per snapshot planned and not yet produced. */
+  private readonly planned = new Map<number, number>();
 
   constructor(private readonly opts: ChainOptions) {}
 
@@ -40,32 +61,37 @@ export class IncrementalChain {
   plan(id: number, changed: ChangedKeys, pendingKeys = 0): IncrementalPlan {
     this.unconfirmed.push({ id, changed });
     const on = this.confirmed;
-    if (on === undefined) return { kind: 'base' };
     const sets = this.unconfirmed.filter((u) => u.id <= id).map((u) => u.changed);
     let changedKeys = pendingKeys;
     for (const s of sets) changedKeys += s.size;
-    return wouldRebase(on, changedKeys, this.opts) ? { kind: 'base' } : { kind: 'delta', on, changed: sets };
+    this.planned.set(id, changedKeys);
+    if (on === undefined) return { kind: 'base' };
+    return wouldRebase(on, changedKeys, this.opts, this.measure) ? { kind: 'base' } : { kind: 'delta', on, changed: sets };
   }
 
-  /** The snapshot of checkpoint `id` finished with this handle. */
-  produce(id: number, handle: KeyedStateHandle): void {
-    this.produced.set(id, handle);
+  /** The snapshot of checkpoint `id` finished with this handle; `live` entries were in the state it copied. */
+  produce(id: number, handle: KeyedStateHandle, live?: number): void {
+    this.produced.set(id, { handle, live, changedKeys: this.planned.get(id) ?? 0 });
+    this.planned.delete(id);
   }
 
   /** Checkpoint `id` completed: its handle becomes the base of later deltas. */
   complete(id: number): void {
-    const handle = this.produced.get(id);
+    const p = this.produced.get(id);
     // Without the handle (the copy failed here, or the id is stale) nothing may be forgotten.
-    if (handle === undefined || id <= this.confirmedId) return;
-    this.confirmed = handle;
+    if (p === undefined || id <= this.confirmedId) return;
+    this.measure = p.live === undefined ? undefined : { live: p.live, rewritten: rewrittenShare(this.measure, p) };
+    this.confirmed = p.handle;
     this.confirmedId = id;
     this.unconfirmed = this.unconfirmed.filter((u) => u.id > id);
     for (const k of this.produced.keys()) if (k <= id) this.produced.delete(k);
+    for (const k of this.planned.keys()) if (k <= id) this.planned.delete(k);
   }
 
   /** Checkpoint `id` was aborted: its handle is dropped, its changes stay for the next delta. */
   abort(id: number): void {
     this.produced.delete(id);
+    this.planned.delete(id);
   }
 
   /**
@@ -75,6 +101,8 @@ export class IncrementalChain {
   restored(handles: KeyedStateHandle[], continueChain: boolean): void {
     this.unconfirmed = [];
     this.produced.clear();
+    this.planned.clear();
+    this.measure = undefined;
     this.confirmedId = -Infinity;
     const [only] = handles;
     // Full handles live in exclusive files, which are deleted with their checkpoint: a chain must not stand on them.
@@ -84,11 +112,32 @@ export class IncrementalChain {
 }
 
 /**
- * Whether a snapshot changing `changedKeys` keys on top of `on` must write a fresh base rather
- * than a delta under the re-base policy; the new delta's bytes are estimated at the base's bytes per entry.
+ * Of the keys a snapshot changed, the share that rewrote or deleted an entry of the state
+ * before it: the state grew by the rest. A deletion counts twice (its tombstone and the entry
+ * it undoes both stay in the chain). The previous share when nothing changed.
  */
-export function wouldRebase(on: KeyedStateHandle, changedKeys: number, policy: Pick<ChainOptions, 'maxDeltas' | 'maxDeltaRatio'>): boolean {
+function rewrittenShare(before: ChainMeasure | undefined, p: Produced): number {
+  if (before === undefined || p.live === undefined) return 1;
+  if (p.changedKeys === 0) return before.rewritten;
+  const grown = p.live - before.live;
+  return Math.min(2, Math.max(0, (p.changedKeys - grown) / p.changedKeys));
+}
+
+/**
+ * Whether a snapshot changing `changedKeys` keys on top of `on` must write a fresh base rather
+ * than a delta under the re-base policy. With a measure, the chain's entries beyond the state
+ * (plus the share of the new keys expected to rewrite one) are weighed against the state's
+ * entries; without one (after a restore, or for handles written before it was kept), the
+ * deltas' bytes, the new one estimated at the base's bytes per entry, against the base's.
+ */
+export function wouldRebase(on: KeyedStateHandle, changedKeys: number, policy: Pick<ChainOptions, 'maxDeltas' | 'maxDeltaRatio'>, measure?: ChainMeasure): boolean {
   if (on.files.length - 1 >= policy.maxDeltas) return true;
+  if (measure !== undefined) {
+    let held = 0;
+    for (const f of on.files) held += f.entries;
+    const waste = held - measure.live + measure.rewritten * changedKeys;
+    return waste > policy.maxDeltaRatio * Math.max(1, measure.live);
+  }
   const base = on.files[0];
   const bytesPerEntry = base.entries > 0 ? base.bytes / base.entries : 0;
   let deltaBytes = changedKeys * bytesPerEntry;

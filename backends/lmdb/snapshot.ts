@@ -19,8 +19,14 @@ export interface LmdbCopy {
   plan: { kind: 'full' } | IncrementalPlan;
 }
 
+/** A snapshot's handle and the entries of the state it copied (for the re-base policy). */
+export interface LmdbCopied {
+  handle: KeyedStateHandle;
+  live: number;
+}
+
 /** Writes the files of one LMDB snapshot and returns its handle. */
-export async function copyLmdbSnapshot(c: LmdbCopy): Promise<KeyedStateHandle> {
+export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
   const keyGroups = { ...c.keyGroups };
   if (c.plan.kind === 'delta') return copyDelta(c, c.plan.on, c.plan.changed);
   const full = c.plan.kind === 'full';
@@ -29,10 +35,10 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<KeyedStateHandle> {
   c.run.check();
   await view.scan(keyGroups, c.run, (key, value) => out.add(key, value));
   const ref = await out.close();
-  return { backend: 'lmdb', mode: full ? 'full' : 'incremental', keyGroups, files: [ref], written: [ref.path], entries: ref.entries };
+  return { handle: { backend: 'lmdb', mode: full ? 'full' : 'incremental', keyGroups, files: [ref], written: [ref.path], entries: ref.entries }, live: ref.entries };
 }
 
-async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys[]): Promise<KeyedStateHandle> {
+async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys[]): Promise<LmdbCopied> {
   const { run } = c;
   const out = await run.createFile('shared', 'delta');
   // The view opens once the snapshot's own values are written, and with them its last changed keys.
@@ -60,9 +66,10 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
     const pause = run.tick();
     if (pause) await pause;
   }
+  const live = view.count();
   const ref = await out.close();
   const files = [...on.files, ref];
-  return {
+  const handle: KeyedStateHandle = {
     backend: 'lmdb',
     mode: 'incremental',
     keyGroups: { ...c.keyGroups },
@@ -70,4 +77,5 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
     written: [ref.path],
     entries: files.reduce((n, f) => n + f.entries, 0),
   };
+  return { handle, live };
 }

@@ -46,6 +46,11 @@ export class SnapshotView {
     }
   }
 
+  /** Entries in the view (the subtask's database holds its own key groups only); counted by LMDB's cursor, without decoding. */
+  count(): number {
+    return this.db.getCount({ transaction: this.txn });
+  }
+
   /** Releases the read transaction; later reads through the view are not allowed. */
   release(): void {
     if (this.released) return;

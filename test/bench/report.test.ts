@@ -161,7 +161,7 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   t.equal(await read('report.html'), html, 'regenerating from the folder gives the same report');
 
   const crossed = renderReport({ ...RESULTS, checkpoint: [...RESULTS.checkpoint, ckRun(10_000, 1, [800_000, 20], [800_000, 22])] }, '');
-  t.match(crossed, /new base .* past 15% of the base&#39;s bytes .* after 20 deltas/, 'with a crossover the report says why it lies where it does');
+  t.match(crossed, /new base .* beyond the state .* past 15% of the state, or after 20 deltas/, 'with a crossover the report says why it lies where it does');
 });
 
 t.test('cost-only checkpoint runs have no throughput: blank overhead, left out of the overhead chart', async (t) => {

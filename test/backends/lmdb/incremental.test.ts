@@ -142,6 +142,38 @@ t.test('a fresh base is written once the deltas would outgrow maxDeltaRatio of t
   t.equal((await step(5, range(0, 120))).files.length, 1, 'a single delta above the ratio is written as a base at once');
 });
 
+t.test('deltas of new keys waste nothing: a growing state builds on its base up to maxDeltas, rewrites and deletions re-base', async (t) => {
+  const storage = new MemoryStorage();
+  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 0.1, maxDeltas: 4 });
+  t.teardown(() => b.dispose());
+  const kind = (h: KeyedStateHandle) => (h.written[0].includes('delta') ? 'delta' : 'base');
+  const step = async (id: number, change: () => void): Promise<string> => {
+    change();
+    const h = await b.snapshot(id, storage.target(id)).run();
+    b.notifyCheckpointComplete(id);
+    return kind(h);
+  };
+  const grow = (from: number, to: number) => () => setValues(b, range(from, to), 0);
+  t.equal(await step(1, grow(0, 100)), 'base');
+  t.equal(await step(2, grow(100, 130)), 'base', 'how keys change is not known yet: 30% of the state could all be rewrites');
+  const growing = [];
+  for (let id = 3; id <= 7; id++) growing.push(await step(id, grow(100 + 30 * (id - 2), 130 + 30 * (id - 2))));
+  t.strictSame(growing, ['delta', 'delta', 'delta', 'delta', 'base'], 'new keys far past the ratio: deltas until the chain is maxDeltas long');
+  t.equal(await step(8, grow(280, 310)), 'delta');
+  t.equal(await step(9, () => setValues(b, range(0, 25), 1)), 'delta', 'rewrites of 8% of the keys, taken for new keys as the last ones were');
+  t.equal(await step(10, grow(310, 320)), 'base', 'the chain holds 25 rewritten entries, and the next 10 keys may be rewrites as well: past 10%');
+  t.equal(await step(11, grow(320, 325)), 'delta', 'new keys again');
+  const v = b.valueState<number>('v');
+  const remove = () => {
+    for (const k of range(0, 20)) {
+      enter(b, k);
+      v.clear();
+    }
+  };
+  t.equal(await step(12, remove), 'delta', 'deletions, taken for new keys as the last ones were');
+  t.equal(await step(13, grow(325, 326)), 'base', '20 deletions count twice (the tombstone and the entry it undoes): past 10% of the 305 keys left');
+});
+
 /** 300 keys in a confirmed base, then 5 of them changed in a delta: the handle of the delta and its storage. */
 async function baseAndDelta(): Promise<{ storage: MemoryStorage; h2: KeyedStateHandle }> {
   const storage = new MemoryStorage();
