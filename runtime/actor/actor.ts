@@ -254,6 +254,8 @@ class Actor {
 
   /** The actor's figures; counting state entries scans the state, so a failing actor leaves it out. */
   private stats(countState = true): ActorStats {
+    // The actor's work ended here: counting its state afterwards is not part of it.
+    const endedAt = wallNow();
     const o = this.router.stats;
     const keyed = this.contexts.createdKeyed;
     if (keyed && countState) this.contexts.metrics.stateEntries = keyed.entryCount();
@@ -261,7 +263,7 @@ class Actor {
       operator: this.origin.operator!, chain: this.s.chain, subtask: this.s.subtask, threadId,
       recordsIn: this.source ? this.source.count : this.gate.recordsIn, recordsOut: o.recordsOut,
       batchesIn: this.gate.batchesIn, batchesOut: o.batchesOut, backpressuredMs: o.backpressuredMs, maxInFlight: o.maxInFlight,
-      startedAt: this.startedAt, endedAt: wallNow(), metrics: this.contexts.metrics,
+      startedAt: this.startedAt, endedAt, metrics: this.contexts.metrics,
     };
   }
 
