@@ -22,6 +22,7 @@ import { CheckpointRetention } from './storage/retention.js';
 import type { ActorRestore } from './actor/restore.js';
 import type { FailureInjection } from './actor/faults.js';
 import type { JobResult } from './job/stats.js';
+import type { JobEvent } from './job/events.js';
 import { checkCompatible, openRestorePoint, type RestorePoint } from './recovery/restore-point.js';
 
 /** Options of execute(). */
@@ -71,6 +72,8 @@ export interface ExecuteOptions {
   control?: JobControl;
   /** Receives restart and fallback messages (default: stderr). */
   log?(line: string): void;
+  /** Receives each checkpoint, savepoint, restart and restore as it happens (restarts then no longer go to `log`). */
+  onEvent?(event: JobEvent): void;
 }
 
 /** Validates channel settings, naming the offending option. */
@@ -142,7 +145,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
     return await runJob({
       plan: built.plan, host: makeHost, checkpoints, restart, injections: new InjectionSchedule(injections), initial, signal: opts.signal,
       log: opts.log ?? ((line) => process.stderr.write(`snapflow: ${line}\n`)),
-      onCheckpointCoordinator: (c) => opts.control?.attach(c),
+      onCheckpointCoordinator: (c) => opts.control?.attach(c), onEvent: opts.onEvent,
     });
   } finally {
     await rm(state.actors.workDir, { recursive: true, force: true });

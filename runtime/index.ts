@@ -13,6 +13,7 @@ export type { ProcessWindowFunction, WindowAggregateFunction, WindowInfo, Window
 export type { CsvOptionsFor, CsvRow, CsvTypesOf, CsvValue } from './api/csv-row.js';
 export { JobControl } from './job/job-control.js';
 export type { JobResult, JobStats, RestartRecord, RestoreRecord, SubtaskRestore } from './job/stats.js';
+export type { CheckpointEvent, JobEvent } from './job/events.js';
 export type { ActorStats } from './transport/protocol.js';
 export type { ChannelSettings } from './transport/channel.js';
 export type { CheckpointOptions } from './checkpoint/config.js';

@@ -1,4 +1,5 @@
 /** `snapflow run <job>`: runs a job on worker threads and reports its figures. */
+import { jobEventSink } from '../job-events.js';
 import type { Argv } from 'yargs';
 import { execute } from '../../runtime/execute.js';
 import { parseParams, positiveInt, resolveJob } from '../args.js';
@@ -27,6 +28,8 @@ export function runCommand(y: Argv): Argv {
       .option('linger-ms', { type: 'number', describe: 'longest wait before a partly filled batch is sent (default 5)' })
       .option('credits', { type: 'number', describe: 'batches a receiver lets each sender have in flight (default 4)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the job statistics as JSON on stdout at the end' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no line on stderr per checkpoint, savepoint, restart or restore while the job runs' })
+      .option('json-events', { type: 'boolean', default: false, describe: 'each checkpoint, savepoint, restart and restore as one JSON object per line on stderr, instead of a line of text' })
       .option('from-savepoint', { type: 'string', describe: 'resume from a savepoint folder (any parallelism, either state backend)' })
       .option('from-checkpoint', { type: 'string', describe: 'resume from a retained checkpoint: a chk-<n> folder, or a job folder (its newest checkpoint)' })
       .option('savepoint-dir', { type: 'string', describe: 'where savepoints go: SIGUSR2 takes one, SIGTERM stops the job with one (needs --checkpoint-interval)' })
@@ -81,6 +84,7 @@ export function runCommand(y: Argv): Argv {
           injectSeed: argv['inject-seed'] as number | undefined,
           injectHorizon: argv['inject-horizon'] as number | undefined,
           control,
+          onEvent: jobEventSink({ quiet: argv.quiet as boolean, json: argv['json-events'] as boolean }),
         });
         const s = result.stats;
         process.stderr.write(`snapflow: job finished: ${s.sourceRecords} source records in ${(s.durationMs / 1000).toFixed(2)} s (${s.recordsPerSec} records/s), ${s.actors.length} actors\n`);

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { CheckpointStorage } from '../storage/checkpoint-storage.js';
-import { CheckpointHistory, type CheckpointStats, type CheckpointStatus } from './stats.js';
+import { CheckpointHistory, type CheckpointStats, type CheckpointStatus, type CheckpointSummary } from './stats.js';
 import type { CheckpointMetadata, SubtaskCheckpointStats, SubtaskState } from '../storage/metadata.js';
 import { systemClock, wallNow, type Clock } from '../../base/clock.js';
 import { CheckpointError, errorMessage } from '../../base/errors.js';
@@ -42,6 +42,8 @@ export interface CheckpointCoordinatorOptions {
   onFatal(err: CheckpointError): void;
   /** A stop-with-savepoint completed: the job ends now. */
   onStopped?(savepointDir: string, checkpointId: number): void;
+  /** A checkpoint or savepoint (with its folder) completed, failed or was aborted. */
+  onRecorded?(summary: CheckpointSummary, savepointDir?: string): void;
   /** Names of the job's operator chains, stored in the metadata. */
   chains?: string[];
   /** Id of the first checkpoint (a restarted or resumed job continues the numbering). */
@@ -351,6 +353,8 @@ export class CheckpointCoordinator {
 
   private record(p: PendingCheckpoint, status: CheckpointStatus, reason: string | undefined, subtasks: SubtaskCheckpointStats[]): void {
     this.lastEnd = this.clock.now();
-    this.history.add(p.summary(status, reason, subtasks, this.lastEnd));
+    const summary = p.summary(status, reason, subtasks, this.lastEnd);
+    this.history.add(summary);
+    this.o.onRecorded?.(summary, p.savepoint?.dir);
   }
 }

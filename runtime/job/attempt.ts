@@ -26,6 +26,8 @@ export interface CoordinateOptions {
   collected?: CollectedResults;
   /** An armed failure injection fired. */
   onInjected?(id: number): void;
+  /** Every actor restored its state, these reports the figures. */
+  onRestored?(subtasks: SubtaskRestore[]): void;
   /** The checkpoint coordinator of this attempt exists (savepoints are triggered through it). */
   onCheckpointCoordinator?(c: CheckpointCoordinator | null): void;
 }
@@ -145,7 +147,10 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
       const origin = { operator: actorName(plan, a.chain, a.subtask) };
       a.control.onMessage((msg) => {
         if (msg.kind === 'collect') collected.add(msg.sink, msg.epoch, msg.records);
-        else if (msg.kind === 'restored') restored.push({ actor: origin.operator, chain: a.chain, subtask: a.subtask, ms: msg.ms, bytes: msg.bytes, handles: msg.handles });
+        else if (msg.kind === 'restored') {
+          restored.push({ actor: origin.operator, chain: a.chain, subtask: a.subtask, ms: msg.ms, bytes: msg.bytes, handles: msg.handles });
+          if (restored.length === actors.length) opts.onRestored?.([...restored]);
+        }
         else if (msg.kind === 'injected') opts.onInjected?.(msg.id);
         else if (msg.kind === 'finished') {
           stats.push(msg.stats);

@@ -12,7 +12,7 @@ import type { CheckpointMetadata } from '../storage/metadata.js';
 import type { Clock } from '../../base/clock.js';
 import { CollectedResults } from './collected.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
-import type { JobResult, JobStats, RestartRecord, RestoreRecord } from './stats.js';
+import type { JobResult, JobStats, RestartRecord, RestoreRecord, SubtaskRestore } from './stats.js';
 import { CancelledError, CheckpointError, RestartsExhaustedError, type SnapflowError } from '../../base/errors.js';
 import type { InjectionSchedule } from '../recovery/failure-injection.js';
 import { byChainThenSubtask, type PhysicalPlan } from '../plan/plan.js';
@@ -24,6 +24,7 @@ import type { CheckpointConfig } from '../checkpoint/config.js';
 import type { ActorRestore } from '../actor/restore.js';
 import type { FailureInjection } from '../actor/faults.js';
 import type { ActorHost } from '../hosts/host.js';
+import { checkpointEvent, describeEvent, type JobEvent } from './events.js';
 
 /** Checkpointing of a job run, shared by its attempts. */
 export interface RunnerCheckpoints {
@@ -48,6 +49,8 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** Restarts and fallbacks, as lines for the user. */
   log(line: string): void;
+  /** Checkpoints, savepoints, restarts and restores as they happen; restarts go to `log` without it. */
+  onEvent?(event: JobEvent): void;
   /** The running attempt's checkpoint coordinator (for savepoints); null between attempts. */
   onCheckpointCoordinator?(c: CheckpointCoordinator | null): void;
   /** Waits between attempts; tests inject one that does not sleep. */
@@ -65,6 +68,8 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+const slowest = (subtasks: SubtaskRestore[]): number => Math.max(0, ...subtasks.map((r) => r.ms));
 
 /** The statistics of a job whose last attempt succeeded. */
 export function jobStats(plan: PhysicalPlan, o: AttemptOutcome, extra: Partial<JobStats> = {}): JobStats {
@@ -121,12 +126,13 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
     // The schedule counts restores: a job resumed from a savepoint restores in its first attempt already.
     const outcome = await runAttempt(o.plan, o.host(restorePlan, o.injections.armed(attempt + (o.initial ? 1 : 0))), {
       signal: o.signal, collected, onInjected: (id) => o.injections.fired(id), onCheckpointCoordinator: o.onCheckpointCoordinator,
-      checkpoints: o.checkpoints && { ...o.checkpoints, firstId: nextId },
+      onRestored: o.onEvent && ((subtasks) => o.onEvent!({ kind: 'restore', at: Date.now(), attempt, checkpointId: point?.meta.checkpointId ?? 0, maxMs: slowest(subtasks) })),
+      checkpoints: o.checkpoints && { ...o.checkpoints, firstId: nextId, onRecorded: o.onEvent && ((s, dir) => o.onEvent!(checkpointEvent(s, dir))) },
     });
     nextId = Math.max(nextId, outcome.lastCheckpointId + 1);
     if (outcome.checkpoints) ckptStats.push(outcome.checkpoints);
     if (restoring) {
-      restores.push({ attempt, checkpointId: point?.meta.checkpointId ?? 0, maxMs: Math.max(0, ...outcome.restored.map((r) => r.ms)), subtasks: outcome.restored });
+      restores.push({ attempt, checkpointId: point?.meta.checkpointId ?? 0, maxMs: slowest(outcome.restored), subtasks: outcome.restored });
     }
     if (outcome.interrupted) throw outcome.interrupted;
     const failure = outcome.failure;
@@ -150,7 +156,9 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
       const decision = o.restart.onFailure(performance.now());
       // Without restarts at all the failure itself is the answer; after some, say why they stopped.
       if (!decision.restart) throw restarts.length === 0 && o.restart.name === 'none' ? failure : new RestartsExhaustedError(decision.reason, failure as SnapflowError);
-      o.log(`restart ${attempt + 1} (${decision.reason}), cause: ${failure.message}`);
+      const restart: JobEvent = { kind: 'restart', at: Date.now(), attempt: attempt + 1, strategy: decision.reason, cause: failure.message, delayMs: decision.delayMs };
+      if (o.onEvent) o.onEvent(restart);
+      else o.log(describeEvent(restart));
       if (decision.delayMs > 0) await sleep(decision.delayMs, o.signal);
       if (o.signal?.aborted) throw new CancelledError('the job was interrupted while waiting to restart');
       record = { attempt: attempt + 1, cause: failure.message, delayMs: decision.delayMs, checkpointId: 0 };
