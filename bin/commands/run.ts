@@ -5,7 +5,7 @@ import { execute } from '../../runtime/execute.js';
 import { parseParams, positiveInt, resolveJob } from '../args.js';
 import { checkpointArgs, withCheckpointFlags } from '../checkpoint-args.js';
 import { restartArgs, withRestartFlags } from '../restart-args.js';
-import { formatRecovery } from '../../runtime/job/report.js';
+import { formatActors, formatRecovery } from '../../runtime/job/report.js';
 import { JobControl } from '../../runtime/job/job-control.js';
 import { ConfigError } from '../../base/errors.js';
 import { formatCheckpointStats } from '../../runtime/checkpoint/table.js';
@@ -88,6 +88,7 @@ export function runCommand(y: Argv): Argv {
         });
         const s = result.stats;
         process.stderr.write(`snapflow: job finished: ${s.sourceRecords} source records in ${(s.durationMs / 1000).toFixed(2)} s (${s.recordsPerSec} records/s), ${s.actors.length} actors\n`);
+        if (!argv.quiet) process.stderr.write(formatActors(s));
         if (s.checkpoints) process.stderr.write(formatCheckpointStats(s.checkpoints));
         process.stderr.write(formatRecovery(s));
         if (argv.json) process.stdout.write(JSON.stringify(s) + '\n');

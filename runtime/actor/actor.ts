@@ -28,6 +28,15 @@ import { restoreActorState, type ActorRestore } from './restore.js';
 import { SourceDriver } from './source-loop.js';
 import type { ActorStateSettings } from './state-settings.js';
 
+/** Flink's busyTimeMsPerSecond, idleTimeMsPerSecond and backPressuredTimeMsPerSecond over the actor's run: the rest of a second is idle. */
+function perSecond(elapsedMs: number, busyMs: number, backPressuredMs: number): ActorStats['timeMsPerSecond'] {
+  if (elapsedMs <= 0) return { busy: 0, idle: 0, backPressured: 0 };
+  const busy = Math.min(1000, (busyMs / elapsedMs) * 1000);
+  const backPressured = Math.min(1000 - busy, (backPressuredMs / elapsedMs) * 1000);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return { busy: round(busy), idle: round(1000 - busy - backPressured), backPressured: round(backPressured) };
+}
+
 /** Everything an actor needs; channels are already connected. */
 export interface ActorSetup {
   graph: JobGraph;
@@ -131,6 +140,7 @@ class Actor {
       isBlocked: (c) => this.barriers?.isBlocked(c) ?? false, backpressure: () => this.backpressure(),
       failed: () => this.failure !== null, fail: (err) => this.fail(err),
       closed: () => this.fail(new ChannelError(this.origin, 'an upstream actor closed its channel without end of input')),
+      now: () => this.clock.now(),
     });
     s.control.onMessage((msg) => this.onControl(msg));
   }
@@ -236,6 +246,7 @@ class Actor {
       batchSize: this.s.settings.batchSize, head: this.chain.head, element: this.element, failed: () => this.failure !== null,
       backpressure: () => this.backpressure(), checkpointing: this.ckpt !== null,
       checkpointAndForward: (barrier) => this.checkpointAndForward(barrier), send: (msg) => this.s.control.send(msg),
+      now: () => this.clock.now(),
     }, reader);
     return this.source.run();
   }
@@ -259,10 +270,13 @@ class Actor {
     const o = this.router.stats;
     const keyed = this.contexts.createdKeyed;
     if (keyed && countState) this.contexts.metrics.stateEntries = keyed.entryCount();
+    const busyMs = this.source ? this.source.busyMs : this.gate.busyMs;
+    const elapsed = Math.max(0, endedAt - this.startedAt);
     return {
       operator: this.origin.operator!, chain: this.s.chain, subtask: this.s.subtask, threadId,
       recordsIn: this.source ? this.source.count : this.gate.recordsIn, recordsOut: o.recordsOut,
       batchesIn: this.gate.batchesIn, batchesOut: o.batchesOut, backpressuredMs: o.backpressuredMs, maxInFlight: o.maxInFlight,
+      busyMs, idleMs: Math.max(0, elapsed - busyMs - o.backpressuredMs), timeMsPerSecond: perSecond(elapsed, busyMs, o.backpressuredMs),
       startedAt: this.startedAt, endedAt, metrics: this.contexts.metrics,
     };
   }

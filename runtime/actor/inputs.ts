@@ -30,6 +30,8 @@ export interface GateHost {
   fail(err: unknown): void;
   /** The channel's producer went away without end of input. */
   closed(channel: number): void;
+  /** Milliseconds of a monotonic clock, for the time spent handling input. */
+  now(): number;
 }
 
 interface Input {
@@ -44,6 +46,8 @@ export class InputGate {
   recordsIn = 0;
   /** Batches read so far. */
   batchesIn = 0;
+  /** Milliseconds spent handling input (Flink's busy time). */
+  busyMs = 0;
   private readonly inputs: Input[];
   private pauses = 0;
   private draining = false;
@@ -96,6 +100,7 @@ export class InputGate {
   drain(): void {
     if (this.draining || this.pauses > 0 || this.host.failed()) return;
     this.draining = true;
+    const started = this.host.now();
     try {
       let progressed = true;
       while (progressed && this.pauses === 0 && !this.host.failed()) {
@@ -112,6 +117,7 @@ export class InputGate {
       this.host.fail(err);
     } finally {
       this.draining = false;
+      this.busyMs += this.host.now() - started;
     }
   }
 

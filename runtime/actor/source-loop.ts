@@ -21,6 +21,8 @@ export interface SourceHost {
   /** Takes the checkpoint (with the reader's position) and emits its barrier; a promise when it must finish the operators first. */
   checkpointAndForward(barrier: BarrierMessage): Promise<void> | null;
   send(msg: ControlFromActor): void;
+  /** Milliseconds of a monotonic clock, for the time spent polling. */
+  now(): number;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -29,6 +31,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export class SourceDriver {
   /** Records emitted so far. */
   count = 0;
+  /** Milliseconds spent in the reader's polls, the records' way through the chain included (Flink's busy time). */
+  busyMs = 0;
   private readonly triggers: { id: number; timestamp: number; final: boolean; savepoint?: string; stop?: boolean }[] = [];
   /** A stop-with-savepoint barrier went out: polling pauses until that savepoint ends (the job then stops, or goes on if it failed). */
   private stopAt: number | null = null;
@@ -72,8 +76,10 @@ export class SourceDriver {
       const wait = host.backpressure();
       if (wait) await wait;
       host.element.timestamp = NaN;
+      const started = host.now();
       const polled = reader.poll(host.batchSize, counting);
       const more = typeof polled === 'boolean' ? polled : await polled;
+      this.busyMs += host.now() - started;
       if (!more) break;
       await yieldToEventLoop();
     }

@@ -1,4 +1,4 @@
-/** The recovery lines printed after a run: restarts with their causes, restore times, a savepoint stop. */
+/** The lines printed after a run: each actor's records and time, restarts with their causes, restore times, a savepoint stop. */
 import { formatBytes } from '../storage/listing.js';
 import type { JobStats } from './stats.js';
 
@@ -19,4 +19,20 @@ export function formatRecovery(s: JobStats): string {
   }
   if (s.stoppedWithSavepoint) lines.push(`stopped with savepoint ${s.stoppedWithSavepoint}`);
   return lines.map((l) => `snapflow: ${l}\n`).join('');
+}
+
+/**
+ * One line per actor: records in and out, and how its time went in milliseconds per second of
+ * its run (Flink's busyTimeMsPerSecond, idleTimeMsPerSecond, backPressuredTimeMsPerSecond).
+ */
+export function formatActors(s: JobStats): string {
+  const names = s.actors.map((a) => `${a.operator} #${a.subtask}`);
+  const width = Math.max(5, ...names.map((n) => n.length));
+  const lines = [`  ${'actor'.padEnd(width)}  ${'records in'.padStart(11)} ${'records out'.padStart(11)}   busy   idle  backpressured (ms per s)`];
+  s.actors.forEach((a, i) => {
+    const t = a.timeMsPerSecond;
+    const f = (v: number) => Math.round(v).toString();
+    lines.push(`  ${names[i]!.padEnd(width)}  ${String(a.recordsIn).padStart(11)} ${String(a.recordsOut).padStart(11)} ${f(t.busy).padStart(6)} ${f(t.idle).padStart(6)} ${f(t.backPressured).padStart(14)}`);
+  });
+  return lines.join('\n') + '\n';
 }

@@ -62,6 +62,12 @@ export interface ActorStats {
   batchesOut: number;
   /** Milliseconds spent waiting for downstream credit. */
   backpressuredMs: number;
+  /** Milliseconds spent handling input, or polling a source (Flink's busy time). */
+  busyMs: number;
+  /** Milliseconds neither busy nor backpressured: waiting for input. */
+  idleMs: number;
+  /** The three as Flink's metrics give them, milliseconds per second of the actor's run: they add up to 1000. */
+  timeMsPerSecond: { busy: number; idle: number; backPressured: number };
   /** Largest number of batches any output channel had in flight (bounded by its credit). */
   maxInFlight: number;
   /** Wall-clock ms when the actor started processing (after opening its operators). */

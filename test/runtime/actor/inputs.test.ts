@@ -37,7 +37,7 @@ function gate(channels: number, host: Partial<GateHost> = {}) {
     watermark: (c, time) => seen.push(`${c}:watermark ${time}`),
     status: (c, idle) => seen.push(`${c}:${idle ? 'idle' : 'active'}`),
     end: (c) => seen.push(`${c}:end`),
-  }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {}, ...host });
+  }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {}, now: () => 0, ...host });
   return { g, inputs, seen, errors };
 }
 
@@ -100,7 +100,7 @@ t.test('a failing handler fails the actor and nothing more is read', async (t) =
     watermark: () => {},
     status: () => {},
     end: () => {},
-  }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {} });
+  }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {}, now: () => 0 });
   void g.run();
   inputs[0].deliver(batch(1), batch(2));
   await turn();
@@ -115,4 +115,27 @@ t.test('watermarks and idleness reach the actor in order with the records around
   inputs[0].deliver(batch(1), { kind: 'watermark', time: 5 }, { kind: 'status', idle: true }, { kind: 'status', idle: false }, batch(2));
   await turn();
   t.same(seen, ['0:1', '0:watermark 5', '0:idle', '0:active', '0:2']);
+});
+
+t.test('busy time is the time spent handling input, not the time between messages', async (t) => {
+  let now = 1000;
+  const inputs = [new FakeInput()];
+  const g = new InputGate(inputs, {
+    // Handling a batch takes 5 ms of the clock, one record 1 ms more.
+    records: (_c, records) => void (now += 5 + records.length),
+    barrier: () => void (now += 2),
+    watermark: () => {},
+    status: () => {},
+    end: () => {},
+  }, { isBlocked: () => false, backpressure: () => null, failed: () => false, fail: () => {}, closed: () => {}, now: () => now });
+  void g.run();
+  inputs[0].deliver(batch(1, 2), barrier(1));
+  await turn();
+  t.equal(g.busyMs, 9, 'a batch of two and a barrier');
+  now += 500;
+  await turn();
+  t.equal(g.busyMs, 9, 'waiting for input is not busy');
+  inputs[0].deliver(batch(3));
+  await turn();
+  t.equal(g.busyMs, 15);
 });
