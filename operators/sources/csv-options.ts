@@ -65,7 +65,7 @@ export function validateCsvOptions(options: CsvSourceOptions): void {
     }
   }
   if (o.startAt !== undefined) {
-    if (!isObject(o.startAt)) throw new ConfigError('startAt', 'must be a position { offset, line } from position()');
+    if (!isObject(o.startAt)) throw new ConfigError('startAt', 'must be { offset, line }: the byte offset of a record and its line (a split of position() has them)');
     if (!isCount(o.startAt.offset, 0)) throw new ConfigError('startAt.offset', 'must be a non-negative integer');
     if (!isCount(o.startAt.line, 1)) throw new ConfigError('startAt.line', 'must be a positive integer');
   }
