@@ -34,7 +34,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function isCount(v: unknown, min: number): v is number {
+/** A safe integer of at least `min`: offsets, lines and sizes of the CSV source. */
+export function isCount(v: unknown, min: number): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 }
 

@@ -6,6 +6,7 @@
 import { readSync } from 'node:fs';
 import type { SourceSplitState } from '../api.js';
 import { ConfigError } from '../../base/errors.js';
+import { isCount } from './csv-options.js';
 
 /**
  * A share of the file: the records that start at a byte offset in [offset, end). A reader's
@@ -35,10 +36,6 @@ export function freshSplit(from: number, line: number, size: number, subtask: nu
   const split: CsvSplit = subtask === 0 ? { offset: from, line } : { offset: cut(subtask), align: true };
   if (subtask < parallelism - 1) split.end = cut(subtask + 1);
   return split;
-}
-
-function isCount(v: unknown, min: number): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 }
 
 /** Why `split` is not a usable CSV split, or undefined if it is. */
