@@ -20,6 +20,11 @@ export const systemClock: Clock = {
   cancelTimer: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** Lets the process exit while only this timer is pending (a no-op for a manual clock's timers). */
+export function unrefTimer(handle: unknown): void {
+  (handle as { unref?: () => void } | null)?.unref?.();
+}
+
 /** Read once: the getter is far slower than performance.now() itself. */
 const TIME_ORIGIN = performance.timeOrigin;
 

@@ -41,16 +41,10 @@ export function processingMs(stats: JobStats): number {
   return end - start;
 }
 
-/** p50 and p99 of the latency samples every sink subtask took, in ms. */
+/** p50 and p99 in ms of the latency markers the job's sinks measured (NaN when none reached a sink). */
 export function latencyOf(stats: JobStats): { p50: number; p99: number } {
-  const samples: number[] = [];
-  for (const a of stats.actors) {
-    const s = a.metrics.latencySamples;
-    if (Array.isArray(s)) for (const v of s) samples.push(v as number);
-  }
-  samples.sort((a, b) => a - b);
-  const round = (v: number) => Math.round(v * 100) / 100;
-  return { p50: round(quantile(samples, 0.5)), p99: round(quantile(samples, 0.99)) };
+  const l = stats.latency;
+  return l === undefined ? { p50: NaN, p99: NaN } : { p50: round(l.p50), p99: round(l.p99) };
 }
 
 /** Rounds to a number of decimals. */

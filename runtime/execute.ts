@@ -7,7 +7,7 @@ import { CheckpointStorage } from './storage/checkpoint-storage.js';
 import { resolveState, type CheckpointOptions } from './checkpoint/config.js';
 import { DEFAULT_CHANNEL_SETTINGS, type ChannelSettings } from './transport/channel.js';
 import type { Clock } from '../base/clock.js';
-import { ConfigError } from '../base/errors.js';
+import { CancelledError, ConfigError, errorMessage } from '../base/errors.js';
 import { checkNumber, positiveInteger } from '../base/validate.js';
 import { InjectionSchedule, parseInjections, resolveInjections } from './recovery/failure-injection.js';
 import type { JobControl } from './job/job-control.js';
@@ -23,6 +23,8 @@ import type { ActorRestore } from './actor/restore.js';
 import type { FailureInjection } from './actor/faults.js';
 import type { JobResult } from './job/stats.js';
 import type { JobEvent } from './job/events.js';
+import { JobMonitor } from './job/monitor.js';
+import { resolveMetricsSettings, type MetricsSettings } from './metrics/settings.js';
 import { checkCompatible, openRestorePoint, type RestorePoint } from './recovery/restore-point.js';
 
 /** Options of execute(). */
@@ -74,6 +76,10 @@ export interface ExecuteOptions {
   log?(line: string): void;
   /** Receives each checkpoint, savepoint, restart and restore as it happens (restarts then no longer go to `log`). */
   onEvent?(event: JobEvent): void;
+  /** How often actors report their figures and sources send latency markers. */
+  metrics?: Partial<MetricsSettings>;
+  /** Fed with the job's live picture as it runs (checkpoints, task metrics, latency), for a server or a dashboard to read. */
+  monitor?: JobMonitor;
 }
 
 /** Validates channel settings, naming the offending option. */
@@ -114,6 +120,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
   const overrides = overridesOf(opts);
   const params = opts.params ?? {};
   const channels = resolveChannelSettings(opts.channels);
+  const metrics = resolveMetricsSettings(opts.metrics);
   const initial: RestorePoint | null = opts.fromCheckpoint === undefined ? null : await openRestorePoint(opts.fromCheckpoint, 'from-checkpoint');
   // Key groups cannot be re-cut: a resumed job keeps the checkpoint's number unless told otherwise (then checkCompatible names the flag).
   if (initial && overrides.maxParallelism === undefined) overrides.maxParallelism = initial.meta.maxParallelism;
@@ -131,8 +138,8 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
     if (attempts > 0) rmSync(join(state.actors.workDir, `attempt-${attempts - 1}`), { recursive: true, force: true });
     const actorState = { ...state.actors, workDir: join(state.actors.workDir, `attempt-${attempts++}`) };
     return local
-      ? new LocalHost(built, { settings: channels, clock: opts.clock, state: actorState, restores, injections: armed })
-      : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: actorState, restores, injections: armed });
+      ? new LocalHost(built, { settings: channels, clock: opts.clock, state: actorState, restores, injections: armed, metrics })
+      : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: actorState, restores, injections: armed, metrics });
   };
   const config = state.checkpoints;
   opts.control?.begin(config !== undefined);
@@ -141,12 +148,20 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
     const storage = new CheckpointStorage(config.jobDir);
     checkpoints = { config, jobId: state.jobId, jobName, storage, retention: new CheckpointRetention({ storage, retained: config.retained }), clock: local ? opts.clock : undefined };
   }
+  const monitor = opts.monitor ?? new JobMonitor();
+  monitor.begin({ jobId: state.jobId, jobName, plan: built.plan, checkpointing: config, metricsIntervalMs: metrics.intervalMs });
   try {
-    return await runJob({
+    const result = await runJob({
       plan: built.plan, host: makeHost, checkpoints, restart, injections: new InjectionSchedule(injections), initial, signal: opts.signal,
       log: opts.log ?? ((line) => process.stderr.write(`snapflow: ${line}\n`)),
-      onCheckpointCoordinator: (c) => opts.control?.attach(c), onEvent: opts.onEvent,
+      onCheckpointCoordinator: (c) => opts.control?.attach(c), onEvent: opts.onEvent, monitor,
     });
+    monitor.end('FINISHED');
+    if (monitor.latency.count > 0) result.stats.latency = monitor.latency.summary();
+    return result;
+  } catch (err) {
+    monitor.end(err instanceof CancelledError ? 'CANCELED' : 'FAILED', errorMessage(err));
+    throw err;
   } finally {
     await rm(state.actors.workDir, { recursive: true, force: true });
   }

@@ -14,6 +14,10 @@ export type { CsvOptionsFor, CsvRow, CsvTypesOf, CsvValue } from './api/csv-row.
 export { JobControl } from './job/job-control.js';
 export type { JobResult, JobStats, RestartRecord, RestoreRecord, SubtaskRestore } from './job/stats.js';
 export type { CheckpointEvent, JobEvent } from './job/events.js';
+export { JobMonitor, type JobState, type MonitoredJob, type MonitoredRestore, type MonitoredVertex, type RecordedCheckpoint } from './job/monitor.js';
+export type { IntervalLatency, LatencyFigures, LatencySummary } from './metrics/latency.js';
+export type { TaskMetricsRow } from './metrics/task-metrics.js';
+export type { MetricsSettings } from './metrics/settings.js';
 export type { ActorStats } from './transport/protocol.js';
 export type { ChannelSettings } from './transport/channel.js';
 export type { CheckpointOptions } from './checkpoint/config.js';

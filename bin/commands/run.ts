@@ -5,8 +5,10 @@ import { execute } from '../../runtime/execute.js';
 import { parseParams, positiveInt, resolveJob } from '../args.js';
 import { checkpointArgs, withCheckpointFlags } from '../checkpoint-args.js';
 import { restartArgs, withRestartFlags } from '../restart-args.js';
-import { formatActors, formatRecovery } from '../../runtime/job/report.js';
+import { formatActors, formatLatency, formatRecovery } from '../../runtime/job/report.js';
 import { JobControl } from '../../runtime/job/job-control.js';
+import { JobMonitor } from '../../runtime/job/monitor.js';
+import { startRestServer, type RestServer } from '../../web/server.js';
 import { ConfigError } from '../../base/errors.js';
 import { formatCheckpointStats } from '../../runtime/checkpoint/table.js';
 
@@ -27,6 +29,10 @@ export function runCommand(y: Argv): Argv {
       .option('batch-size', { type: 'number', describe: 'records per channel batch (default 1024)' })
       .option('linger-ms', { type: 'number', describe: 'longest wait before a partly filled batch is sent (default 5)' })
       .option('credits', { type: 'number', describe: 'batches a receiver lets each sender have in flight (default 4)' })
+      .option('metrics-interval', { type: 'number', describe: 'milliseconds between two reports of each actor\'s figures and latency (default 1000; 0: only at the end)' })
+      .option('latency-interval', { type: 'number', describe: 'milliseconds between two latency markers of a source subtask (default 200; 0: none)' })
+      .option('rest-port', { type: 'number', describe: 'serve the job\'s REST API (Flink\'s routes), /metrics for Prometheus and a dashboard on this port (0: any free one)' })
+      .option('rest-address', { type: 'string', default: '127.0.0.1', describe: 'address the REST server listens on' })
       .option('json', { type: 'boolean', default: false, describe: 'print the job statistics as JSON on stdout at the end' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no line on stderr per checkpoint, savepoint, restart or restore while the job runs' })
       .option('json-events', { type: 'boolean', default: false, describe: 'each checkpoint, savepoint, restart and restore as one JSON object per line on stderr, instead of a line of text' })
@@ -56,12 +62,20 @@ export function runCommand(y: Argv): Argv {
         process.exit(1);
       };
       process.once('beforeExit', onStall);
+      let server: RestServer | null = null;
       try {
         const state = checkpointArgs(argv);
         const from = [argv['from-savepoint'], argv['from-checkpoint']].filter((v) => v !== undefined) as string[];
         if (from.length > 1) throw new ConfigError('from-savepoint', 'give --from-savepoint or --from-checkpoint, not both');
         if (savepointDir !== undefined && !state.checkpointing) throw new ConfigError('savepoint-dir', 'savepoints need checkpointing on; add --checkpoint-interval');
         const job = resolveJob(argv.job as string);
+        const monitor = new JobMonitor();
+        if (argv['rest-port'] !== undefined) {
+          const port = argv['rest-port'] as number;
+          if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('rest-port', `expected a port number from 0 to 65535, got ${port}`);
+          server = await startRestServer({ monitor, control, cancel: () => abort.abort(), savepointDir, port, address: argv['rest-address'] as string });
+          process.stderr.write(`snapflow: REST API, /metrics and the dashboard at ${server.url}\n`);
+        }
         process.stderr.write(`snapflow: running ${job}\n`);
         const result = await execute(job, {
           parallelism: argv.parallelism === undefined ? undefined : positiveInt('parallelism', argv.parallelism),
@@ -84,15 +98,19 @@ export function runCommand(y: Argv): Argv {
           injectSeed: argv['inject-seed'] as number | undefined,
           injectHorizon: argv['inject-horizon'] as number | undefined,
           control,
+          monitor,
+          metrics: { intervalMs: argv['metrics-interval'] as number | undefined, latencyIntervalMs: argv['latency-interval'] as number | undefined },
           onEvent: jobEventSink({ quiet: argv.quiet as boolean, json: argv['json-events'] as boolean }),
         });
         const s = result.stats;
         process.stderr.write(`snapflow: job finished: ${s.sourceRecords} source records in ${(s.durationMs / 1000).toFixed(2)} s (${s.recordsPerSec} records/s), ${s.actors.length} actors\n`);
         if (!argv.quiet) process.stderr.write(formatActors(s));
+        process.stderr.write(formatLatency(s));
         if (s.checkpoints) process.stderr.write(formatCheckpointStats(s.checkpoints));
         process.stderr.write(formatRecovery(s));
         if (argv.json) process.stdout.write(JSON.stringify(s) + '\n');
       } finally {
+        await server?.close();
         process.off('SIGINT', onSigint);
         process.off('SIGUSR2', onUsr2);
         process.off('SIGTERM', onTerm);

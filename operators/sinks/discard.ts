@@ -1,8 +1,7 @@
 /**
- * Drops records, optionally slowly (to exercise backpressure) and optionally measuring
- * end-to-end latency from a wall-clock field the source stamped.
+ * Drops records, optionally slowly, to exercise backpressure. End-to-end latency is measured
+ * by the runtime's latency markers at every sink, this one included.
  */
-import { wallNow } from '../../base/clock.js';
 import { checkNumber } from '../../base/validate.js';
 import type { Collector, OperatorContext, StreamOperator } from '../api.js';
 
@@ -10,12 +9,7 @@ import type { Collector, OperatorContext, StreamOperator } from '../api.js';
 export interface DiscardOptions {
   /** Accept at most this many records per second (per subtask); unlimited when absent. */
   ratePerSec?: number;
-  /** Field holding the wall-clock emit time (ms) for latency sampling. */
-  latencyField?: string;
 }
-
-const SAMPLE_EVERY = 16;
-const MAX_SAMPLES = 200_000;
 
 /** The discard sink. */
 export class DiscardSink implements StreamOperator {
@@ -24,7 +18,6 @@ export class DiscardSink implements StreamOperator {
   private startedAt = 0;
   private waiting: Promise<void> | null = null;
   private timer: unknown = null;
-  private samples: number[] = [];
 
   constructor(private readonly options: DiscardOptions = {}) {
     const rate = options.ratePerSec;
@@ -36,13 +29,8 @@ export class DiscardSink implements StreamOperator {
     this.startedAt = ctx.clock.now();
   }
 
-  process(record: unknown, _out: Collector): void {
+  process(_record: unknown, _out: Collector): void {
     this.count++;
-    const field = this.options.latencyField;
-    if (field !== undefined && this.count % SAMPLE_EVERY === 0 && this.samples.length < MAX_SAMPLES) {
-      const sent = (record as Record<string, unknown>)[field];
-      if (typeof sent === 'number') this.samples.push(wallNow() - sent);
-    }
   }
 
   blocked(): Promise<void> | null {
@@ -68,6 +56,5 @@ export class DiscardSink implements StreamOperator {
 
   finish(): void {
     this.ctx.metrics.discarded = this.count;
-    if (this.samples.length > 0) this.ctx.metrics.latencySamples = this.samples;
   }
 }

@@ -27,15 +27,9 @@ import { CheckpointParticipant, type AlignmentTiming } from './participant.js';
 import { restoreActorState, type ActorRestore } from './restore.js';
 import { SourceDriver } from './source-loop.js';
 import type { ActorStateSettings } from './state-settings.js';
-
-/** Flink's busyTimeMsPerSecond, idleTimeMsPerSecond and backPressuredTimeMsPerSecond over the actor's run: the rest of a second is idle. */
-function perSecond(elapsedMs: number, busyMs: number, backPressuredMs: number): ActorStats['timeMsPerSecond'] {
-  if (elapsedMs <= 0) return { busy: 0, idle: 0, backPressured: 0 };
-  const busy = Math.min(1000, (busyMs / elapsedMs) * 1000);
-  const backPressured = Math.min(1000 - busy, (backPressuredMs / elapsedMs) * 1000);
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return { busy: round(busy), idle: round(1000 - busy - backPressured), backPressured: round(backPressured) };
-}
+import { MetricsReporter, type ActorSample } from './metrics-reporter.js';
+import { perSecond } from '../metrics/time-shares.js';
+import { DEFAULT_METRICS_SETTINGS, type MetricsSettings } from '../metrics/settings.js';
 
 /** Everything an actor needs; channels are already connected. */
 export interface ActorSetup {
@@ -57,6 +51,8 @@ export interface ActorSetup {
   restore?: ActorRestore;
   /** Failure injections armed for this run. */
   injections?: FailureInjection[];
+  /** How often the actor reports its figures and, as a source, sends latency markers (default: every second, every 200 ms). */
+  metrics?: MetricsSettings;
 }
 
 class Actor {
@@ -74,6 +70,10 @@ class Actor {
   private readonly faults: FaultInjector;
   private readonly nodeNames: string[];
   private source: SourceDriver | null = null;
+  private readonly reporter: MetricsReporter;
+  private readonly metrics: MetricsSettings;
+  /** Alignment time of the last checkpoint at this actor. */
+  private lastAlignmentMs = 0;
   private startedAt = 0;
   private cleaned = false;
   private failure: unknown = null;
@@ -132,6 +132,7 @@ class Actor {
       },
       watermark: (c, time) => this.onValve(this.valve!.onWatermark(c, time)),
       status: (c, idle) => this.onValve(this.valve!.onStatus(c, idle)),
+      latency: (emittedAt) => this.onLatencyMarker(emittedAt),
       end: (c) => {
         this.barriers?.onEnd(c);
         this.onValve(this.valve!.onEnd(c));
@@ -142,7 +143,14 @@ class Actor {
       closed: () => this.fail(new ChannelError(this.origin, 'an upstream actor closed its channel without end of input')),
       now: () => this.clock.now(),
     });
+    this.metrics = s.metrics ?? DEFAULT_METRICS_SETTINGS;
+    this.reporter = new MetricsReporter({ clock: this.clock, intervalMs: this.metrics.intervalMs, sample: () => this.sample(), send });
     s.control.onMessage((msg) => this.onControl(msg));
+  }
+
+  /** A latency marker goes on to one output channel; at a sink, where it ends, its latency is recorded. */
+  private onLatencyMarker(emittedAt: number): void {
+    if (!this.router.emitLatencyMarker(emittedAt)) this.reporter.latency.record(this.clock.wall() - emittedAt);
   }
 
   /** Passes what the watermark valve decided on to the chain: idleness first, so a watermark goes out active. */
@@ -200,6 +208,7 @@ class Actor {
       this.pollControl();
       if (this.failure !== null) return;
       const t = timing ?? { startDelayMs: Math.max(0, wallNow() - barrier.timestamp), alignmentMs: 0, alignedRecords: 0 };
+      this.lastAlignmentMs = t.alignmentMs;
       this.ckpt!.snapshot(barrier, t, this.chain.reader?.position(), this.chain.snapshot(barrier.id));
       this.router.broadcastEvent(barrier);
     };
@@ -246,7 +255,8 @@ class Actor {
       batchSize: this.s.settings.batchSize, head: this.chain.head, element: this.element, failed: () => this.failure !== null,
       backpressure: () => this.backpressure(), checkpointing: this.ckpt !== null,
       checkpointAndForward: (barrier) => this.checkpointAndForward(barrier), send: (msg) => this.s.control.send(msg),
-      now: () => this.clock.now(),
+      now: () => this.clock.now(), latencyIntervalMs: this.metrics.latencyIntervalMs,
+      emitLatencyMarker: () => this.router.emitLatencyMarker(this.clock.wall()),
     }, reader);
     return this.source.run();
   }
@@ -261,6 +271,17 @@ class Actor {
   private async until(work: Promise<unknown> | undefined): Promise<void> {
     await Promise.race([work, this.done]);
     if (this.failure !== null) throw this.failure;
+  }
+
+  /** The counters a metrics report carries. */
+  private sample(): ActorSample {
+    const elapsedMs = this.startedAt === 0 ? 0 : Math.max(0, wallNow() - this.startedAt);
+    const watermark = this.valve?.watermark ?? -Infinity;
+    return {
+      elapsedMs, recordsIn: this.source ? this.source.count : this.gate.recordsIn, recordsOut: this.router.stats.recordsOut,
+      busyMs: this.source ? this.source.busyMs : this.gate.busyMs, backPressuredMs: this.router.backpressuredMsAt(this.clock.now()),
+      checkpointAlignmentMs: this.lastAlignmentMs, ...(Number.isFinite(watermark) ? { watermark } : {}),
+    };
   }
 
   /** The actor's figures; counting state entries scans the state, so a failing actor leaves it out. */
@@ -304,6 +325,7 @@ class Actor {
     try {
       await this.open();
       this.startedAt = wallNow();
+      this.reporter.start();
       if (this.ckpt) this.s.control.send({ kind: 'running' });
       await this.until(this.chain.reader ? this.runSource(this.chain.reader) : this.gate.run());
       await this.until(this.finish());
@@ -312,10 +334,12 @@ class Actor {
       const stats = this.stats();
       const closeError = await this.cleanup();
       if (closeError !== null) throw closeError;
+      this.reporter.stop(true);
       this.s.control.send({ kind: 'finished', stats });
       return true;
     } catch (err) {
       this.failure ??= err;
+      this.reporter.stop(false);
       let stats: ActorStats | undefined;
       try {
         stats = this.stats(false);

@@ -15,6 +15,8 @@ export interface InputHandler {
   barrier(channel: number, barrier: BarrierMessage): void;
   watermark(channel: number, time: number): void;
   status(channel: number, idle: boolean): void;
+  /** A latency marker that left its source at wall time `emittedAt`. */
+  latency(emittedAt: number): void;
   end(channel: number): void;
 }
 
@@ -146,6 +148,9 @@ export class InputGate {
         return;
       case 'status':
         this.handler.status(c, msg.idle);
+        return;
+      case 'latency':
+        this.handler.latency(msg.emittedAt);
     }
   }
 

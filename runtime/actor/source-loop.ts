@@ -23,6 +23,10 @@ export interface SourceHost {
   send(msg: ControlFromActor): void;
   /** Milliseconds of a monotonic clock, for the time spent polling. */
   now(): number;
+  /** Milliseconds between two latency markers (0: none). */
+  latencyIntervalMs: number;
+  /** Sends a latency marker behind the records emitted so far; false when there is no output to send it on. */
+  emitLatencyMarker(): boolean;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -40,6 +44,7 @@ export class SourceDriver {
   private lastCompleted = 0;
   private lastAborted = 0;
   private wake: () => void = () => {};
+  private nextMarkerAt = 0;
 
   constructor(private readonly host: SourceHost, private readonly reader: SourceReader) {}
 
@@ -79,7 +84,12 @@ export class SourceDriver {
       const started = host.now();
       const polled = reader.poll(host.batchSize, counting);
       const more = typeof polled === 'boolean' ? polled : await polled;
-      this.busyMs += host.now() - started;
+      const polledAt = host.now();
+      this.busyMs += polledAt - started;
+      if (host.latencyIntervalMs > 0 && polledAt >= this.nextMarkerAt) {
+        // A source chained to its sink has no output: markers would measure nothing, so none go out.
+        this.nextMarkerAt = host.emitLatencyMarker() ? polledAt + host.latencyIntervalMs : Infinity;
+      }
       if (!more) break;
       await yieldToEventLoop();
     }

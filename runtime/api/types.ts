@@ -72,7 +72,7 @@ export interface DataStream<T> extends OperatorSettings {
   collect(name?: string): DataStreamSink;
   /** Writes records to part files in a folder, as CSV or JSON lines, exactly once. */
   sinkToFile(dir: string, options?: FileSinkOptions, name?: string): DataStreamSink;
-  /** Drops every record (optionally slowly, optionally measuring latency). */
+  /** Drops every record (optionally slowly). */
   discard(options?: DiscardOptions, name?: string): DataStreamSink;
   /** A sink of your own: a new operator per subtask, from `create`. */
   sinkTo(create: () => StreamOperator<T, never>, name?: string): DataStreamSink;

@@ -116,6 +116,11 @@ export class CheckpointCoordinator {
     this.tryTrigger();
   }
 
+  /** Checkpoints triggered and not yet ended. */
+  get inProgress(): number {
+    return this.pending.size;
+  }
+
   /** True once the final checkpoint of a bounded job has completed. */
   get finalCompleted(): boolean {
     return this.finalDone;

@@ -15,6 +15,7 @@ import type { ControlFromActor, ControlToActor } from '../transport/protocol.js'
 import type { ActorStateSettings } from '../actor/state-settings.js';
 import type { ActorRestore } from '../actor/restore.js';
 import type { FailureInjection } from '../actor/faults.js';
+import type { MetricsSettings } from '../metrics/settings.js';
 
 /** One actor's task, as sent to a worker. */
 export interface ActorTask {
@@ -28,6 +29,7 @@ export interface ActorTask {
   state?: ActorStateSettings;
   restore?: ActorRestore;
   injections?: FailureInjection[];
+  metrics?: MetricsSettings;
   inputs: MessagePort[];
   /** Per input port, the input of the chain's head it feeds. */
   inputIndex: number[];
@@ -53,7 +55,7 @@ export async function runActorTask(task: ActorTask): Promise<boolean> {
   const window = task.settings.credits;
   return runActor({
     ...built, chain: task.chain, subtask: task.subtask, control, settings: task.settings, state: task.state,
-    restore: task.restore, injections: task.injections,
+    restore: task.restore, injections: task.injections, metrics: task.metrics,
     inputs: task.inputs.map((p) => new PortInputChannel(p, window)), inputIndex: task.inputIndex,
     outputs: task.outputs.map((list) => list.map((p) => new PortOutputChannel(p, window, origin(task.chain, task.subtask)))),
   });

@@ -13,6 +13,7 @@ import { wirePlan } from '../plan/wiring.js';
 import type { ActorStateSettings } from '../actor/state-settings.js';
 import type { ActorRestore } from '../actor/restore.js';
 import type { FailureInjection } from '../actor/faults.js';
+import type { MetricsSettings } from '../metrics/settings.js';
 import type { ActorHost, LaunchedActor } from './host.js';
 
 /** Options of the single-thread host. */
@@ -23,6 +24,7 @@ export interface LocalHostOptions {
   /** Per actor in plan order (chain, then subtask): what it restores. */
   restores?: ActorRestore[];
   injections?: FailureInjection[];
+  metrics?: MetricsSettings;
 }
 
 /** An ActorHost that runs actors as plain async functions on this thread. */
@@ -40,7 +42,7 @@ export class LocalHost implements ActorHost {
         inputs: w.inputs.map((i) => pairs[i].input), inputIndex: w.inputIndex,
         outputs: w.outputs.map((list) => list.map((i) => pairs[i].output)),
         control: control.actor, settings: this.opts.settings, clock: this.opts.clock, state: this.opts.state,
-        restore: this.opts.restores?.[i], injections: this.opts.injections,
+        restore: this.opts.restores?.[i], injections: this.opts.injections, metrics: this.opts.metrics,
       }).then(() => undefined);
       return { chain: w.chain, subtask: w.subtask, control: control.coordinator, exited };
     });

@@ -20,6 +20,7 @@ import type { ActorTask } from './actor-task.js';
 import type { ActorStateSettings } from '../actor/state-settings.js';
 import type { ActorRestore } from '../actor/restore.js';
 import type { FailureInjection } from '../actor/faults.js';
+import type { MetricsSettings } from '../metrics/settings.js';
 import type { ActorHost, LaunchedActor } from './host.js';
 
 /** Options of the thread host. */
@@ -36,6 +37,7 @@ export interface ThreadHostOptions {
   /** Per actor in plan order (chain, then subtask): what it restores. */
   restores?: ActorRestore[];
   injections?: FailureInjection[];
+  metrics?: MetricsSettings;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -68,7 +70,7 @@ export class ThreadHost implements ActorHost {
       const task: ActorTask = {
         jobModule: this.opts.jobModule, params: this.opts.params, overrides: this.opts.overrides, fingerprint,
         chain: w.chain, subtask: w.subtask, settings: this.opts.settings, state: this.opts.state, inputs, inputIndex: w.inputIndex, outputs, control: control.port2,
-        restore: this.opts.restores?.[i], injections: this.opts.injections,
+        restore: this.opts.restores?.[i], injections: this.opts.injections, metrics: this.opts.metrics,
       };
       const transferList: MessagePort[] = [...inputs, ...outputs.flat(), control.port2];
       const exited = Promise.race([pool.run(task, { transferList: transferList as never }).then(() => undefined), poolFailed]);

@@ -9,7 +9,8 @@ import { CheckpointCoordinator, type CheckpointCoordinatorOptions } from '../che
 import { CollectedResults } from './collected.js';
 import { CancelledError, deserializeError, WorkerExitError, type SnapflowError } from '../../base/errors.js';
 import { actorName, byChainThenSubtask, type PhysicalPlan } from '../plan/plan.js';
-import type { ActorStats } from '../transport/protocol.js';
+import type { ActorMetricsReport, ActorStats } from '../transport/protocol.js';
+import type { ReportingActor } from '../metrics/task-metrics.js';
 import type { CheckpointStats } from '../checkpoint/stats.js';
 import type { ActorHost } from '../hosts/host.js';
 import type { SubtaskRestore } from './stats.js';
@@ -28,6 +29,8 @@ export interface CoordinateOptions {
   onInjected?(id: number): void;
   /** Every actor restored its state, these reports the figures. */
   onRestored?(subtasks: SubtaskRestore[]): void;
+  /** An actor reported its running figures. */
+  onMetrics?(actor: ReportingActor, report: ActorMetricsReport): void;
   /** The checkpoint coordinator of this attempt exists (savepoints are triggered through it). */
   onCheckpointCoordinator?(c: CheckpointCoordinator | null): void;
 }
@@ -145,8 +148,10 @@ export async function runAttempt(plan: PhysicalPlan, host: ActorHost, opts: Coor
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     actors.forEach((a, i) => {
       const origin = { operator: actorName(plan, a.chain, a.subtask) };
+      const reporting: ReportingActor = { chain: a.chain, subtask: a.subtask, operator: plan.chains[a.chain].name };
       a.control.onMessage((msg) => {
         if (msg.kind === 'collect') collected.add(msg.sink, msg.epoch, msg.records);
+        else if (msg.kind === 'metrics') opts.onMetrics?.(reporting, msg.report);
         else if (msg.kind === 'restored') {
           restored.push({ actor: origin.operator, chain: a.chain, subtask: a.subtask, ms: msg.ms, bytes: msg.bytes, handles: msg.handles });
           if (restored.length === actors.length) opts.onRestored?.([...restored]);

@@ -1,4 +1,4 @@
-/** The lines printed after a run: each actor's records and time, restarts with their causes, restore times, a savepoint stop. */
+/** The lines printed after a run: each actor's records and time, latency, restarts with their causes, restore times, a savepoint stop. */
 import { formatBytes } from '../storage/listing.js';
 import type { JobStats } from './stats.js';
 
@@ -35,4 +35,11 @@ export function formatActors(s: JobStats): string {
     lines.push(`  ${names[i]!.padEnd(width)}  ${String(a.recordsIn).padStart(11)} ${String(a.recordsOut).padStart(11)} ${f(t.busy).padStart(6)} ${f(t.idle).padStart(6)} ${f(t.backPressured).padStart(14)}`);
   });
   return lines.join('\n') + '\n';
+}
+
+/** End-to-end latency of the markers that reached a sink, over the run (empty when none did). */
+export function formatLatency(s: JobStats): string {
+  const l = s.latency;
+  if (l === undefined) return '';
+  return `snapflow: latency over ${l.count} markers: p50 ${l.p50} ms, p99 ${l.p99} ms, p99.9 ${l.p999} ms, max ${l.max} ms\n`;
 }

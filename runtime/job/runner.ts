@@ -25,6 +25,7 @@ import type { ActorRestore } from '../actor/restore.js';
 import type { FailureInjection } from '../actor/faults.js';
 import type { ActorHost } from '../hosts/host.js';
 import { checkpointEvent, describeEvent, type JobEvent } from './events.js';
+import type { JobMonitor } from './monitor.js';
 
 /** Checkpointing of a job run, shared by its attempts. */
 export interface RunnerCheckpoints {
@@ -53,6 +54,8 @@ export interface RunJobOptions {
   onEvent?(event: JobEvent): void;
   /** The running attempt's checkpoint coordinator (for savepoints); null between attempts. */
   onCheckpointCoordinator?(c: CheckpointCoordinator | null): void;
+  /** The live picture of the job, fed as it runs. */
+  monitor?: JobMonitor;
   /** Waits between attempts; tests inject one that does not sleep. */
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -94,6 +97,12 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
   const bad = new Set<number>();
   let nextId = o.initial ? o.initial.meta.checkpointId + 1 : 1;
   let point: RestorePoint | null = o.initial;
+  const { monitor } = o;
+  const watched = o.onEvent !== undefined || monitor !== undefined;
+  const emit = (e: JobEvent) => {
+    monitor?.event(e);
+    o.onEvent?.(e);
+  };
 
   const warn = (line: string) => {
     warnings.push(line);
@@ -125,9 +134,20 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
     }
     // The schedule counts restores: a job resumed from a savepoint restores in its first attempt already.
     const outcome = await runAttempt(o.plan, o.host(restorePlan, o.injections.armed(attempt + (o.initial ? 1 : 0))), {
-      signal: o.signal, collected, onInjected: (id) => o.injections.fired(id), onCheckpointCoordinator: o.onCheckpointCoordinator,
-      onRestored: o.onEvent && ((subtasks) => o.onEvent!({ kind: 'restore', at: Date.now(), attempt, checkpointId: point?.meta.checkpointId ?? 0, maxMs: slowest(subtasks) })),
-      checkpoints: o.checkpoints && { ...o.checkpoints, firstId: nextId, onRecorded: o.onEvent && ((s, dir) => o.onEvent!(checkpointEvent(s, dir))) },
+      signal: o.signal, collected, onInjected: (id) => o.injections.fired(id),
+      onCheckpointCoordinator: (c) => {
+        monitor?.attach(c);
+        o.onCheckpointCoordinator?.(c);
+      },
+      onMetrics: monitor && ((actor, report) => monitor.recordMetrics(actor, report)),
+      onRestored: watched ? (subtasks) => emit({ kind: 'restore', at: Date.now(), attempt, checkpointId: point?.meta.checkpointId ?? 0, maxMs: slowest(subtasks) }) : undefined,
+      checkpoints: o.checkpoints && {
+        ...o.checkpoints, firstId: nextId,
+        onRecorded: watched ? (s, dir) => {
+          monitor?.recordCheckpoint(s, dir);
+          emit(checkpointEvent(s, dir));
+        } : undefined,
+      },
     });
     nextId = Math.max(nextId, outcome.lastCheckpointId + 1);
     if (outcome.checkpoints) ckptStats.push(outcome.checkpoints);
@@ -157,6 +177,7 @@ export async function runJob(o: RunJobOptions): Promise<JobResult> {
       // Without restarts at all the failure itself is the answer; after some, say why they stopped.
       if (!decision.restart) throw restarts.length === 0 && o.restart.name === 'none' ? failure : new RestartsExhaustedError(decision.reason, failure as SnapflowError);
       const restart: JobEvent = { kind: 'restart', at: Date.now(), attempt: attempt + 1, strategy: decision.reason, cause: failure.message, delayMs: decision.delayMs };
+      monitor?.event(restart);
       if (o.onEvent) o.onEvent(restart);
       else o.log(describeEvent(restart));
       if (decision.delayMs > 0) await sleep(decision.delayMs, o.signal);

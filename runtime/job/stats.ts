@@ -1,6 +1,7 @@
 /** The figures a job reports when it ends: duration, throughput, actors, checkpoints, restarts and restores. */
 import type { CheckpointStats } from '../checkpoint/stats.js';
 import type { ActorStats } from '../transport/protocol.js';
+import type { LatencySummary } from '../metrics/latency.js';
 
 /** Figures of a finished job. */
 export interface JobStats {
@@ -19,6 +20,8 @@ export interface JobStats {
   failuresInjected: number;
   /** Set when the job was stopped with a savepoint: its folder. */
   stoppedWithSavepoint?: string;
+  /** End-to-end latency of the latency markers that reached a sink, over the run and per metrics interval. */
+  latency?: LatencySummary;
 }
 
 /** One restart of the job. */

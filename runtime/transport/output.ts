@@ -2,8 +2,9 @@
  * The output side of an actor: records are routed by each edge's partitioner into one
  * batch buffer per channel, each with its event time when it has one. A full batch is sent
  * if the channel has credit; otherwise it waits in that channel's backlog and the actor stops
- * taking input until credit returns. Events (barriers, watermarks, end) queue behind the
- * batches before them. Records of a side output go only to the edges that take that tag.
+ * taking input until credit returns. Events (barriers, watermarks, latency markers, end)
+ * queue behind the batches before them. Records of a side output go only to the edges that
+ * take that tag.
  */
 import type { ElementTime, Output } from '../../operators/api.js';
 import type { Clock } from '../../base/clock.js';
@@ -51,6 +52,7 @@ export class OutputRouter implements Output {
   private blockedSince = 0;
   private waiters: (() => void)[] = [];
   private lingerTimer: unknown = null;
+  private markerTurn = 0;
   readonly stats: OutputStats = { recordsOut: 0, batchesOut: 0, maxInFlight: 0, backpressuredMs: 0 };
 
   /** Receives errors of sends made outside a caller's stack (on credit arrival, on the linger timer). */
@@ -188,6 +190,23 @@ export class OutputRouter implements Output {
       this.lingerTimer = null;
     }
     for (const b of this.all) this.flushBuffer(b);
+  }
+
+  /**
+   * Sends a latency marker behind the records of one channel, each channel in turn, so that
+   * markers sample every path; false when the actor has no output channel (a sink).
+   */
+  emitLatencyMarker(emittedAt: number): boolean {
+    if (this.all.length === 0) return false;
+    const b = this.all[this.markerTurn++ % this.all.length];
+    this.flushBuffer(b);
+    this.enqueue(b, { kind: 'latency', emittedAt });
+    return true;
+  }
+
+  /** Backpressured milliseconds so far, the wait still going on included. */
+  backpressuredMsAt(now: number): number {
+    return this.stats.backpressuredMs + (this.blockedCount > 0 ? now - this.blockedSince : 0);
   }
 
   /** Flushes, then queues the event on every channel behind what is already there. */

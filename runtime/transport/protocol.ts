@@ -37,16 +37,26 @@ export interface BarrierMessage {
   final?: boolean;
 }
 
+/**
+ * A latency marker: a source subtask sends one every latency interval, stamped with the wall
+ * time it left; it queues behind the records before it on every hop and skips the operators,
+ * and the sink subtask it reaches measures how long it took.
+ */
+export interface LatencyMarkerMessage {
+  kind: 'latency';
+  emittedAt: number;
+}
+
 /** The producer on this channel will send nothing more. */
 export interface EndOfInputMessage {
   kind: 'end';
 }
 
 /** What flows downstream on a data channel, in order. */
-export type DataMessage = BatchMessage | BarrierMessage | WatermarkMessage | WatermarkStatusMessage | EndOfInputMessage;
+export type DataMessage = BatchMessage | BarrierMessage | WatermarkMessage | WatermarkStatusMessage | LatencyMarkerMessage | EndOfInputMessage;
 
 /** The in-band events that are not records: they queue behind the batches before them. */
-export type StreamEvent = BarrierMessage | WatermarkMessage | WatermarkStatusMessage | EndOfInputMessage;
+export type StreamEvent = BarrierMessage | WatermarkMessage | WatermarkStatusMessage | LatencyMarkerMessage | EndOfInputMessage;
 
 /** Statistics an actor reports when it finishes. */
 export interface ActorStats {
@@ -78,6 +88,29 @@ export interface ActorStats {
   metrics: Record<string, unknown>;
 }
 
+/**
+ * An actor's running figures, sent every metrics interval while it runs and once more as it
+ * finishes: counters since it started processing, and the latency of the markers a sink
+ * subtask received since its previous report.
+ */
+export interface ActorMetricsReport {
+  /** Wall-clock ms of the report. */
+  at: number;
+  /** Wall-clock ms since the actor started processing. */
+  elapsedMs: number;
+  recordsIn: number;
+  recordsOut: number;
+  busyMs: number;
+  /** Backpressured time, the wait still going on included. */
+  backPressuredMs: number;
+  /** Alignment time of the last checkpoint the actor took part in (0 before the first). */
+  checkpointAlignmentMs: number;
+  /** The actor's input watermark (absent for sources and before the first watermark). */
+  watermark?: number;
+  /** Latency markers received since the previous report: an HDR histogram of microseconds, compressed and base64-encoded. */
+  latency?: string;
+}
+
 /** Coordinator → actor. */
 export type ControlToActor =
   | { kind: 'cancel'; reason: string }
@@ -94,6 +127,8 @@ export type ControlFromActor =
   /** An armed failure injection fires now (sent before a hard exit, which sends nothing more). */
   | { kind: 'injected'; id: number }
   | { kind: 'finished'; stats: ActorStats }
+  /** The actor's figures so far (every metrics interval, and once before `finished`). */
+  | { kind: 'metrics'; report: ActorMetricsReport }
   /** The actor failed or was cancelled; `stats` are its figures up to then, when they could be taken. */
   | { kind: 'failed'; error: SerializedError; stats?: ActorStats }
   /** The subtask's snapshot for checkpoint `id` is written. */

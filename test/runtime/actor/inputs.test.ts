@@ -37,6 +37,7 @@ function gate(channels: number, host: Partial<GateHost> = {}) {
     watermark: (c, time) => seen.push(`${c}:watermark ${time}`),
     status: (c, idle) => seen.push(`${c}:${idle ? 'idle' : 'active'}`),
     end: (c) => seen.push(`${c}:end`),
+    latency: (emittedAt) => seen.push(`latency ${emittedAt}`),
   }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {}, now: () => 0, ...host });
   return { g, inputs, seen, errors };
 }
@@ -99,6 +100,7 @@ t.test('a failing handler fails the actor and nothing more is read', async (t) =
     barrier: () => {},
     watermark: () => {},
     status: () => {},
+    latency: () => {},
     end: () => {},
   }, { isBlocked: () => false, backpressure: () => null, failed: () => errors.length > 0, fail: (e) => errors.push(e), closed: () => {}, now: () => 0 });
   void g.run();
@@ -117,6 +119,19 @@ t.test('watermarks and idleness reach the actor in order with the records around
   t.same(seen, ['0:1', '0:watermark 5', '0:idle', '0:active', '0:2']);
 });
 
+t.test('a latency marker reaches the actor behind the records before it, and waits with them while alignment blocks its channel', async (t) => {
+  const blocked = new Set([0]);
+  const { g, inputs, seen } = gate(2, { isBlocked: (c) => blocked.has(c) });
+  void g.run();
+  inputs[0].deliver(batch(1), { kind: 'latency', emittedAt: 7 }, batch(2));
+  inputs[1].deliver({ kind: 'latency', emittedAt: 9 });
+  await turn();
+  t.same(seen, ['latency 9'], 'the open channel\'s marker passes; the blocked one holds its marker with its records');
+  blocked.clear();
+  g.drain();
+  t.same(seen, ['latency 9', '0:1', 'latency 7', '0:2']);
+});
+
 t.test('busy time is the time spent handling input, not the time between messages', async (t) => {
   let now = 1000;
   const inputs = [new FakeInput()];
@@ -126,6 +141,7 @@ t.test('busy time is the time spent handling input, not the time between message
     barrier: () => void (now += 2),
     watermark: () => {},
     status: () => {},
+    latency: () => {},
     end: () => {},
   }, { isBlocked: () => false, backpressure: () => null, failed: () => false, fail: () => {}, closed: () => {}, now: () => now });
   void g.run();

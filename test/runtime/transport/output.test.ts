@@ -212,3 +212,38 @@ t.test('event times travel with their records, side outputs reach only their edg
   router.emitStatus(true);
   t.same(main.sent[3], { kind: 'status', idle: true });
 });
+
+t.test('a latency marker goes out behind the records of one channel, the channels taking turns; without channels there is none', async (t) => {
+  const a = new FakeChannel(10);
+  const b = new FakeChannel(10);
+  const clock = new ManualClock();
+  const byValue: Partitioner = (r) => (r as number) % 2;
+  const router = new OutputRouter([{ partitioner: byValue, channels: [a, b] }], 100, 5, clock);
+  router.collect(2);
+  router.collect(3);
+  t.ok(router.emitLatencyMarker(10));
+  t.same(a.summary(), [[2], 'latency'], 'the first channel flushed its records, then took the marker');
+  t.same(b.summary(), [], 'the other channel keeps its partial batch');
+  t.ok(router.emitLatencyMarker(11));
+  t.same(b.summary(), [[3], 'latency'], 'the next marker goes to the next channel');
+  t.same(b.sent[1], { kind: 'latency', emittedAt: 11 });
+  router.emitLatencyMarker(12);
+  t.equal(a.sent.length, 3, 'and round again');
+  const sink = new OutputRouter([], 100, 5, clock);
+  t.notOk(sink.emitLatencyMarker(13), 'an actor without outputs is where markers end');
+});
+
+t.test('a latency marker waits in the backlog behind batches without credit, and backpressured time counts the wait still going on', async (t) => {
+  const ch = new FakeChannel(1, 0);
+  const clock = new ManualClock();
+  const router = new OutputRouter([{ partitioner: forward, channels: [ch] }], 1, 5, clock);
+  router.collect('x');
+  router.emitLatencyMarker(1);
+  t.same(ch.summary(), [], 'nothing goes out without credit, not even the marker');
+  clock.advance(30);
+  t.equal(router.backpressuredMsAt(clock.now()), 30, 'blocked for 30 ms so far');
+  ch.grant(1);
+  t.same(ch.summary(), [['x'], 'latency'], 'in order once credit comes');
+  clock.advance(10);
+  t.equal(router.backpressuredMsAt(clock.now()), 30, 'no longer blocked');
+});
