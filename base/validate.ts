@@ -54,3 +54,23 @@ export function parseNumber(option: string, value: unknown): number {
   if (!Number.isFinite(n) || (typeof value === 'string' && value.trim() === '')) throw new ConfigError(option, `must be a number, got "${String(value)}"`);
   return n;
 }
+
+/** Milliseconds per unit of a duration, in the spellings Flink's durations take. */
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6, nano: 1e-6, nanos: 1e-6, nanosecond: 1e-6, nanoseconds: 1e-6,
+  us: 1e-3, µs: 1e-3, micro: 1e-3, micros: 1e-3, microsecond: 1e-3, microseconds: 1e-3,
+  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+/** A duration in milliseconds, as Flink's settings take them: `10s`, `500 ms`, `1min`; a bare number is milliseconds. */
+export function parseDuration(option: string, value: unknown): number {
+  if (typeof value === 'number') return checkNumber(option, value, { min: 0 });
+  const m = /^\s*([0-9][0-9_]*(?:\.[0-9]+)?(?:e[0-9]+)?)\s*([a-zµ]*)\s*$/i.exec(String(value));
+  const unit = m ? DURATION_UNITS[m[2].toLowerCase() || 'ms'] : undefined;
+  if (!m || unit === undefined) throw new ConfigError(option, `must be a duration such as 500ms, 10s or 1min (a bare number is milliseconds), got "${String(value)}"`);
+  return Number(m[1].replace(/_/g, '')) * unit;
+}

@@ -11,6 +11,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, SnapflowError } from '../base/errors.js';
+import { JobMonitor } from '../runtime/job/monitor.js';
 import { execute } from '../runtime/execute.js';
 import { buildJob } from '../runtime/api/job.js';
 import { keyGroupOf, subtaskForKeyGroup } from '../base/keygroups.js';
@@ -48,6 +49,8 @@ export interface ChaosOptions {
   stallTimeoutSec?: number;
   /** Progress and restart lines. */
   progress?(line: string): void;
+  /** Every few seconds: the records the sources have emitted in the running attempt (a restart rewinds them). */
+  onRecords?(emitted: number): void;
 }
 
 /** What a chaos run found; the first six fields are the contract of `--json`. */
@@ -88,8 +91,8 @@ export function validateChaosOptions(o: ChaosOptions): void {
   for (const [flag, v, min] of [['records', o.records, 1], ['keys', o.keys, 1], ['failures', o.failures, 0], ['seed', o.seed, 0],
     ['parallelism', o.parallelism, 1], ['checkpoint-interval', o.checkpointIntervalMs, 1]] as const) integer(flag, v, min);
   if (o.stallTimeoutSec !== undefined) integer('stall-timeout', o.stallTimeoutSec, 1);
-  oneOf('mode', o.mode, CHECKPOINT_MODES);
-  oneOf('backend', o.backend, BACKEND_KINDS);
+  oneOf('checkpoint-mode', o.mode, CHECKPOINT_MODES);
+  oneOf('state-backend', o.backend, BACKEND_KINDS);
   oneOf('kind', o.kind, ['throw', 'exit', 'any']);
   if (o.job !== undefined) oneOf('job', o.job, CHAOS_JOBS);
   if (o.format !== undefined) oneOf('format', o.format, ['jsonl', 'csv']);
@@ -98,7 +101,7 @@ export function validateChaosOptions(o: ChaosOptions): void {
   if (o.keys % o.parallelism !== 0) {
     throw new ConfigError('--keys', `must be a multiple of --parallelism ${o.parallelism}, so that each key's records stay in one source split and in order; got ${o.keys}`);
   }
-  if (o.backend === 'heap' && o.mode === 'incremental') throw new ConfigError('--mode', 'the heap backend takes full checkpoints only; use --backend lmdb for incremental');
+  if (o.backend === 'heap' && o.mode === 'incremental') throw new ConfigError('--checkpoint-mode', 'the heap backend takes full checkpoints only; use --state-backend lmdb for incremental');
 }
 
 /**
@@ -156,7 +159,7 @@ async function newestCheckpoint(dir: string): Promise<number> {
  * never ends by itself, and a stress test must. (Windows commit nothing until they fire, but
  * their checkpoints go on.)
  */
-function watchProgress(dir: string, checkpoints: string, stallMs: number, say: (line: string) => void) {
+function watchProgress(dir: string, checkpoints: string, stallMs: number, say: (line: string) => void, tick: () => void) {
   const started = performance.now();
   let moved = started;
   let lastBytes = -1;
@@ -174,6 +177,7 @@ function watchProgress(dir: string, checkpoints: string, stallMs: number, say: (
       moved = now;
     }
     say(`chaos: ${Math.round((now - started) / 1000)} s, ${names.length} committed part files, ${round(bytes / 2 ** 20, 1)} MiB, checkpoint ${completed}`);
+    tick();
     if (now - moved >= stallMs) {
       reject(new ChaosStalledError(`the job made no progress for ${Math.round((now - moved) / 1000)} s (no output committed, no checkpoint completed, no restart): it is stuck; see docs/chaos.md`));
     }
@@ -193,14 +197,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   try {
     const kind = o.job ?? 'keyed';
     say(`chaos: ${kind} job, ${o.records} records, ${o.keys} keys, p=${o.parallelism}, ${o.backend} ${o.mode}, ${o.failures} × !${o.kind} failures within the first ${horizon} records of a subtask's attempt, in ${root}`);
-    const watch = watchProgress(params.out, join(root, 'checkpoints'), (o.stallTimeoutSec ?? 120) * 1000, say);
+    const monitor = new JobMonitor();
+    const emitted = () => monitor.tasks.rows().filter((r) => monitor.vertices[r.chain]?.isSource).reduce((n, r) => n + r.recordsIn, 0);
+    const watch = watchProgress(params.out, join(root, 'checkpoints'), (o.stallTimeoutSec ?? 120) * 1000, say, () => o.onRecords?.(emitted()));
     const job = execute(JOBS[kind], {
       local: o.local ?? false, parallelism: o.parallelism, params: { ...params }, jobName: 'chaos', stateBackend: o.backend, stateDir: join(root, 'state'),
       checkpointing: { intervalMs: o.checkpointIntervalMs, mode: o.mode, dir: join(root, 'checkpoints') },
       // Room for a few failures beyond the injected ones, so that a runtime fault shows up in the report rather than as a failed job.
       restart: { strategy: 'fixed-delay', attempts: o.failures + 5, delayMs: 0 },
       injectFailures: o.failures > 0 ? [`random=${o.failures}!${o.kind}`] : undefined, injectSeed: o.seed, injectHorizon: Math.max(1, horizon),
-      log: (line) => (watch.moved(), say(`chaos: ${line}`)),
+      log: (line) => (watch.moved(), say(`chaos: ${line}`)), monitor,
     });
     const result = await Promise.race([job, watch.stalled]).finally(() => watch.stop());
     const { stats } = result;

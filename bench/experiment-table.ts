@@ -1,4 +1,5 @@
 /** The experiment's text report: per case, full next to incremental, the lab's two lines first. */
+import { textTable } from '../base/text-table.js';
 import { formatBytes } from '../runtime/storage/listing.js';
 import type { CaseResult, ExperimentReport, Spread } from './experiment.js';
 
@@ -58,22 +59,20 @@ export function formatExperiment(r: ExperimentReport): string {
   for (const key of names) {
     const full = r.cases.find((c) => c.case === key && c.mode === 'full')!;
     const inc = r.cases.find((c) => c.case === key && c.mode === 'incremental')!;
-    const row = (label: string, f: (c: CaseResult) => string) => `  ${label.padEnd(30)} ${f(full).padEnd(32)} ${f(inc)}`;
+    const row = (label: string, f: (c: CaseResult) => string) => [label, f(full), f(inc)];
     const ms3 = (c: CaseResult) => `${msText(c.syncMs)} / ${msText(c.asyncMs)} / ${msText(c.alignmentMs)}`;
-    blocks.push([
-      `${full.name}  (${settingsLine(r, full)})`,
-      `  ${''.padEnd(30)} ${'full'.padEnd(32)} incremental`,
-      '  what the lab printed',
-      row('processing time', (c) => ranged(c.processingMs, (v) => secs(v), c.runs)),
-      row('checkpoint storage (du -sh)', (c) => `${duHuman(c.storageBytes)} (${formatBytes(c.diskBytes)} in files)`),
-      '  what it should have printed',
-      row('checkpoints completed', (c) => String(c.checkpoints)),
-      row('bytes per checkpoint (median)', (c) => ranged(c.checkpointedBytes, formatBytes, c.runs)),
-      row('full state size', (c) => formatBytes(c.fullStateBytes)),
-      row('sync / async / align (avg)', ms3),
-      row('restore last checkpoint', (c) => ranged(c.restore, msText, c.runs)),
-      ...notes(full, inc).map((n) => `  → ${n}`),
-    ].join('\n'));
+    const table = textTable(['', 'full', 'incremental'], [
+      ['what the lab printed', '', ''],
+      row('  processing time', (c) => ranged(c.processingMs, (v) => secs(v), c.runs)),
+      row('  checkpoint storage (du -sh)', (c) => `${duHuman(c.storageBytes)} (${formatBytes(c.diskBytes)} in files)`),
+      ['what it should have printed', '', ''],
+      row('  checkpoints completed', (c) => String(c.checkpoints)),
+      row('  bytes per checkpoint (median)', (c) => ranged(c.checkpointedBytes, formatBytes, c.runs)),
+      row('  full state size', (c) => formatBytes(c.fullStateBytes)),
+      row('  sync / async / align (avg)', ms3),
+      row('  restore last checkpoint', (c) => ranged(c.restore, msText, c.runs)),
+    ], { align: ['left', 'left', 'left'], indent: '  ' });
+    blocks.push([`${full.name}  (${settingsLine(r, full)})`, ...table, ...notes(full, inc).map((n) => `  → ${n}`)].join('\n'));
   }
   blocks.push(`restore time: ${r.restoreMethod}`);
   return blocks.join('\n\n') + '\n';

@@ -44,6 +44,8 @@ export interface ExperimentOptions {
   /** The lab's transaction file. */
   input: string;
   progress?: (line: string) => void;
+  /** One run of one case in one mode is over (there are cases × 2 modes × runs). */
+  onRun?: () => void;
 }
 
 /** Median and range of a figure over runs. */
@@ -214,7 +216,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRep
   const say = o.progress ?? (() => {});
   const scratch = await scratchDir('snapflow-experiment-');
   const root = scratch.path;
-  const { progress: _progress, ...settings } = o;
+  const { progress: _progress, onRun: _onRun, ...settings } = o;
   const report: ExperimentReport = { settings, restoreMethod: RESTORE_METHOD, cases: [] };
   try {
     for (const key of o.cases) {
@@ -228,6 +230,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRep
           runs[mode].push(f);
           say(`experiment: ${CASES[key]}, ${mode}, run ${r + 1}/${o.runs}: ${(f.processingMs / 1000).toFixed(2)} s, ${f.checkpoints} checkpoint${f.checkpoints === 1 ? '' : 's'}, restore ${f.restoreMs} ms`);
           await rm(dir, { recursive: true, force: true });
+          o.onRun?.();
         }
       }
       report.cases.push(summarizeRuns(key, 'full', runs.full), summarizeRuns(key, 'incremental', runs.incremental));

@@ -37,3 +37,8 @@ export function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> 
 /** The distinct commands behind some runs, for a chart's caption. */
 export const commandsOf = (runs: BenchRun<unknown>[]): string[] => [...new Set(runs.map((r) => r.command))];
 
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}

@@ -1,4 +1,5 @@
 /** The suite's results as plain data: their shape, their CSV tables and the incremental/full crossover. */
+import type { EnvironmentRecord } from './environment.js';
 import type { ThroughputReport } from './throughput.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from './checkpoint.js';
 import type { RecoveryReport } from './recovery.js';
@@ -18,7 +19,8 @@ export interface BenchRun<R> {
 
 /** Everything one suite run produced; `writeResults` stores it and `readResults` reads it back. */
 export interface SuiteResults {
-  meta: { startedAt: string; finishedAt?: string; sweep: 'quick' | 'full' | 'custom'; host?: string; notes?: string[] };
+  /** `environment` is absent in folders written before it was recorded. */
+  meta: { startedAt: string; finishedAt?: string; sweep: 'quick' | 'full' | 'custom'; host?: string; notes?: string[]; environment?: EnvironmentRecord };
   throughput: BenchRun<ThroughputReport>[];
   checkpoint: BenchRun<CheckpointBenchReport>[];
   recovery: BenchRun<RecoveryReport>[];

@@ -1,7 +1,8 @@
 /** The suite's HTML report: Chart.js configs built from plain results, one self-contained page. */
 import type { CheckpointBenchResult } from './checkpoint.js';
 import { backendOf, checkpointCost, describeCrossover, findCrossovers, pct, rebaseNote, type BenchRun, type SuiteResults } from './report-data.js';
-import { commandsOf, groupBy, line, PALETTE, xy, type ChartSpec } from './report-charts.js';
+import { commandsOf, escapeHtml, groupBy, line, PALETTE, xy, type ChartSpec } from './report-charts.js';
+import { renderEnvironment, renderTables, resultTables } from './report-tables.js';
 import { windowCharts } from './report-windows.js';
 import { nexmarkCharts } from './report-nexmark.js';
 import { costCharts } from './report-cost.js';
@@ -126,10 +127,6 @@ export function chartSpecs(res: SuiteResults): ChartSpec[] {
     .filter((c): c is ChartSpec => c !== undefined);
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
 
 /** JSON that is safe inside a <script> element: no `</script>` or `<!--` can appear. */
 export function scriptJson(value: unknown): string {
@@ -138,7 +135,8 @@ export function scriptJson(value: unknown): string {
 
 const STYLE = 'body{font:15px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}' +
   'figure{margin:2.5em 0}figcaption{color:#444;margin-top:.5em}code{font-size:12px;background:#f4f4f4;padding:1px 3px}' +
-  'details{font-size:13px;margin-top:.3em}li{margin:.2em 0}';
+  'details{font-size:13px;margin-top:.3em}li{margin:.2em 0}' +
+  'table{border-collapse:collapse;font-size:12px;margin:.5em 0;font-variant-numeric:tabular-nums}th,td{border-bottom:1px solid #ddd;padding:2px 6px;text-align:right}th{text-align:left}';
 
 // Runs in the browser; reads only the embedded data, so nothing is interpolated into code.
 const BOOT = "const d=JSON.parse(document.getElementById('snapflow-data').textContent);" +
@@ -163,6 +161,10 @@ ${(m.notes ?? []).map((n) => `<p>${escapeHtml(n)}</p>`).join('\n')}
 <ul>${crossovers.length ? crossovers.map((s) => `<li>${escapeHtml(s)}</li>`).join('') : '<li>No change rate was measured with both modes.</li>'}</ul>
 ${found.some((c) => c.stopsAt !== null) ? `<p>${escapeHtml(rebaseNote())}</p>` : ''}
 ${figures}
+<h2>Figures</h2>
+${renderTables(resultTables(res))}
+<h2>Where it ran</h2>
+${renderEnvironment(m.environment)}
 <script type="application/json" id="snapflow-data">${scriptJson({ charts: charts.map((c) => ({ id: c.id, config: c.config })) })}</script>
 <script>${chartLibrary.replace(/<\/(script)/gi, '<\\/$1')}</script>
 <script>${BOOT}</script>

@@ -1,5 +1,8 @@
 /** `snapflow bench` with no benchmark named: a sweep of the three benchmarks into a results folder. */
-import { hostname, cpus } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { hostname, cpus, tmpdir } from 'node:os';
+import { environmentRecord } from './environment.js';
+import { startProgress } from './progress.js';
 import { benchThroughput, type ThroughputOptions, type ThroughputReport } from './throughput.js';
 import { benchCheckpoint, type CheckpointBenchOptions, type CheckpointBenchReport } from './checkpoint.js';
 import { benchRecovery, type RecoveryBenchOptions, type RecoveryReport } from './recovery.js';
@@ -137,14 +140,14 @@ export function commandOf(step: SuiteStep): string {
     }
     case 'checkpoint': {
       const c = step.options;
-      const throughput = c.runs > 0 ? ` --interval ${c.intervalMs} --stream-updates ${c.streamUpdates}` : '';
-      return `snapflow bench checkpoint --keys ${c.keys} --update-ratio ${c.updateRatio} --checkpoints ${c.checkpoints} --mode ${c.modes.join(',')} --value-bytes ${c.valueBytes}` +
+      const throughput = c.runs > 0 ? ` --checkpoint-interval ${c.intervalMs} --stream-updates ${c.streamUpdates}` : '';
+      return `snapflow bench checkpoint --keys ${c.keys} --update-ratio ${c.updateRatio} --checkpoints ${c.checkpoints} --checkpoint-mode ${c.modes.join(',')} --value-bytes ${c.valueBytes}` +
         ` --parallelism ${c.parallelism}${throughput} --runs ${c.runs} --state-backend ${c.stateBackend}${threads} --json`;
     }
     case 'windows': {
       const w = step.options;
-      return `snapflow bench windows --keys ${w.keys} --records ${w.records} --assigner ${w.assigners.join(',')} --mode ${w.modes.join(',')} --window-records ${w.windowRecordsPerKey}` +
-        ` --overlap ${w.overlap} --interval ${w.intervalMs} --parallelism ${w.parallelism}${w.rate !== undefined ? ` --rate ${w.rate}` : ''}${w.maxDeltas !== undefined ? ` --max-deltas ${w.maxDeltas}` : ''}` +
+      return `snapflow bench windows --keys ${w.keys} --records ${w.records} --assigner ${w.assigners.join(',')} --checkpoint-mode ${w.modes.join(',')} --window-records ${w.windowRecordsPerKey}` +
+        ` --overlap ${w.overlap} --checkpoint-interval ${w.intervalMs} --parallelism ${w.parallelism}${w.rate !== undefined ? ` --rate ${w.rate}` : ''}${w.maxDeltas !== undefined ? ` --max-deltas ${w.maxDeltas}` : ''}` +
         `${w.maxDeltaRatio !== undefined ? ` --max-delta-ratio ${w.maxDeltaRatio}` : ''}${threads} --json`;
     }
     case 'nexmark': {
@@ -162,28 +165,6 @@ export function commandOf(step: SuiteStep): string {
         `${r.policyWorstCase ? ' --policy-worst-case' : ''} --json`;
     }
   }
-}
-
-/** Progress on stderr: a redrawn bar on a terminal, one line per step otherwise (logs stay readable). */
-export function progressReporter(total: number, stream: NodeJS.WriteStream = process.stderr): { step(done: number, label: string): void; end(): void } {
-  const started = Date.now();
-  const tty = Boolean(stream.isTTY);
-  const elapsed = () => `${Math.round((Date.now() - started) / 1000)}s`;
-  return {
-    step(done, label) {
-      if (!tty) {
-        stream.write(`[${done + 1}/${total}] ${label} (${elapsed()} elapsed)\n`);
-        return;
-      }
-      const width = 24;
-      const filled = Math.round((done / total) * width);
-      const text = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${elapsed()} ${label}`;
-      stream.write(`\r\x1b[K${text.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}`);
-    },
-    end() {
-      stream.write(tty ? `\r\x1b[K[${'#'.repeat(24)}] ${total}/${total} ${elapsed()} done\n` : `done: ${total} steps in ${elapsed()}\n`);
-    },
-  };
 }
 
 /** Default results folder: bench-results/<UTC timestamp>. */
@@ -206,10 +187,12 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
     meta: { startedAt: new Date().toISOString(), sweep: opts.only || opts.maxKeys !== undefined ? 'custom' : opts.full ? 'full' : 'quick', host: `${hostname()}, ${cpus().length} cores, Node ${process.version}` },
     throughput: [], checkpoint: [], recovery: [], windows: [], nexmark: [],
   };
-  const bar = progressReporter(steps.length, opts.progressStream);
+  await mkdir(opts.out, { recursive: true });
+  results.meta.environment = environmentRecord(opts.out, tmpdir());
+  const bar = startProgress({ label: 'bench', total: steps.length, unit: 'steps', stream: opts.progressStream });
   let files: string[] = [];
   for (const [i, step] of steps.entries()) {
-    bar.step(i, step.label);
+    bar.update(i, step.label);
     const command = commandOf(step);
     // The benchmarks' own progress lines would break the bar and flood logs; the step line stands for them.
     const quiet = { progress: () => {} };
@@ -237,6 +220,6 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
   results.meta.finishedAt = new Date().toISOString();
   const crossovers = findCrossovers(results.checkpoint);
   files = await writeResults(opts.out, results);
-  bar.end();
+  bar.stop();
   return { dir: opts.out, files, results, crossovers };
 }

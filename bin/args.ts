@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../base/errors.js';
-import { parseNumber, positiveInteger } from '../base/validate.js';
+import { checkNumber, parseDuration, parseNumber, positiveInteger } from '../base/validate.js';
 
 /** Parses "1,2,4" into positive integers, naming the option on error. */
 export function intList(option: string, value: string | number): number[] {
@@ -27,6 +27,11 @@ export function choiceList<T extends string>(option: string, value: unknown, all
 /** Parses a positive integer option, accepting 1e6 and 1_000_000 style values. */
 export function positiveInt(option: string, value: unknown): number {
   return positiveInteger(`--${option}`, parseNumber(`--${option}`, value));
+}
+
+/** Parses a duration option (`1s`, `500ms`, a bare number of ms) that must be above zero; returns milliseconds. */
+export function positiveDuration(option: string, value: unknown): number {
+  return checkNumber(`--${option}`, parseDuration(`--${option}`, value), { min: 0, exclusive: true });
 }
 
 /** Parses repeated `--param key=value` flags into an object; numeric and boolean values are converted. */

@@ -14,6 +14,7 @@ import type { JobControl } from './job/job-control.js';
 import { runJob, type RunnerCheckpoints } from './job/runner.js';
 import { createRestartStrategy, type RestartOptions } from './recovery/restart.js';
 import { LocalHost } from './hosts/local.js';
+import { profileMainThread } from './hosts/profiler.js';
 import { ThreadHost } from './hosts/threads.js';
 import { buildJob, loadJob, moduleUrl, type JobDefinition, type JobOverrides } from './api/job.js';
 import { isKeyed } from './plan/graph.js';
@@ -78,6 +79,8 @@ export interface ExecuteOptions {
   onEvent?(event: JobEvent): void;
   /** How often actors report their figures and sources send latency markers. */
   metrics?: Partial<MetricsSettings>;
+  /** Writes a CPU profile of the main thread and of each worker thread into this folder (`.cpuprofile` files). */
+  profileDir?: string;
   /** Fed with the job's live picture as it runs (checkpoints, task metrics, latency), for a server or a dashboard to read. */
   monitor?: JobMonitor;
 }
@@ -139,7 +142,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
     const actorState = { ...state.actors, workDir: join(state.actors.workDir, `attempt-${attempts++}`) };
     return local
       ? new LocalHost(built, { settings: channels, clock: opts.clock, state: actorState, restores, injections: armed, metrics })
-      : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: actorState, restores, injections: armed, metrics });
+      : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: actorState, restores, injections: armed, metrics, profileDir: opts.profileDir });
   };
   const config = state.checkpoints;
   opts.control?.begin(config !== undefined);
@@ -149,6 +152,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
     checkpoints = { config, jobId: state.jobId, jobName, storage, retention: new CheckpointRetention({ storage, retained: config.retained }), clock: local ? opts.clock : undefined };
   }
   const monitor = opts.monitor ?? new JobMonitor();
+  const stopProfile = opts.profileDir === undefined ? null : await profileMainThread(opts.profileDir);
   monitor.begin({ jobId: state.jobId, jobName, plan: built.plan, checkpointing: config, metricsIntervalMs: metrics.intervalMs });
   try {
     const result = await runJob({
@@ -163,6 +167,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
     monitor.end(err instanceof CancelledError ? 'CANCELED' : 'FAILED', errorMessage(err));
     throw err;
   } finally {
+    await stopProfile?.();
     await rm(state.actors.workDir, { recursive: true, force: true });
   }
 }

@@ -95,6 +95,7 @@ export async function startRestServer(o: RestServerOptions): Promise<RestServer>
       if (rest === 'checkpoints') return send(res, 200, checkpointStats(m));
       if (rest === 'checkpoints/config') return send(res, 200, found(checkpointConfig(m), 'checkpointing of this job'));
       if (rest === 'latency') return send(res, 200, m.latency.summary());
+      if (rest === 'throughput') return send(res, 200, { intervalMs: m.throughput.intervalMs, points: m.throughput.points() });
       if (rest === 'tasks') return send(res, 200, { tasks: m.tasks.rows() });
       if (parts[2] === 'checkpoints' && parts[3] === 'details' && parts.length === 5) return send(res, 200, found(checkpointDetails(m, Number(parts[4])), `checkpoint ${parts[4]}`));
       if (parts[2] === 'checkpoints' && parts[3] === 'details' && parts[5] === 'subtasks' && parts.length === 7) {

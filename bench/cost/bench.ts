@@ -5,6 +5,7 @@
  * configuration's `vsBaseline` below 1 means snapflow on that many cores is slower than one
  * plain thread: its COST (the cores it needs to beat one thread) is higher.
  */
+import { textTable } from '../../base/text-table.js';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -153,12 +154,9 @@ export async function benchCost(o: CostOptions): Promise<CostReport> {
 export function costTable(report: CostReport): string[] {
   const header = ['backend', 'p', 'checkpoints', 'records/s', '× baseline', 'ckpts', 'RSS MiB'];
   const rows = report.results.map((r) => [r.backend, String(r.parallelism), r.checkpointing === 'none' ? 'none' : `${r.checkpointing} 1 s`, String(r.recordsPerSec), r.vsBaseline.toFixed(2), String(r.checkpoints), String(r.peakRssMiB)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [
     `${report.rows} rows of ${report.input}; hand-written single thread (bench/cost/baseline.ts): ${report.baseline.recordsPerSec} records/s`,
-    line(header),
-    ...rows.map(line),
+    ...textTable(header, rows),
     '× baseline below 1: snapflow on that many cores is slower than one plain thread.',
   ];
 }

@@ -1,5 +1,6 @@
 /** The terminal table of `snapflow bench nexmark`: each query's figures beside Flink's published per-core figure. */
 import type { NexmarkReport } from './bench.js';
+import { textTable } from '../../base/text-table.js';
 
 const thousands = (n: number) => (n >= 10_000 ? `${Math.round(n / 100) / 10}K` : String(n));
 
@@ -11,12 +12,9 @@ export function nexmarkTable(report: NexmarkReport): string[] {
     (r.eventsPerSecPerCore / r.flinkPerCore).toFixed(2), r.verified === null ? '-' : r.verified ? 'yes' : 'NO',
     String(r.checkpoints.completed), String(r.checkpoints.stateBytes), String(r.checkpoints.checkpointedBytesMedian), String(r.checkpoints.e2eMsMedian), String(r.peakRssMiB),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const failures = report.results.reduce((n, r) => n + r.failuresInjected, 0);
   return [
-    line(header),
-    ...rows.map(line),
+    ...textTable(header, rows),
     ...(failures > 0 ? [`${failures} injected failures fired, ${report.results.reduce((n, r) => n + r.restarts, 0)} restarts.`] : []),
     'Flink/core: Flink 1.13 on 8 workers with incremental RocksDB checkpoints (the nexmark/nexmark README), measured on other hardware;',
     'a ratio compares this machine with that one as much as the two runtimes.',

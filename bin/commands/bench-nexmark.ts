@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { benchNexmark } from '../../bench/nexmark/bench.js';
 import { nexmarkTable } from '../../bench/nexmark/table.js';
 import { QUERY_NAMES } from '../../bench/nexmark/queries/index.js';
-import { choiceList, positiveInt } from '../args.js';
+import { choiceList, positiveDuration, positiveInt } from '../args.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES, type BackendKind, type CheckpointMode } from '../../base/kinds.js';
 import { ConfigError } from '../../base/errors.js';
 
@@ -19,7 +19,7 @@ export function nexmarkCommand(b: Argv): Argv {
       .option('rate', { type: 'string', describe: 'events per second of event time (default 10000000, as in Flink\'s runs)' })
       .option('throttle', { type: 'string', describe: 'at most this many events per second of wall-clock time (default: as fast as the job goes)' })
       .option('seed', { type: 'number', describe: 'seed of the generator (default 42)' })
-      .option('checkpoint-interval', { type: 'string', describe: 'checkpoint every so many ms (default: no checkpoints)' })
+      .option('checkpoint-interval', { type: 'string', describe: 'checkpoint this often, e.g. 1s (a bare number is ms; default: no checkpoints)' })
       .option('checkpoint-mode', { type: 'string', default: 'incremental', choices: [...CHECKPOINT_MODES], describe: 'full or incremental (incremental needs lmdb)' })
       .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
       .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
@@ -31,7 +31,7 @@ export function nexmarkCommand(b: Argv): Argv {
       .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
     async (argv) => {
-      const interval = argv['checkpoint-interval'] === undefined ? undefined : positiveInt('checkpoint-interval', argv['checkpoint-interval']);
+      const interval = argv['checkpoint-interval'] === undefined ? undefined : positiveDuration('checkpoint-interval', argv['checkpoint-interval']);
       const failures = argv.failures === undefined ? undefined : positiveInt('failures', argv.failures);
       if (failures !== undefined && interval === undefined) throw new ConfigError('failures', 'needs --checkpoint-interval: a job without checkpoints does not restart');
       const mode = argv['checkpoint-mode'] as CheckpointMode;

@@ -4,14 +4,21 @@ import { benchThroughput } from '../../bench/throughput.js';
 import { benchCheckpoint, checkTargets } from '../../bench/checkpoint.js';
 import { benchRecovery } from '../../bench/recovery.js';
 import { ConfigError } from '../../base/errors.js';
-import { choiceList, intList, positiveInt } from '../args.js';
+import { choiceList, intList, positiveDuration, positiveInt } from '../args.js';
 import { benchWindows, compareModes, WINDOW_ASSIGNERS } from '../../bench/windows.js';
 import { nexmarkCommand } from './bench-nexmark.js';
 import { costCommand } from './bench-cost.js';
 import { SUITE_PARTS, commandOf, defaultOutDir, planSuiteOrFail, runSuite, type SuitePart } from '../../bench/suite.js';
-import { regenerateReport } from '../../bench/report.js';
+import { loadChartLibrary, readResults, regenerateReport } from '../../bench/report.js';
+import { compareResults, formatComparison, renderComparison } from '../../bench/compare.js';
+import { textTable } from '../../base/text-table.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describeCrossover, rebaseNote } from '../../bench/report-data.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES, type BackendKind, type CheckpointMode } from '../../base/kinds.js';
+
+/** Writes a table's lines to stdout. */
+const printLines = (lines: string[]) => void process.stdout.write(lines.join('\n') + '\n');
 
 /** Registers the bench command and its subcommands. */
 export function benchCommand(y: Argv): Argv {
@@ -58,10 +65,28 @@ export function benchCommand(y: Argv): Argv {
     .command(
       'report <dir>',
       'Rewrite the CSV files and report.html of a results folder from its JSON files',
-      (c) => c.positional('dir', { type: 'string', demandOption: true, describe: 'results folder written by snapflow bench' }),
+      (c) => c.positional('dir', { type: 'string', demandOption: true, describe: 'results folder written by snapflow bench' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the folder and the files written as one JSON object' }),
       async (argv) => {
         const files = await regenerateReport(String(argv.dir));
-        for (const f of files) process.stdout.write(f + '\n');
+        if (argv.json) process.stdout.write(JSON.stringify({ dir: argv.dir, files }) + '\n');
+        else for (const f of files) process.stdout.write(f + '\n');
+      },
+    )
+    .command(
+      'compare <old> <new>',
+      'Each figure of two results folders side by side, its change, and whether it is beyond the noise; draws them into compare.html',
+      (c) => c.positional('old', { type: 'string', demandOption: true, describe: 'the earlier results folder' })
+        .positional('new', { type: 'string', demandOption: true, describe: 'the later results folder' })
+        .option('out', { type: 'string', describe: 'the page drawing the changes (default: compare.html in the new folder)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the changes as one JSON object' }),
+      async (argv) => {
+        const [older, newer] = [String(argv.old), String(argv.new)];
+        const changes = compareResults(await readResults(older), await readResults(newer));
+        const out = argv.out ?? join(newer, 'compare.html');
+        await writeFile(out, renderComparison(changes, older, newer, (await loadChartLibrary()).source));
+        if (argv.json) process.stdout.write(JSON.stringify({ old: older, new: newer, page: out, changes }) + '\n');
+        else process.stdout.write(formatComparison(changes) + `drawn in ${out}\n`);
       },
     )
     .command(
@@ -106,13 +131,12 @@ export function benchCommand(y: Argv): Argv {
         }
         const base = report.baseline?.recordsPerSec;
         if (base) process.stdout.write(`bare MessagePort pipe: ${base} records/s\n`);
-        process.stdout.write('pipeline   parallelism  records/s    vs pipe  peak RSS MiB  latency p50/p99 ms\n');
         // A pipeline chained into one actor per subtask has no channel for latency markers to cross.
         const ms = (v: number) => (Number.isNaN(v) ? '-' : String(v));
-        for (const r of report.results) {
-          const ratio = base ? (r.recordsPerSec / base).toFixed(2) : '-';
-          process.stdout.write(`${r.pipeline.padEnd(10)} ${String(r.parallelism).padStart(11)}  ${String(r.recordsPerSec).padStart(9)}  ${ratio.padStart(8)}  ${String(r.peakRssMiB).padStart(12)}  ${ms(r.latencyMs.p50)}/${ms(r.latencyMs.p99)}\n`);
-        }
+        const rows = report.results.map((r) => [
+          r.pipeline, String(r.parallelism), String(r.recordsPerSec), base ? (r.recordsPerSec / base).toFixed(2) : '-', String(r.peakRssMiB), `${ms(r.latencyMs.p50)}/${ms(r.latencyMs.p99)}`,
+        ]);
+        printLines(textTable(['pipeline', 'parallelism', 'records/s', 'vs pipe', 'peak RSS MiB', 'latency p50/p99 ms'], rows));
       },
     )
     .command(
@@ -122,10 +146,10 @@ export function benchCommand(y: Argv): Argv {
         .option('keys', { type: 'number', default: 1_000_000, describe: 'keys loaded into state' })
         .option('update-ratio', { type: 'number', default: 0.01, describe: 'share of the keys updated between two checkpoints' })
         .option('checkpoints', { type: 'number', default: 10, describe: 'checkpoints measured after the load' })
-        .option('mode', { type: 'string', default: 'full,incremental', describe: 'full, incremental, or both (comma-separated)' })
+        .option('checkpoint-mode', { alias: 'mode', type: 'string', default: 'full,incremental', describe: 'full, incremental, or both (comma-separated)' })
         .option('value-bytes', { type: 'number', default: 64, describe: 'padding bytes in every state value' })
         .option('parallelism', { type: 'number', default: 1, describe: 'parallelism of the keyed operator' })
-        .option('interval', { type: 'number', default: 1000, describe: 'checkpoint interval (ms) of the throughput runs' })
+        .option('checkpoint-interval', { alias: 'interval', type: 'string', default: '1s', describe: 'checkpoint interval of the throughput runs (a bare number is ms)' })
         .option('stream-updates', { type: 'number', describe: 'updates per throughput run after the load (default 10 × keys)' })
         .option('runs', { type: 'number', default: 1, describe: 'throughput runs per mode (the median is reported); 0 measures the checkpoints alone' })
         .option('state-backend', { type: 'string', default: 'lmdb', choices: BACKEND_KINDS, describe: 'state backend' })
@@ -134,14 +158,13 @@ export function benchCommand(y: Argv): Argv {
         .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
       async (argv) => {
-        const modes = String(argv.mode).split(',').map((s) => s.trim());
-        for (const m of modes) if (m !== 'full' && m !== 'incremental') throw new ConfigError('mode', `expected full or incremental, got "${m}"`);
+        const modes = choiceList('checkpoint-mode', argv['checkpoint-mode'], CHECKPOINT_MODES);
         const ratio = Number(argv['update-ratio']);
         if (!(ratio > 0 && ratio <= 1)) throw new ConfigError('update-ratio', `must be in (0, 1], got ${argv['update-ratio']}`);
         const keys = positiveInt('keys', argv.keys);
         const report = await benchCheckpoint({
           keys, updateRatio: ratio, checkpoints: positiveInt('checkpoints', argv.checkpoints), modes: modes as (CheckpointMode)[],
-          valueBytes: argv['value-bytes'], parallelism: positiveInt('parallelism', argv.parallelism), intervalMs: positiveInt('interval', argv.interval),
+          valueBytes: argv['value-bytes'], parallelism: positiveInt('parallelism', argv.parallelism), intervalMs: positiveDuration('checkpoint-interval', argv['checkpoint-interval']),
           streamUpdates: argv['stream-updates'] === undefined ? 10 * keys : positiveInt('stream-updates', argv['stream-updates']),
           runs: argv.runs === 0 ? 0 : positiveInt('runs', argv.runs), stateBackend: argv['state-backend'] as BackendKind,
           maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'],
@@ -154,10 +177,10 @@ export function benchCommand(y: Argv): Argv {
         }
         for (const r of report.results) {
           process.stdout.write(`${r.mode}: ${r.keys} keys, ${r.avgEntryBytes} B per key, ${r.changedKeysPerCheckpoint} keys changed per checkpoint\n`);
-          process.stdout.write('    id  checkpointed   full state   e2e ms   sync ms  async ms  align ms\n');
-          for (const k of [r.loadCheckpoint, ...r.checkpoints]) {
-            process.stdout.write(`  ${String(k.id).padStart(4)}  ${String(k.checkpointedBytes).padStart(12)}  ${String(k.fullStateBytes).padStart(11)}  ${String(k.e2eMs).padStart(7)}  ${String(k.syncMs).padStart(8)}  ${String(k.asyncMs).padStart(8)}  ${String(k.alignmentMs).padStart(8)}${k === r.loadCheckpoint ? '  (after the load)' : ''}\n`);
-          }
+          const rows = [r.loadCheckpoint, ...r.checkpoints].map((k) => [
+            String(k.id), String(k.checkpointedBytes), String(k.fullStateBytes), String(k.e2eMs), String(k.syncMs), String(k.asyncMs), String(k.alignmentMs), k === r.loadCheckpoint ? '(after the load)' : '',
+          ]);
+          printLines(textTable(['id', 'checkpointed', 'full state', 'e2e ms', 'sync ms', 'async ms', 'align ms', ''], rows, { align: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'], indent: '  ' }));
         }
         for (const line of checkTargets(report)) process.stdout.write(line + '\n');
       },
@@ -169,10 +192,10 @@ export function benchCommand(y: Argv): Argv {
         .option('keys', { type: 'string', default: '100000', describe: 'distinct keys, each with its windows open' })
         .option('records', { type: 'string', default: '1000000', describe: 'records generated' })
         .option('assigner', { type: 'string', default: 'tumbling,sliding', describe: 'tumbling, sliding, or both (comma-separated)' })
-        .option('mode', { type: 'string', default: 'full,incremental', describe: 'full, incremental, or both (comma-separated)' })
+        .option('checkpoint-mode', { alias: 'mode', type: 'string', default: 'full,incremental', describe: 'full, incremental, or both (comma-separated)' })
         .option('window-records', { type: 'string', default: '2', describe: 'records of an average key in one window' })
         .option('overlap', { type: 'string', default: '4', describe: 'sliding: windows each record belongs to (size / slide)' })
-        .option('interval', { type: 'string', default: '500', describe: 'checkpoint interval (ms)' })
+        .option('checkpoint-interval', { alias: 'interval', type: 'string', default: '500ms', describe: 'checkpoint interval (a bare number is ms)' })
         .option('parallelism', { type: 'string', default: '1', describe: 'parallelism of every operator' })
         .option('state-backend', { type: 'string', default: 'lmdb', choices: ['lmdb'], describe: 'state backend (incremental checkpoints need lmdb)' })
         .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
@@ -184,9 +207,9 @@ export function benchCommand(y: Argv): Argv {
         const report = await benchWindows({
           rate: argv.rate === undefined ? undefined : positiveInt('rate', argv.rate),
           keys: positiveInt('keys', argv.keys), records: positiveInt('records', argv.records),
-          assigners: choiceList('assigner', argv.assigner, WINDOW_ASSIGNERS), modes: choiceList('mode', argv.mode, CHECKPOINT_MODES),
+          assigners: choiceList('assigner', argv.assigner, WINDOW_ASSIGNERS), modes: choiceList('checkpoint-mode', argv['checkpoint-mode'], CHECKPOINT_MODES),
           windowRecordsPerKey: positiveInt('window-records', argv['window-records']), overlap: positiveInt('overlap', argv.overlap),
-          intervalMs: positiveInt('interval', argv.interval), parallelism: positiveInt('parallelism', argv.parallelism),
+          intervalMs: positiveDuration('checkpoint-interval', argv['checkpoint-interval']), parallelism: positiveInt('parallelism', argv.parallelism),
           stateBackend: argv['state-backend'] as BackendKind, maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'], threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
           progress: (line) => process.stderr.write(line + '\n'),
         });
@@ -194,11 +217,12 @@ export function benchCommand(y: Argv): Argv {
           process.stdout.write(JSON.stringify(report) + '\n');
           return;
         }
-        process.stdout.write('assigner  mode         checkpoints  deltas  state B (mean)  written B (mean)  deletions (mean)  e2e ms p50/max  records/s  windows\n');
-        for (const r of report.results) {
-          process.stdout.write(`${r.assigner.padEnd(8)}  ${r.mode.padEnd(11)}  ${String(r.checkpoints.length).padStart(11)}  ${String(r.deltas).padStart(6)}  ${String(r.stateBytesMean).padStart(14)}  ${String(r.bytesPerCheckpointMean).padStart(16)}  ` +
-            `${String(r.deletionsPerCheckpointMean).padStart(16)}  ${`${r.e2eMsMedian}/${r.e2eMsMax}`.padStart(14)}  ${String(r.recordsPerSec).padStart(9)}  ${String(r.windowsFired).padStart(7)}\n`);
-        }
+        const rows = report.results.map((r) => [
+          r.assigner, r.mode, String(r.checkpoints.length), String(r.deltas), String(r.stateBytesMean), String(r.bytesPerCheckpointMean),
+          String(r.deletionsPerCheckpointMean), `${r.e2eMsMedian}/${r.e2eMsMax}`, String(r.recordsPerSec), String(r.windowsFired),
+        ]);
+        const header = ['assigner', 'mode', 'checkpoints', 'deltas', 'state B (mean)', 'written B (mean)', 'deletions (mean)', 'e2e ms p50/max', 'records/s', 'windows'];
+        printLines(textTable(header, rows, { align: ['left', 'left'] }));
         for (const line of compareModes(report)) process.stdout.write(line + '\n');
       },
     )
@@ -229,11 +253,11 @@ export function benchCommand(y: Argv): Argv {
           process.stdout.write(JSON.stringify(report) + '\n');
           return;
         }
-        process.stdout.write('deltas  delta/base  restored bytes  restore ms  × full  full keys/s\n');
-        for (const r of report.results) {
-          const worst = r.policy === undefined ? '' : '  longest chain of the default re-base policy';
-          process.stdout.write(`${String(r.chainLength).padStart(6)}  ${r.deltaRatio.toFixed(3).padStart(10)}  ${String(r.restoredBytes).padStart(14)}  ${String(r.restoreMs).padStart(10)}  ${r.vsFull.toFixed(2).padStart(6)}  ${String(r.fullKeysPerSec).padStart(11)}${worst}\n`);
-        }
+        const rows = report.results.map((r) => [
+          String(r.chainLength), r.deltaRatio.toFixed(3), String(r.restoredBytes), String(r.restoreMs), r.vsFull.toFixed(2), String(r.fullKeysPerSec),
+          r.policy === undefined ? '' : 'longest chain of the default re-base policy',
+        ]);
+        printLines(textTable(['deltas', 'delta/base', 'restored bytes', 'restore ms', '× full', 'full keys/s', ''], rows, { align: ['right', 'right', 'right', 'right', 'right', 'right', 'left'] }));
       },
     )
   );

@@ -2,7 +2,8 @@
 import type { Argv } from 'yargs';
 import { CHAOS_JOBS, ChaosStalledError, chaosPassed, runChaos, type ChaosOptions, type ChaosReport } from '../../bench/chaos.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES } from '../../base/kinds.js';
-import { parseNumber } from '../../base/validate.js';
+import { parseDuration, parseNumber } from '../../base/validate.js';
+import { startProgress } from '../../bench/progress.js';
 
 /** A number as typed: 10000000, 1e7 and 10_000_000 alike; the flag is named if it is none. */
 const count = (flag: string, value: unknown) => parseNumber(`--${flag}`, value);
@@ -36,10 +37,10 @@ export function chaosCommand(y: Argv): Argv {
       .option('keys', { type: 'string', default: '10000', describe: 'distinct keys; a multiple of --parallelism' })
       .option('failures', { type: 'string', default: '5', describe: 'failures injected at random subtasks and record counts (0 for none)' })
       .option('seed', { type: 'string', default: '1', describe: 'seed of the data and of the failure points' })
-      .option('mode', { type: 'string', default: 'full', choices: CHECKPOINT_MODES, describe: 'checkpoint mode' })
-      .option('backend', { type: 'string', default: 'lmdb', choices: BACKEND_KINDS, describe: 'keyed state backend' })
+      .option('checkpoint-mode', { alias: 'mode', type: 'string', default: 'full', choices: CHECKPOINT_MODES, describe: 'checkpoint mode' })
+      .option('state-backend', { alias: 'backend', type: 'string', default: 'lmdb', choices: BACKEND_KINDS, describe: 'keyed state backend' })
       .option('parallelism', { alias: 'p', type: 'string', default: '2', describe: 'parallelism of every operator' })
-      .option('checkpoint-interval', { type: 'string', default: '500', describe: 'milliseconds between checkpoints' })
+      .option('checkpoint-interval', { type: 'string', default: '500ms', describe: 'time between checkpoints (a bare number is ms)' })
       .option('kind', { type: 'string', default: 'any', choices: ['throw', 'exit', 'any'], describe: 'how injected failures end a subtask: a thrown error, a hard exit of its worker thread, or either at random' })
       .option('format', { type: 'string', default: 'jsonl', choices: ['jsonl', 'csv'], describe: 'format of the file sink' })
       .option('rate', { type: 'string', describe: 'records per second over all sources (default unlimited)' })
@@ -49,14 +50,16 @@ export function chaosCommand(y: Argv): Argv {
       .option('keep', { type: 'boolean', default: false, describe: 'keep the temporary folder' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
     async (argv) => {
+      const bar = startProgress({ label: 'chaos', total: count('records', argv.records), unit: 'records' });
       const opts: ChaosOptions = {
         job: argv.job as ChaosOptions['job'], records: count('records', argv.records), keys: count('keys', argv.keys), failures: count('failures', argv.failures), seed: count('seed', argv.seed),
-        mode: argv.mode as ChaosOptions['mode'], backend: argv.backend as ChaosOptions['backend'], parallelism: count('parallelism', argv.parallelism),
-        checkpointIntervalMs: count('checkpoint-interval', argv['checkpoint-interval']), kind: argv.kind as ChaosOptions['kind'], format: argv.format as ChaosOptions['format'],
+        mode: argv['checkpoint-mode'] as ChaosOptions['mode'], backend: argv['state-backend'] as ChaosOptions['backend'], parallelism: count('parallelism', argv.parallelism),
+        checkpointIntervalMs: parseDuration('checkpoint-interval', argv['checkpoint-interval']), kind: argv.kind as ChaosOptions['kind'], format: argv.format as ChaosOptions['format'],
         rate: argv.rate === undefined ? undefined : count('rate', argv.rate), out: argv.out, keep: argv.keep, local: argv.local, stallTimeoutSec: count('stall-timeout', argv['stall-timeout']),
-        progress: (line) => process.stderr.write(line + '\n'),
+        progress: (line) => bar.log(line),
+        onRecords: (emitted) => bar.update(emitted),
       };
-      const report = await runChaos(opts).catch((err: unknown) => {
+      const report = await runChaos(opts).finally(() => bar.stop()).catch((err: unknown) => {
         if (!(err instanceof ChaosStalledError)) throw err;
         // A worker thread stuck in its termination blocks process.exit() too; only a signal ends the process.
         process.stderr.write(`snapflow: ${err.name}: ${err.message}\n`, () => process.kill(process.pid, 'SIGKILL'));

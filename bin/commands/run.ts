@@ -10,6 +10,7 @@ import { JobControl } from '../../runtime/job/job-control.js';
 import { JobMonitor } from '../../runtime/job/monitor.js';
 import { startRestServer, type RestServer } from '../../web/server.js';
 import { ConfigError } from '../../base/errors.js';
+import { parseDuration } from '../../base/validate.js';
 import { formatCheckpointStats } from '../../runtime/checkpoint/table.js';
 
 /** Registers the run command. */
@@ -29,10 +30,11 @@ export function runCommand(y: Argv): Argv {
       .option('batch-size', { type: 'number', describe: 'records per channel batch (default 1024)' })
       .option('linger-ms', { type: 'number', describe: 'longest wait before a partly filled batch is sent (default 5)' })
       .option('credits', { type: 'number', describe: 'batches a receiver lets each sender have in flight (default 4)' })
-      .option('metrics-interval', { type: 'number', describe: 'milliseconds between two reports of each actor\'s figures and latency (default 1000; 0: only at the end)' })
-      .option('latency-interval', { type: 'number', describe: 'milliseconds between two latency markers of a source subtask (default 200; 0: none)' })
+      .option('metrics-interval', { type: 'string', describe: 'time between two reports of each actor\'s figures and latency (default 1s; 0: only at the end)' })
+      .option('latency-interval', { type: 'string', describe: 'time between two latency markers of a source subtask (default 200ms; 0: none)' })
       .option('rest-port', { type: 'number', describe: 'serve the job\'s REST API (Flink\'s routes), /metrics for Prometheus and a dashboard on this port (0: any free one)' })
       .option('rest-address', { type: 'string', default: '127.0.0.1', describe: 'address the REST server listens on' })
+      .option('profile', { type: 'string', describe: 'write a CPU profile of the main thread and of each worker thread into this folder (docs/watching.md says how to open them)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the job statistics as JSON on stdout at the end' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no line on stderr per checkpoint, savepoint, restart or restore while the job runs' })
       .option('json-events', { type: 'boolean', default: false, describe: 'each checkpoint, savepoint, restart and restore as one JSON object per line on stderr, instead of a line of text' })
@@ -41,7 +43,16 @@ export function runCommand(y: Argv): Argv {
       .option('savepoint-dir', { type: 'string', describe: 'where savepoints go: SIGUSR2 takes one, SIGTERM stops the job with one (needs --checkpoint-interval)' })
       .option('inject-failure', { type: 'string', array: true, describe: 'inject failures (repeatable): records=N@OPERATOR[#SUBTASK], checkpoint=N, restore[=K], random=K; suffix !throw (default) or !exit' })
       .option('inject-seed', { type: 'number', describe: 'seed of random=K injections (default 1)' })
-      .option('inject-horizon', { type: 'number', describe: 'random=K injections fire within this many records of a subtask (default 100000)' }),
+      .option('inject-horizon', { type: 'number', describe: 'random=K injections fire within this many records of a subtask (default 100000)' })
+      .group(['parallelism', 'max-parallelism', 'chaining', 'threads', 'local', 'worker-memory-mb', 'param'], 'Job:')
+      .group(['checkpoint-interval', 'checkpoint-mode', 'checkpoint-dir', 'retained', 'checkpointing-mode', 'checkpoint-timeout', 'min-pause', 'max-concurrent-checkpoints', 'tolerable-failures', 'max-deltas', 'max-delta-ratio'], 'Checkpoints (docs/checkpointing.md):')
+      .group(['state-backend', 'state-dir', 'state-cache-mb'], 'State:')
+      .group(['restart-strategy', 'restart-attempts', 'restart-delay', 'restart-initial-delay', 'restart-max-delay', 'restart-multiplier', 'restart-jitter', 'restart-reset-after', 'restart-max-failures', 'restart-failure-interval', 'savepoint-dir', 'from-savepoint', 'from-checkpoint', 'inject-failure', 'inject-seed', 'inject-horizon'], 'Recovery (docs/recovery.md):')
+      .group(['quiet', 'json', 'json-events', 'rest-port', 'rest-address', 'metrics-interval', 'latency-interval', 'profile'], 'Watching (docs/watching.md):')
+      .group(['batch-size', 'linger-ms', 'credits'], 'Channels:')
+      .example('$0 run transactions', 'the bundled job over data/data.csv')
+      .example('$0 run job.js -p 2 --checkpoint-interval 1s --checkpoint-mode incremental --rest-port 8081', 'checkpoints every second, with the REST API and dashboard on port 8081')
+      .example('$0 run job.js --config flink.yaml -D execution.checkpointing.interval=500ms', 'settings from a file of Flink keys, one overridden (docs/configuration.md)'),
     async (argv) => {
       const abort = new AbortController();
       const onSigint = () => abort.abort();
@@ -69,6 +80,7 @@ export function runCommand(y: Argv): Argv {
         if (from.length > 1) throw new ConfigError('from-savepoint', 'give --from-savepoint or --from-checkpoint, not both');
         if (savepointDir !== undefined && !state.checkpointing) throw new ConfigError('savepoint-dir', 'savepoints need checkpointing on; add --checkpoint-interval');
         const job = resolveJob(argv.job as string);
+        const durationOf = (k: string) => (argv[k] === undefined ? undefined : parseDuration(k, argv[k]));
         const monitor = new JobMonitor();
         if (argv['rest-port'] !== undefined) {
           const port = argv['rest-port'] as number;
@@ -99,13 +111,15 @@ export function runCommand(y: Argv): Argv {
           injectHorizon: argv['inject-horizon'] as number | undefined,
           control,
           monitor,
-          metrics: { intervalMs: argv['metrics-interval'] as number | undefined, latencyIntervalMs: argv['latency-interval'] as number | undefined },
+          profileDir: argv.profile as string | undefined,
+          metrics: { intervalMs: durationOf('metrics-interval'), latencyIntervalMs: durationOf('latency-interval') },
           onEvent: jobEventSink({ quiet: argv.quiet as boolean, json: argv['json-events'] as boolean }),
         });
         const s = result.stats;
         process.stderr.write(`snapflow: job finished: ${s.sourceRecords} source records in ${(s.durationMs / 1000).toFixed(2)} s (${s.recordsPerSec} records/s), ${s.actors.length} actors\n`);
         if (!argv.quiet) process.stderr.write(formatActors(s));
         process.stderr.write(formatLatency(s));
+        if (argv.profile !== undefined) process.stderr.write(`snapflow: CPU profiles in ${argv.profile as string}\n`);
         if (s.checkpoints) process.stderr.write(formatCheckpointStats(s.checkpoints));
         process.stderr.write(formatRecovery(s));
         if (argv.json) process.stdout.write(JSON.stringify(s) + '\n');

@@ -22,6 +22,7 @@ import type { ActorRestore } from '../actor/restore.js';
 import type { FailureInjection } from '../actor/faults.js';
 import type { MetricsSettings } from '../metrics/settings.js';
 import type { ActorHost, LaunchedActor } from './host.js';
+import { workerProfileArgs } from './profiler.js';
 
 /** Options of the thread host. */
 export interface ThreadHostOptions {
@@ -38,6 +39,8 @@ export interface ThreadHostOptions {
   restores?: ActorRestore[];
   injections?: FailureInjection[];
   metrics?: MetricsSettings;
+  /** Each worker thread writes a CPU profile into this folder as it ends. */
+  profileDir?: string;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -57,6 +60,7 @@ export class ThreadHost implements ActorHost {
       filename: WORKER_FILE, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: Math.ceil(actors.length / threads),
       idleTimeout: 60_000, atomics: 'disabled',
       resourceLimits: this.opts.workerMemoryMb ? { maxOldGenerationSizeMb: this.opts.workerMemoryMb } : undefined,
+      execArgv: this.opts.profileDir === undefined ? undefined : [...process.execArgv, ...workerProfileArgs(this.opts.profileDir)],
     });
     this.pool = pool;
     // A worker that dies after its tasks were already failed (an out-of-memory error arrives after its exit) is reported on the pool, not on a task.

@@ -8,6 +8,7 @@ import type { CheckpointCoordinator } from '../checkpoint/coordinator.js';
 import type { CheckpointConfig } from '../checkpoint/config.js';
 import type { CheckpointSummary } from '../checkpoint/stats.js';
 import { LatencyTracker } from '../metrics/latency.js';
+import { ThroughputSeries } from '../metrics/throughput.js';
 import { TaskMetrics, type ReportingActor } from '../metrics/task-metrics.js';
 import type { PhysicalPlan } from '../plan/plan.js';
 import type { ActorMetricsReport } from '../transport/protocol.js';
@@ -70,6 +71,7 @@ export class JobMonitor {
   numRestarts = 0;
   readonly tasks = new TaskMetrics();
   latency = new LatencyTracker(1000, this.startTime);
+  throughput = new ThroughputSeries(1000, this.startTime);
   private coordinator: CheckpointCoordinator | null = null;
   private readonly listeners = new Set<(e: JobEvent) => void>();
 
@@ -79,7 +81,9 @@ export class JobMonitor {
     this.jobName = job.jobName;
     this.startTime = Date.now();
     this.checkpointing = job.checkpointing;
-    this.latency = new LatencyTracker(Math.max(1, job.metricsIntervalMs || 1000), this.startTime);
+    const intervalMs = Math.max(1, job.metricsIntervalMs || 1000);
+    this.latency = new LatencyTracker(intervalMs, this.startTime);
+    this.throughput = new ThroughputSeries(intervalMs, this.startTime);
     const { plan } = job;
     this.vertices = plan.chains.map((c, id) => ({
       id, name: c.name, parallelism: c.parallelism, isSource: c.isSource,
@@ -102,6 +106,8 @@ export class JobMonitor {
   /** An actor reported its figures (called by the runtime). */
   recordMetrics(actor: ReportingActor, report: ActorMetricsReport): void {
     this.tasks.add(actor, report);
+    const v = this.vertices[actor.chain];
+    if (v !== undefined) this.throughput.add(`${actor.chain}/${actor.subtask}`, { source: v.isSource, sink: !this.vertices.some((w) => w.inputs.some((i) => i.from === v.id)) }, report);
     if (report.latency !== undefined) this.latency.add(report.at, report.latency);
   }
 

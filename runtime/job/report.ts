@@ -1,4 +1,5 @@
 /** The lines printed after a run: each actor's records and time, latency, restarts with their causes, restore times, a savepoint stop. */
+import { textTable } from '../../base/text-table.js';
 import { formatBytes } from '../storage/listing.js';
 import type { JobStats } from './stats.js';
 
@@ -26,15 +27,12 @@ export function formatRecovery(s: JobStats): string {
  * its run (Flink's busyTimeMsPerSecond, idleTimeMsPerSecond, backPressuredTimeMsPerSecond).
  */
 export function formatActors(s: JobStats): string {
-  const names = s.actors.map((a) => `${a.operator} #${a.subtask}`);
-  const width = Math.max(5, ...names.map((n) => n.length));
-  const lines = [`  ${'actor'.padEnd(width)}  ${'records in'.padStart(11)} ${'records out'.padStart(11)}   busy   idle  backpressured (ms per s)`];
-  s.actors.forEach((a, i) => {
+  const f = (v: number) => Math.round(v).toString();
+  const rows = s.actors.map((a) => {
     const t = a.timeMsPerSecond;
-    const f = (v: number) => Math.round(v).toString();
-    lines.push(`  ${names[i]!.padEnd(width)}  ${String(a.recordsIn).padStart(11)} ${String(a.recordsOut).padStart(11)} ${f(t.busy).padStart(6)} ${f(t.idle).padStart(6)} ${f(t.backPressured).padStart(14)}`);
+    return [`${a.operator} #${a.subtask}`, String(a.recordsIn), String(a.recordsOut), f(t.busy), f(t.idle), f(t.backPressured)];
   });
-  return lines.join('\n') + '\n';
+  return textTable(['actor', 'records in', 'records out', 'busy', 'idle', 'backpressured (ms per s)'], rows, { indent: '  ' }).join('\n') + '\n';
 }
 
 /** End-to-end latency of the markers that reached a sink, over the run (empty when none did). */

@@ -3,6 +3,7 @@
  * checkpoint folder, what it wrote and stands on, and what the folder really holds on disk,
  * so retention and incremental checkpoints can be checked by eye or by script.
  */
+import { textTable } from '../../base/text-table.js';
 import { promises as fsp } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CheckpointStorage, type StoredFile } from './checkpoint-storage.js';
@@ -162,13 +163,11 @@ function formatJob(job: JobEntry): string[] {
   else {
     const header = ['id', 'completed', 'mode', 'backend', 'flags', 'checkpointed', 'full state', 'files'];
     const rows = job.checkpoints.map((c) => [String(c.id), c.completedAt, c.mode, c.backend, flags(c), formatBytes(c.checkpointedBytes), formatBytes(c.fullStateBytes), String(c.files)]);
-    const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     // Numbers right-aligned, words left-aligned, as in `ls -l`.
-    const right = new Set([0, 5, 6, 7]);
-    const line = (cells: string[]) => '  ' + cells.map((s, i) => (right.has(i) ? s.padStart(width[i]!) : s.padEnd(width[i]!))).join('  ').trimEnd();
-    out.push(line(header));
+    const lines = textTable(header, rows, { align: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right'], indent: '  ' });
+    out.push(lines[0]!);
     job.checkpoints.forEach((c, i) => {
-      out.push(line(rows[i]!));
+      out.push(lines[i + 1]!);
       for (const f of c.shared) out.push(`      shared ${f.path}  ${formatBytes(f.bytes)}`);
       for (const p of c.missing) out.push(`      MISSING ${p}`);
       for (const p of c.problems ?? []) out.push(`      BAD ${p}`);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ConfigError } from '../../base/errors.js';
-import { checkNumber, oneOf, parseNumber, positiveInteger } from '../../base/validate.js';
+import { checkNumber, oneOf, parseDuration, parseNumber, positiveInteger } from '../../base/validate.js';
 import { configError } from '../support/config-error.js';
 
 t.test('checkNumber accepts what the rule allows and names the option otherwise', async (t) => {
@@ -36,4 +36,14 @@ t.test('parseNumber reads numbers as typed on a command line', async (t) => {
   t.equal(parseNumber('--rows', 7), 7);
   configError(t, () => parseNumber('--rows', 'many'), [/^option --rows: must be a number, got "many"$/], 'not a number');
   configError(t, () => parseNumber('--rows', ''), [/got ""/], 'empty');
+});
+
+t.test('durations take Flink\'s units; a bare number is milliseconds', async (t) => {
+  const cases: [unknown, number][] = [[250, 250], ['250', 250], ['500ms', 500], ['10s', 10_000], ['10 s', 10_000], ['1.5s', 1500], ['2min', 120_000],
+    ['1 h', 3_600_000], ['1d', 86_400_000], ['1_000', 1000], ['250us', 0.25], ['0', 0], ['3 seconds', 3000]];
+  for (const [given, ms] of cases) t.equal(parseDuration('interval', given), ms, `${JSON.stringify(given)} is ${ms} ms`);
+  for (const bad of ['', 'ten', '10 fortnights', '-5s', 's', '1s2']) {
+    t.throws(() => parseDuration('checkpoint-interval', bad), { name: 'ConfigError', message: /option checkpoint-interval: must be a duration/ }, `"${bad}" refused`);
+  }
+  t.throws(() => parseDuration('x', -1), { name: 'ConfigError' }, 'a negative number too');
 });

@@ -57,8 +57,8 @@ t.test('flags that cannot work are refused with a ConfigError naming the flag', 
   bad({ failures: -1 }, /--failures/);
   bad({ parallelism: 1.5 }, /--parallelism/);
   bad({ records: Number.NaN }, /--records/);
-  bad({ backend: 'heap', mode: 'incremental' }, /--mode/);
-  bad({ mode: 'delta' as never }, /--mode/);
+  bad({ backend: 'heap', mode: 'incremental' }, /checkpoint-mode/);
+  bad({ mode: 'delta' as never }, /checkpoint-mode/);
   bad({ kind: 'any', local: true }, /--kind/);
   bad({ checkpointIntervalMs: 0 }, /--checkpoint-interval/);
   bad({ job: 'sessions' as never }, /--job/);

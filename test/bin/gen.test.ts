@@ -1,9 +1,10 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeResults } from '../../bench/report.js';
 
 const CLI = fileURLToPath(new URL('../../bin/snapflow.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -42,4 +43,34 @@ t.test('bench throughput --input reads a generated file: every row counted, both
   const failed = run('bench', 'throughput', '--input', bad, '--parallelism', '1', '--runs', '1', '--no-baseline', '--pipeline', 'stateless');
   t.not(failed.status, 0, 'a bad row fails the benchmark rather than being skipped');
   t.match(failed.stderr, `${bad}:3`, 'the error names the file and line');
+});
+
+t.test('gen, savepoint and bench report print JSON with --json', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapflow-json-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'tx.csv');
+  const gen = run('gen', '--rows', '500', '--keys', '7', '--out', out, '--json');
+  t.equal(gen.status, 0, gen.stderr);
+  t.match(JSON.parse(gen.stdout), { out, rows: 500, keys: 7, seed: 42, skew: 'uniform' });
+  t.ok(JSON.parse(gen.stdout).bytes > 500 * 10, 'with the bytes written');
+  const toStdout = run('gen', '--rows', '5', '--json');
+  t.equal(toStdout.status, 2, 'rows and JSON cannot share stdout');
+  t.match(toStdout.stderr, /--json/);
+
+  // A process standing in for a running job: it exits once it hears the savepoint request.
+  const job = spawn(process.execPath, ['-e', "process.on('SIGUSR2', () => process.exit(7)); setInterval(() => {}, 1000); console.log('ready')"], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve) => job.stdout.once('data', resolve));
+  const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
+  const sp = run('savepoint', String(job.pid), '--json');
+  t.equal(sp.status, 0, sp.stderr);
+  t.same(JSON.parse(sp.stdout), { pid: job.pid, signal: 'SIGUSR2', stop: false });
+  t.equal(await exited, 7, 'the job got the signal');
+
+  const empty = join(dir, 'results');
+  await writeResults(empty, { meta: { startedAt: '2026-01-01T00:00:00Z', sweep: 'custom' }, throughput: [], checkpoint: [], recovery: [], windows: [] });
+  const report = run('bench', 'report', empty, '--json');
+  t.equal(report.status, 0, report.stderr);
+  const parsed = JSON.parse(report.stdout);
+  t.equal(parsed.dir, empty);
+  t.ok(parsed.files.some((f: string) => f.endsWith('report.html')), 'the report was written');
 });

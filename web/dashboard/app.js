@@ -6,7 +6,7 @@
 const POLL_MS = 1000;
 const TABLE_ROWS = 30;
 const TIMELINE_BARS = 100;
-const view = { jid: null, details: new Map(), throughput: [], charts: {}, done: false };
+const view = { jid: null, details: new Map(), charts: {} };
 
 async function get(path) {
   const res = await fetch(path);
@@ -100,14 +100,10 @@ function push(chart, series, points) {
   chart.data.datasets[series].data = points;
 }
 
-function drawThroughput(job, tasks) {
-  const sources = new Set(job.plan.nodes.filter((n) => n.inputs.length === 0).map((n) => n.id));
-  const fed = new Set(job.plan.nodes.flatMap((n) => n.inputs.map((i) => i.id)));
-  const sinks = new Set(job.plan.nodes.filter((n) => !fed.has(n.id)).map((n) => n.id));
-  const sum = (ids, key) => tasks.filter((t) => ids.has(String(t.chain))).reduce((n, t) => n + t[key], 0);
-  if (job.state === 'RUNNING') view.throughput.push({ x: job.duration / 1000, out: sum(sources, 'numRecordsOutPerSecond'), in: sum(sinks, 'numRecordsInPerSecond') });
-  push(view.charts.throughput, 0, view.throughput.map((p) => ({ x: p.x, y: p.out })));
-  push(view.charts.throughput, 1, view.throughput.map((p) => ({ x: p.x, y: p.in })));
+function drawThroughput(series) {
+  const at = (p) => (p.at + series.intervalMs) / 1000;
+  push(view.charts.throughput, 0, series.points.map((p) => ({ x: at(p), y: p.sourceRecordsPerSec })));
+  push(view.charts.throughput, 1, series.points.map((p) => ({ x: at(p), y: p.sinkRecordsPerSec })));
   view.charts.throughput.update();
 }
 
@@ -151,14 +147,14 @@ async function drawCheckpoints(stats) {
 async function refresh() {
   if (view.jid === null) view.jid = (await get('/jobs/overview')).jobs[0].jid;
   const base = `/jobs/${view.jid}`;
-  const [job, tasks, latency] = await Promise.all([get(base), get(`${base}/tasks`), get(`${base}/latency`)]);
+  const [job, tasks, latency, throughput] = await Promise.all([get(base), get(`${base}/tasks`), get(`${base}/latency`), get(`${base}/throughput`)]);
   document.getElementById('job-name').textContent = job.name;
   const state = document.getElementById('job-state');
   state.textContent = job.state;
   state.className = `state ${job.state}`;
   document.getElementById('job-meta').textContent = `${job.jid} · ${(job.duration / 1000).toFixed(1)} s`;
   drawGraph(job, tasks.tasks);
-  drawThroughput(job, tasks.tasks);
+  drawThroughput(throughput);
   drawLatency(latency);
   if (job.isStoppable) await drawCheckpoints(await get(`${base}/checkpoints`));
   document.body.dataset.refreshed = String(Date.now());

@@ -66,6 +66,8 @@ t.test('a monitor follows a job with checkpoints, a restart and its restore to i
   t.equal(latency.intervals.reduce((n, i) => n + i.count, 0), latency.count, 'the intervals hold every marker once');
   t.ok(latency.p50 <= latency.p99 && latency.p99 <= latency.p999 && latency.p999 <= latency.max);
   t.equal(monitor.inProgressCheckpoints, 0);
+  const points = monitor.throughput.points();
+  t.ok(points.length > 0 && points.some((p) => p.sourceRecordsPerSec > 0) && points.some((p) => p.sinkRecordsPerSec > 0), 'throughput per interval at sources and sinks');
 });
 
 t.test('a failing job leaves its monitor FAILED with the cause', async (t) => {
