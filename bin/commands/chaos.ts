@@ -26,6 +26,12 @@ function summary(r: ChaosReport): string {
   return lines.join('\n') + '\n';
 }
 
+/** The stall timeout in seconds: a duration with a unit, or a bare number of seconds as scripts have given it since the flag exists. */
+function stallSeconds(value: unknown): number {
+  const bare = /^\s*[0-9][0-9_]*(\.[0-9]+)?\s*$/.test(String(value));
+  return bare ? count('stall-timeout', value) : Math.round(parseDuration('stall-timeout', value) / 1000);
+}
+
 /** Registers the chaos command. */
 export function chaosCommand(y: Argv): Argv {
   return y.command(
@@ -45,17 +51,19 @@ export function chaosCommand(y: Argv): Argv {
       .option('format', { type: 'string', default: 'jsonl', choices: ['jsonl', 'csv'], describe: 'format of the file sink' })
       .option('rate', { type: 'string', describe: 'records per second over all sources (default unlimited)' })
       .option('local', { type: 'boolean', default: false, describe: 'run every subtask on the calling thread (needs --kind throw)' })
-      .option('stall-timeout', { type: 'string', default: '120', describe: 'seconds without committed output or a restart after which the run fails as stuck' })
+      .option('stall-timeout', { type: 'string', default: '120s', describe: 'time without committed output or a restart after which the run fails as stuck, e.g. 2min (a bare number is seconds, as it always was here)' })
       .option('out', { type: 'string', describe: 'folder for checkpoints, state and output, kept at the end (default: a temporary folder, removed)' })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the temporary folder' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' })
+      .example('$0 chaos --records 1e6 --keys 10000 --failures 10 --checkpoint-mode incremental -p 2', 'ten random failures; the output and the final state must be exactly once')
+      .example('$0 chaos --job windowed --kind exit --state-backend heap', 'windowed job, hard exits of worker threads, state on the heap'),
     async (argv) => {
       const bar = startProgress({ label: 'chaos', total: count('records', argv.records), unit: 'records' });
       const opts: ChaosOptions = {
         job: argv.job as ChaosOptions['job'], records: count('records', argv.records), keys: count('keys', argv.keys), failures: count('failures', argv.failures), seed: count('seed', argv.seed),
         mode: argv['checkpoint-mode'] as ChaosOptions['mode'], backend: argv['state-backend'] as ChaosOptions['backend'], parallelism: count('parallelism', argv.parallelism),
         checkpointIntervalMs: parseDuration('checkpoint-interval', argv['checkpoint-interval']), kind: argv.kind as ChaosOptions['kind'], format: argv.format as ChaosOptions['format'],
-        rate: argv.rate === undefined ? undefined : count('rate', argv.rate), out: argv.out, keep: argv.keep, local: argv.local, stallTimeoutSec: count('stall-timeout', argv['stall-timeout']),
+        rate: argv.rate === undefined ? undefined : count('rate', argv.rate), out: argv.out, keep: argv.keep, local: argv.local, stallTimeoutSec: stallSeconds(argv['stall-timeout']),
         progress: (line) => bar.log(line),
         onRecords: (emitted) => bar.update(emitted),
       };

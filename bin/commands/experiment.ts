@@ -34,7 +34,9 @@ export function experimentCommand(y: Argv): Argv {
       .option('restart-delay', { type: 'string', default: '3s', describe: 'fixed-delay restart strategy: time between attempts (the lab: 3s)' })
       .option('input', { type: 'string', describe: 'transaction file of the lab cases (default: the bundled data/data.csv)' })
       .option('print', { type: 'boolean', default: false, describe: 'print every record as the lab did (default: dropped, so the table stays readable)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' })
+      .example('$0 experiment', 'what npm start runs: the three cases, three runs each (docs/experiment.md)')
+      .example('$0 experiment --faithful', 'the lab exactly as it was set up'),
     async (argv) => {
       if (argv.print && argv.json) throw new ConfigError('print', 'records would mix with the JSON on stdout; drop --print or --json');
       const faithful = argv.faithful;

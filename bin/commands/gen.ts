@@ -16,7 +16,9 @@ export function genCommand(y: Argv): Argv {
       .option('skew', { type: 'string', default: 'uniform', describe: 'customer distribution: uniform or zipf:S (e.g. zipf:1.1)' })
       .option('seed', { type: 'number', default: 42, describe: 'seed; the same seed writes the same bytes' })
       .option('out', { type: 'string', default: '-', describe: 'file to write (default: stdout)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print what was written as one JSON object on stdout (needs --out FILE)' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print what was written as one JSON object on stdout (needs --out FILE)' })
+      .example('$0 gen --rows 3e6 --keys 100000 --out data/big.csv', 'three million rows over 100,000 customers')
+      .example('$0 gen --rows 1e7 --skew zipf:1.1 --out data/skewed.csv && $0 run transactions --param input=data/skewed.csv', 'skewed customers, then the bundled job over them'),
     async (argv) => {
       const rows = positiveInt('rows', argv.rows);
       const keys = positiveInt('keys', argv.keys);
