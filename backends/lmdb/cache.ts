@@ -34,8 +34,10 @@ export const ABSENT: unique symbol = Symbol('absent');
  * One cached value, or ABSENT; `stored` says whether the store holds the key (so deleting a key
  * the store never held writes nothing, and deleting one it holds needs no read), undefined when
  * a write that needed no read left it unknown; `bytes` is the memory it is reckoned to take.
+ * `storeKey` is the encoded store key of a value, list or reducing state's entry once known
+ * (undefined for map entries): a key written at every checkpoint is encoded once.
  */
-export interface CachedValue { value: unknown; dirty: Dirty | null; stored: boolean | undefined; bytes: number }
+export interface CachedValue { value: unknown; dirty: Dirty | null; stored: boolean | undefined; bytes: number; storeKey: string | undefined }
 
 /** A user key's map state: the entries cached so far, `complete` once every stored entry is among them. */
 export interface CachedMap { entries: Map<StateKey, CachedValue>; complete: boolean; bytes: number }
@@ -101,7 +103,7 @@ export class StateCache {
     const hit = this.lookup(t, key);
     if (hit !== undefined) return this.captured(hit);
     this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, key));
-    return this.insert(t, key, { value: ABSENT, dirty: null, stored: undefined, bytes: ENTRY_BYTES });
+    return this.insert(t, key, { value: ABSENT, dirty: null, stored: undefined, bytes: ENTRY_BYTES, storeKey: this.writer.latin1() });
   }
 
   /** The current key's map (of a map state), with the entries cached so far. */
@@ -119,10 +121,11 @@ export class StateCache {
     let entry: CachedValue;
     if (m.complete || blind) {
       if (!m.complete) this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey));
-      entry = { value: ABSENT, dirty: null, stored: m.complete ? false : undefined, bytes: ENTRY_BYTES };
+      entry = { value: ABSENT, dirty: null, stored: m.complete ? false : undefined, bytes: ENTRY_BYTES, storeKey: undefined };
     } else {
       const bytes = this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey);
       entry = this.load(this.writer.latin1(), bytes);
+      entry.storeKey = undefined;
     }
     this.addToMap(m, mapKey, entry);
     return entry;
@@ -135,7 +138,7 @@ export class StateCache {
     for (const [k, v] of this.store.mapEntries(this.writer.latin1(), prefix, mapRangeEnd(prefix))) {
       const mapKey = decodeMapKey(Buffer.from(k, 'latin1'), prefix.length);
       // A cached entry, dirty or not, is newer than the store's.
-      if (!m.entries.has(mapKey)) this.addToMap(m, mapKey, { value: unpackValue(v), dirty: null, stored: true, bytes: reckon(v.length) });
+      if (!m.entries.has(mapKey)) this.addToMap(m, mapKey, { value: unpackValue(v), dirty: null, stored: true, bytes: reckon(v.length), storeKey: undefined });
     }
     m.complete = true;
   }
@@ -270,14 +273,21 @@ export class StateCache {
     const e = d.entry;
     // Created and deleted since it was last written: the store never saw it.
     if (e.value === ABSENT && e.stored === false) return;
-    const w = this.writer;
-    const keyBytes = w.encode(d.group, d.table.header, d.key, d.mapKey);
-    const mapPrefix = d.mapKey === undefined ? undefined : w.prefixLatin1();
-    const key = w.latin1();
+    let key = e.storeKey;
+    let keyBytes: Buffer | undefined;
+    let mapPrefix: string | undefined;
+    if (key === undefined) {
+      const w = this.writer;
+      keyBytes = w.encode(d.group, d.table.header, d.key, d.mapKey);
+      this.store.checkKeySize(keyBytes);
+      mapPrefix = d.mapKey === undefined ? undefined : w.prefixLatin1();
+      key = w.latin1();
+      if (d.mapKey === undefined) e.storeKey = key;
+    }
     let value: OverlayValue = TOMBSTONE;
     if (e.value === ABSENT) {
       // Unknown whether the store holds it: a tombstone only if it does.
-      const held = e.stored ?? this.store.read(key, keyBytes) !== undefined;
+      const held = e.stored ?? this.store.read(key, keyBytes ?? Buffer.from(key, 'latin1')) !== undefined;
       e.stored = false;
       if (!held) return;
     } else {
@@ -287,8 +297,9 @@ export class StateCache {
       this.youngBytes += bytes - e.bytes;
       e.bytes = bytes;
     }
-    if (reserved === undefined) this.store.write(key, keyBytes, value, mapPrefix);
-    else this.store.writeReserved(reserved, key, keyBytes, value, mapPrefix);
+    // The key's size was checked when it was first encoded.
+    if (reserved === undefined) this.store.write(key, undefined, value, mapPrefix);
+    else this.store.writeReserved(reserved, key, undefined, value, mapPrefix);
   }
 
   /** Puts a new entry of a key into the young generation. */
@@ -301,8 +312,8 @@ export class StateCache {
   private load(str: string, keyBytes: Buffer): CachedValue {
     this.store.checkKeySize(keyBytes);
     const stored = this.store.read(str, keyBytes);
-    if (stored === undefined) return { value: ABSENT, dirty: null, stored: false, bytes: ENTRY_BYTES };
-    return { value: unpackValue(stored), dirty: null, stored: true, bytes: reckon(stored.length) };
+    if (stored === undefined) return { value: ABSENT, dirty: null, stored: false, bytes: ENTRY_BYTES, storeKey: str };
+    return { value: unpackValue(stored), dirty: null, stored: true, bytes: reckon(stored.length), storeKey: str };
   }
 
   private addToMap(m: CachedMap, mapKey: StateKey, entry: CachedValue): void {

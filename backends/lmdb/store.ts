@@ -90,10 +90,10 @@ export class OverlayStore {
     }
   }
 
-  /** Writes an encoded value or a tombstone; `keyBytes` may be a scratch view (it is copied if kept). */
-  write(key: string, keyBytes: Buffer, value: OverlayValue, mapPrefix?: string): void {
+  /** Writes an encoded value or a tombstone; `keyBytes` may be a scratch view, and is only given when its size is still to be checked. */
+  write(key: string, keyBytes: Buffer | undefined, value: OverlayValue, mapPrefix?: string): void {
     this.check();
-    this.checkKeySize(keyBytes);
+    if (keyBytes !== undefined) this.checkKeySize(keyBytes);
     const size = this.dirty.entries.size;
     this.dirty.set(key, value, mapPrefix);
     // Keys already in the live overlay are already tracked: it is never older than the change set.
@@ -132,9 +132,9 @@ export class OverlayStore {
   }
 
   /** Writes an encoded value or a tombstone into a snapshot's reserved overlay; keys are tracked there, not as changes. */
-  writeReserved(reserved: Overlay, key: string, keyBytes: Buffer, value: OverlayValue, mapPrefix?: string): void {
+  writeReserved(reserved: Overlay, key: string, keyBytes: Buffer | undefined, value: OverlayValue, mapPrefix?: string): void {
     this.check();
-    this.checkKeySize(keyBytes);
+    if (keyBytes !== undefined) this.checkKeySize(keyBytes);
     reserved.set(key, value, mapPrefix);
   }
 
