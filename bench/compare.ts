@@ -24,6 +24,7 @@ const SPECS: Record<NamedTable['id'], { keys: string[]; figures: FigureSpec[] }>
   windows: { keys: ['assigner', 'mode', 'policy', 'keys', 'records'], figures: [{ column: 'bytesPerCheckpointMean', better: 'lower' }, { column: 'e2eMsMedian', better: 'lower' }, { column: 'recordsPerSec', better: 'higher' }] },
   nexmark: { keys: ['query', 'setting', 'events', 'parallelism'], figures: [{ column: 'eventsPerSec', runs: 'runsEventsPerSec', better: 'higher' }, { column: 'checkpointedBytesMedian', better: 'lower' }, { column: 'peakRssMiB', better: 'lower' }] },
   cost: { keys: ['rows', 'backend', 'parallelism', 'checkpointing'], figures: [{ column: 'recordsPerSec', runs: 'runsRecordsPerSec', better: 'higher' }, { column: 'vsBaseline', better: 'higher' }] },
+  backpressure: { keys: ['variant', 'mode', 'parallelism'], figures: [{ column: 'e2eMsMedian', better: 'lower' }, { column: 'e2eMsP99', better: 'lower' }, { column: 'recordsPerSec', better: 'higher' }] },
 };
 
 /** Run-to-run spread of whole-process figures on a shared 2-core machine. */

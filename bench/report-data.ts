@@ -1,4 +1,5 @@
 /** The suite's results as plain data: their shape, their CSV tables and the incremental/full crossover. */
+import type { BackpressureReport } from './backpressure.js';
 import type { EnvironmentRecord } from './environment.js';
 import type { ThroughputReport } from './throughput.js';
 import type { CheckpointBenchReport, CheckpointBenchResult } from './checkpoint.js';
@@ -29,6 +30,8 @@ export interface SuiteResults {
   nexmark?: BenchRun<NexmarkReport>[];
   /** Absent in folders written before the COST benchmark existed. */
   cost?: BenchRun<CostReport>[];
+  /** Absent in folders written before the backpressure benchmark existed. */
+  backpressure?: BenchRun<BackpressureReport>[];
 }
 
 /** A header row and data rows, ready for CSV. */

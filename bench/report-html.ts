@@ -1,4 +1,5 @@
 /** The suite's HTML report: Chart.js configs built from plain results, one self-contained page. */
+import { backpressureCharts } from './report-backpressure.js';
 import type { CheckpointBenchResult } from './checkpoint.js';
 import { backendOf, checkpointCost, describeCrossover, findCrossovers, pct, rebaseNote, type BenchRun, type SuiteResults } from './report-data.js';
 import { commandsOf, escapeHtml, groupBy, line, PALETTE, xy, type ChartSpec } from './report-charts.js';
@@ -123,7 +124,7 @@ function overheadChart(res: SuiteResults): ChartSpec | undefined {
 
 /** The report's charts, in reading order; charts without data are left out. */
 export function chartSpecs(res: SuiteResults): ChartSpec[] {
-  return [throughputChart(res), vsStateSize(res, 'bytes'), vsStateSize(res, 'e2eMs'), timelineChart(res), overheadChart(res), restoreChart(res), ...windowCharts(res), ...nexmarkCharts(res), ...costCharts(res)]
+  return [throughputChart(res), vsStateSize(res, 'bytes'), vsStateSize(res, 'e2eMs'), timelineChart(res), overheadChart(res), restoreChart(res), ...windowCharts(res), ...nexmarkCharts(res), ...costCharts(res), ...backpressureCharts(res)]
     .filter((c): c is ChartSpec => c !== undefined);
 }
 
@@ -155,7 +156,7 @@ export function renderReport(res: SuiteResults, chartLibrary: string): string {
 <html lang="en"><head><meta charset="utf-8"><title>snapflow bench report</title><style>${STYLE}</style></head><body>
 <h1>snapflow bench report</h1>
 <p>${escapeHtml(`${m.sweep} sweep, started ${m.startedAt}${m.finishedAt ? `, finished ${m.finishedAt}` : ''}${m.host ? ` on ${m.host}` : ''}.`)}
-Raw figures: <code>index.json</code>, <code>throughput.json</code>, <code>checkpoint.json</code>, <code>recovery.json</code>, <code>windows.json</code>, <code>nexmark.json</code>, <code>cost.json</code> and the CSV files beside this page.</p>
+Raw figures: <code>index.json</code>, <code>throughput.json</code>, <code>checkpoint.json</code>, <code>recovery.json</code>, <code>windows.json</code>, <code>nexmark.json</code>, <code>cost.json</code>, <code>backpressure.json</code> and the CSV files beside this page.</p>
 ${(m.notes ?? []).map((n) => `<p>${escapeHtml(n)}</p>`).join('\n')}
 <h2>Incremental vs full: the crossover</h2>
 <ul>${crossovers.length ? crossovers.map((s) => `<li>${escapeHtml(s)}</li>`).join('') : '<li>No change rate was measured with both modes.</li>'}</ul>

@@ -3,6 +3,7 @@
  * folder, with the per-run values of a figure shown as their spread (min–max over n runs), and
  * the record of where the benchmarks ran.
  */
+import { backpressureTable } from './report-backpressure.js';
 import { checkpointTable, recoveryTable, throughputTable, type SuiteResults, type Table } from './report-data.js';
 import { windowTable } from './report-windows.js';
 import { nexmarkTable } from './report-nexmark.js';
@@ -12,7 +13,7 @@ import type { EnvironmentRecord } from './environment.js';
 
 /** One named table of a results folder. */
 export interface NamedTable {
-  id: 'throughput' | 'checkpoint' | 'recovery' | 'windows' | 'nexmark' | 'cost';
+  id: 'throughput' | 'checkpoint' | 'recovery' | 'windows' | 'nexmark' | 'cost' | 'backpressure';
   title: string;
   table: Table;
 }
@@ -26,6 +27,7 @@ export function resultTables(res: SuiteResults): NamedTable[] {
     { id: 'windows', title: 'Window state', table: windowTable(res.windows) },
     { id: 'nexmark', title: 'Nexmark', table: nexmarkTable(res.nexmark ?? []) },
     { id: 'cost', title: 'COST', table: costCsvTable(res.cost ?? []) },
+    { id: 'backpressure', title: 'Checkpoints under backpressure', table: backpressureTable(res.backpressure ?? []) },
   ];
   return all.filter((t) => t.table.rows.length > 0);
 }

@@ -1,4 +1,5 @@
 /** The suite's results folder: raw JSON, CSV tables and a self-contained HTML report. */
+import { backpressureTable } from './report-backpressure.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,6 +21,7 @@ export const RESULT_FILES = {
   windows: 'windows.json',
   nexmark: 'nexmark.json',
   cost: 'cost.json',
+  backpressure: 'backpressure.json',
   throughputCsv: 'throughput.csv',
   checkpointCsv: 'checkpoint.csv',
   timelineCsv: 'checkpoint-timeline.csv',
@@ -27,6 +29,7 @@ export const RESULT_FILES = {
   windowsCsv: 'windows.csv',
   nexmarkCsv: 'nexmark.csv',
   costCsv: 'cost.csv',
+  backpressureCsv: 'backpressure.csv',
   report: 'report.html',
 } as const;
 
@@ -75,6 +78,7 @@ export async function writeResults(dir: string, results: SuiteResults): Promise<
     [RESULT_FILES.windows, json(results.windows)],
     [RESULT_FILES.nexmark, json(results.nexmark ?? [])],
     [RESULT_FILES.cost, json(results.cost ?? [])],
+    [RESULT_FILES.backpressure, json(results.backpressure ?? [])],
     [RESULT_FILES.throughputCsv, toCsv(throughputTable(results.throughput))],
     [RESULT_FILES.checkpointCsv, toCsv(checkpointTable(results.checkpoint))],
     [RESULT_FILES.timelineCsv, toCsv(timelineTable(results.checkpoint))],
@@ -82,6 +86,7 @@ export async function writeResults(dir: string, results: SuiteResults): Promise<
     [RESULT_FILES.windowsCsv, toCsv(windowTable(results.windows))],
     [RESULT_FILES.nexmarkCsv, toCsv(nexmarkTable(results.nexmark ?? []))],
     [RESULT_FILES.costCsv, toCsv(costCsvTable(results.cost ?? []))],
+    [RESULT_FILES.backpressureCsv, toCsv(backpressureTable(results.backpressure ?? []))],
     [RESULT_FILES.report, renderReport(results, lib.source)],
   ];
   for (const [name, text] of files) await writeFile(join(dir, name), text);
@@ -116,6 +121,7 @@ export async function readResults(dir: string): Promise<SuiteResults> {
     windows: await read(RESULT_FILES.windows, []),
     nexmark: await read(RESULT_FILES.nexmark, []),
     cost: await read(RESULT_FILES.cost, []),
+    backpressure: await read(RESULT_FILES.backpressure, []),
   };
 }
 

@@ -1,4 +1,5 @@
 /** `snapflow bench` with no benchmark named: a sweep of the three benchmarks into a results folder. */
+import { BACKPRESSURE_MODES, BACKPRESSURE_VARIANTS, benchBackpressure, type BackpressureOptions, type BackpressureReport } from './backpressure.js';
 import { mkdir } from 'node:fs/promises';
 import { hostname, cpus, tmpdir } from 'node:os';
 import { environmentRecord } from './environment.js';
@@ -16,7 +17,7 @@ import { findCrossovers, type BenchRun, type Crossover, type SuiteResults } from
 import type { BackendKind, CheckpointMode } from '../base/kinds.js';
 
 /** The parts of the sweep, which `--only` selects. */
-export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery', 'windows', 'nexmark', 'cost'] as const;
+export const SUITE_PARTS = ['throughput', 'checkpoint', 'overhead', 'recovery', 'windows', 'nexmark', 'cost', 'backpressure'] as const;
 /** One part of the sweep. */
 export type SuitePart = (typeof SUITE_PARTS)[number];
 
@@ -28,6 +29,7 @@ export type SuiteStep = { part: SuitePart; label: string } & (
   | { kind: 'windows'; options: Omit<WindowBenchOptions, 'progress'> }
   | { kind: 'nexmark'; options: Omit<NexmarkBenchOptions, 'progress'> }
   | { kind: 'cost'; options: Omit<CostOptions, 'progress'> }
+  | { kind: 'backpressure'; options: Omit<BackpressureOptions, 'progress'> }
 );
 
 /** What to sweep. */
@@ -115,6 +117,9 @@ export function planSuite(o: SuitePlanOptions): SuiteStep[] {
   // COST: the keyed job over a generated file on both backends, beside a hand-written single thread in the same run.
   const cost = { rows: full ? 3_000_000 : 1_000_000, keys: 100_000, seed: 42, backends: ['lmdb', 'heap'] as BackendKind[], parallelism: [1, 2], runs: full ? 3 : 1, threads };
   steps.push({ part: 'cost', kind: 'cost', label: `cost ${cost.rows} rows, lmdb+heap, p=1,2, beside a single thread`, options: cost });
+  // Checkpoints of a job held back by a slow sink (every sink subtask, or one), every second.
+  const backpressure = { modes: [...BACKPRESSURE_MODES], variants: [...BACKPRESSURE_VARIANTS], sinkRate: 2000, seconds: full ? 30 : 10, parallelism: 2, intervalMs: 1000, keys: 10_000, stateBackend: 'lmdb' as const, threads };
+  steps.push({ part: 'backpressure', kind: 'backpressure', label: `backpressure ${backpressure.seconds} s, p=2, slow sinks`, options: backpressure });
   return steps.filter((s) => o.only === undefined || o.only.includes(s.part));
 }
 
@@ -158,6 +163,11 @@ export function commandOf(step: SuiteStep): string {
     case 'cost': {
       const c = step.options;
       return `snapflow bench cost --rows ${c.rows} --keys ${c.keys} --seed ${c.seed} --state-backend ${c.backends.join(',')} --parallelism ${c.parallelism.join(',')} --runs ${c.runs}${threads} --json`;
+    }
+    case 'backpressure': {
+      const b = step.options;
+      return `snapflow bench backpressure --modes ${b.modes.join(',')} --variants ${b.variants.join(',')} --sink-rate ${b.sinkRate} --seconds ${b.seconds} --parallelism ${b.parallelism}` +
+        ` --checkpoint-interval ${b.intervalMs} --keys ${b.keys} --state-backend ${b.stateBackend}${threads} --json`;
     }
     case 'recovery': {
       const r = step.options;
@@ -205,6 +215,9 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteOutcome> {
     } else if (step.kind === 'nexmark') {
       const report = await benchNexmark({ ...step.options, ...quiet });
       (results.nexmark ??= []).push({ command, options: { ...step.options }, report } satisfies BenchRun<NexmarkReport>);
+    } else if (step.kind === 'backpressure') {
+      const report = await benchBackpressure({ ...step.options, ...quiet });
+      (results.backpressure ??= []).push({ command, options: { ...step.options }, report } satisfies BenchRun<BackpressureReport>);
     } else if (step.kind === 'cost') {
       const report = await benchCost({ ...step.options, ...quiet });
       (results.cost ??= []).push({ command, options: { ...step.options }, report } satisfies BenchRun<CostReport>);

@@ -8,6 +8,7 @@ import { choiceList, intList, positiveDuration, positiveInt } from '../args.js';
 import { benchWindows, compareModes, WINDOW_ASSIGNERS } from '../../bench/windows.js';
 import { nexmarkCommand } from './bench-nexmark.js';
 import { costCommand } from './bench-cost.js';
+import { backpressureCommand } from './bench-backpressure.js';
 import { SUITE_PARTS, commandOf, defaultOutDir, planSuiteOrFail, runSuite, type SuitePart } from '../../bench/suite.js';
 import { loadChartLibrary, readResults, regenerateReport } from '../../bench/report.js';
 import { compareResults, formatComparison, renderComparison } from '../../bench/compare.js';
@@ -22,7 +23,7 @@ const printLines = (lines: string[]) => void process.stdout.write(lines.join('\n
 
 /** Registers the bench command and its subcommands. */
 export function benchCommand(y: Argv): Argv {
-  return y.command('bench', 'Run a benchmark, or the suite of them (the default)', (b) => costCommand(nexmarkCommand(b))
+  return y.command('bench', 'Run a benchmark, or the suite of them (the default)', (b) => backpressureCommand(costCommand(nexmarkCommand(b)))
     .command(
       ['suite', '$0'],
       'Run throughput, checkpoint and recovery as a sweep and write JSON, CSV and an HTML report to a folder',

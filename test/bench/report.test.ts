@@ -13,6 +13,7 @@ import type { CheckpointMode } from '../../base/kinds.js';
 import type { WindowBenchReport, WindowBenchResult } from '../../bench/windows.js';
 import type { NexmarkReport, NexmarkResult } from '../../bench/nexmark/bench.js';
 import type { CostReport } from '../../bench/cost/bench.js';
+import type { BackpressureReport } from '../../bench/backpressure.js';
 import { QUERY_NAMES } from '../../bench/nexmark/queries/index.js';
 
 function win(assigner: WindowBenchResult['assigner'], mode: CheckpointMode, policy: string, bytes: number): WindowBenchResult {
@@ -33,6 +34,16 @@ const nexmarkResult = (query: string, perCore: number, completed: number): Nexma
   query, events: 1000, parallelism: 2, cores: 2, eventsPerSec: perCore * 2, eventsPerSecPerCore: perCore, peakRssMiB: 100, verified: null,
   checkpoints: { completed, stateBytes: completed * 1000, checkpointedBytesMedian: completed * 100, e2eMsMedian: completed * 10 }, failuresInjected: 0, restarts: 0, runs: [perCore * 2], flinkPerCore: 155_000,
 });
+
+const BACKPRESSURE: BenchRun<BackpressureReport> = {
+  command: 'snapflow bench backpressure --json', options: { sinkRate: 2000 },
+  report: {
+    results: [
+      { mode: 'aligned', variant: 'all', parallelism: 2, checkpoints: 9, e2eMsMedian: 850, e2eMsP99: 1400, alignmentMsMedian: 600, startDelayMsMedian: 240, persistedBytesMedian: 0, recordsPerSec: 4000 },
+      { mode: 'aligned', variant: 'one-slow', parallelism: 2, checkpoints: 9, e2eMsMedian: 1700, e2eMsP99: 2500, alignmentMsMedian: 1500, startDelayMsMedian: 100, persistedBytesMedian: 0, recordsPerSec: 3900 },
+    ],
+  },
+};
 
 const COST: BenchRun<CostReport> = {
   command: 'snapflow bench cost --rows 1000 --json', options: { rows: 1000 },
@@ -88,6 +99,7 @@ const RESULTS: SuiteResults = {
   windows: [WINDOWS],
   nexmark: NEXMARK,
   cost: [COST],
+  backpressure: [BACKPRESSURE],
 };
 
 t.test('writeResults writes JSON, CSV and a self-contained report', async (t) => {
@@ -125,6 +137,9 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   const costCsv = (await read('cost.csv')).trimEnd().split('\n');
   t.equal(costCsv[0], 'rows,backend,parallelism,checkpointing,recordsPerSec,baselineRecordsPerSec,vsBaseline,peakRssMiB,checkpoints,runsRecordsPerSec');
   t.equal(costCsv[2], '1000,lmdb,2,incremental,320000,400000,0.8,300,4,320000', 'a row per configuration beside the baseline');
+  const bpCsv = (await read('backpressure.csv')).trim().split('\n');
+  t.equal(bpCsv[0], 'variant,mode,parallelism,checkpoints,e2eMsMedian,e2eMsP99,alignmentMsMedian,startDelayMsMedian,persistedBytesMedian,recordsPerSec');
+  t.equal(bpCsv[2], 'one-slow,aligned,2,9,1700,2500,1500,100,0,3900', 'a row per variant and mode');
 
   const html = await read('report.html');
   t.match(html, 'Released under the MIT License', 'Chart.js is inlined');
@@ -136,7 +151,7 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   const m = /<script type="application\/json" id="snapflow-data">([\s\S]*?)<\/script>/.exec(html);
   t.ok(m, 'embedded data found');
   const data = JSON.parse((m as RegExpExecArray)[1]) as { charts: { id: string; config: { data: { datasets: { label: string }[] } } }[] };
-  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore', 'window-checkpoints', 'window-timeline', 'nexmark', 'cost']);
+  t.same(data.charts.map((c) => c.id), ['throughput', 'checkpoint-bytes', 'checkpoint-duration', 'timeline', 'restore', 'window-checkpoints', 'window-timeline', 'nexmark', 'cost', 'backpressure']);
   t.equal(data.charts[0].config.data.datasets[0].label, EVIL, 'the data parses back intact');
   t.equal((html.match(/<\/script>/g) ?? []).length, 3, 'only the three real script elements close');
   for (const id of ['throughput', 'checkpoint-bytes', 'timeline', 'restore', 'window-checkpoints', 'window-timeline']) t.match(html, `<canvas id="chart-${id}">`);
@@ -214,7 +229,7 @@ t.test('crossover: the lowest change rate where incremental costs at least full'
 
 t.test('suite plan, commands and progress output', async (t) => {
   const quick = planSuite({ full: false });
-  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows', 'nexmark', 'nexmark', 'cost']);
+  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows', 'nexmark', 'nexmark', 'cost', 'backpressure']);
   t.equal(commandOf(quick[10]), 'snapflow bench cost --rows 1000000 --keys 100000 --seed 42 --state-backend lmdb,heap --parallelism 1,2 --runs 1 --json');
   t.equal(commandOf(quick[9]), `snapflow bench nexmark --queries ${QUERY_NAMES.join(',')} --events 500000 --parallelism 2 --checkpoint-interval 1000 --checkpoint-mode incremental --state-backend lmdb --runs 1 --json`);
   t.equal(commandOf(quick[7]), 'snapflow bench windows --keys 100000 --records 300000 --assigner tumbling,sliding --checkpoint-mode incremental --window-records 2 --overlap 4 --checkpoint-interval 500 --parallelism 1 --rate 10000 --max-delta-ratio 1 --json');
