@@ -15,8 +15,8 @@ import type { BackendKind } from '../base/kinds.js';
 import type { CheckpointSummary } from '../runtime/checkpoint/stats.js';
 import type { BackpressureJobParams } from './jobs/backpressure.js';
 
-/** The checkpointing modes measured; aligned barriers are what snapflow takes today. */
-export const BACKPRESSURE_MODES = ['aligned'] as const;
+/** The modes measured: aligned barriers, and aligned barriers with buffer debloating (a second's worth of processing in flight). */
+export const BACKPRESSURE_MODES = ['aligned', 'aligned-debloat'] as const;
 /** One of BACKPRESSURE_MODES. */
 export type BackpressureMode = (typeof BACKPRESSURE_MODES)[number];
 /** Which sink subtasks are slow. */
@@ -74,7 +74,7 @@ export async function benchBackpressure(o: BackpressureOptions): Promise<Backpre
         const params: BackpressureJobParams = { records, keys: o.keys, sinkRate: o.sinkRate, variant, sourceRate: 10 * o.sinkRate * o.parallelism };
         const dir = join(scratch.path, `${variant}-${mode}`);
         const result = await execute(JOB, {
-          parallelism: o.parallelism, params: { ...params }, threads: o.threads, stateBackend: o.stateBackend, stateDir: join(dir, 'state'), jobName: `backpressure-${variant}-${mode}`,
+          parallelism: o.parallelism, params: { ...params }, threads: o.threads, channels: mode === 'aligned-debloat' ? { debloatTargetMs: 1000 } : undefined, stateBackend: o.stateBackend, stateDir: join(dir, 'state'), jobName: `backpressure-${variant}-${mode}`,
           checkpointing: { intervalMs: o.intervalMs, mode: 'full', dir: join(dir, 'checkpoints') }, log: () => {},
         });
         const done = (result.stats.checkpoints?.checkpoints ?? []).filter((c) => c.status === 'completed' && !c.final);

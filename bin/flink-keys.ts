@@ -75,6 +75,8 @@ export const FLINK_KEYS: Record<string, KeyMapping> = {
   'pipeline.operator-chaining.enabled': { flag: 'chaining', value: (v, key) => truth(key, v) },
   'pipeline.operator-chaining': { flag: 'chaining', value: (v, key) => truth(key, v) },
   'metrics.latency.interval': flag('latency-interval'),
+  'taskmanager.network.memory.buffer-debloat.enabled': { flag: 'buffer-debloat', value: (v, key) => truth(key, v) },
+  'taskmanager.network.memory.buffer-debloat.target': flag('buffer-debloat-target'),
   'rest.port': flag('rest-port'),
   'rest.address': flag('rest-address'),
   'rest.bind-address': flag('rest-address'),

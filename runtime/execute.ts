@@ -92,6 +92,7 @@ export function resolveChannelSettings(partial: Partial<ChannelSettings> = {}): 
   positiveInteger('credits', s.credits);
   positiveInteger('batchSize', s.batchSize);
   checkNumber('lingerMs', s.lingerMs, { min: 0 });
+  if (s.debloatTargetMs !== undefined) checkNumber('debloatTargetMs', s.debloatTargetMs, { min: 0, exclusive: true });
   return s;
 }
 

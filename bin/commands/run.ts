@@ -30,6 +30,8 @@ export function runCommand(y: Argv): Argv {
       .option('batch-size', { type: 'number', describe: 'records per channel batch (default 1024)' })
       .option('linger-ms', { type: 'number', describe: 'longest wait before a partly filled batch is sent (default 5)' })
       .option('credits', { type: 'number', describe: 'batches a receiver lets each sender have in flight (default 4)' })
+      .option('buffer-debloat', { type: 'boolean', default: false, describe: 'shrink batches so that what is in flight towards an actor is about --buffer-debloat-target of its processing' })
+      .option('buffer-debloat-target', { type: 'string', default: '1s', describe: 'buffer debloating: time\'s worth of processing in flight towards an actor' })
       .option('metrics-interval', { type: 'string', describe: 'time between two reports of each actor\'s figures and latency (default 1s; 0: only at the end)' })
       .option('latency-interval', { type: 'string', describe: 'time between two latency markers of a source subtask (default 200ms; 0: none)' })
       .option('rest-port', { type: 'number', describe: 'serve the job\'s REST API (Flink\'s routes), /metrics for Prometheus and a dashboard on this port (0: any free one)' })
@@ -49,7 +51,7 @@ export function runCommand(y: Argv): Argv {
       .group(['state-backend', 'state-dir', 'state-cache-mb'], 'State:')
       .group(['restart-strategy', 'restart-attempts', 'restart-delay', 'restart-initial-delay', 'restart-max-delay', 'restart-multiplier', 'restart-jitter', 'restart-reset-after', 'restart-max-failures', 'restart-failure-interval', 'savepoint-dir', 'from-savepoint', 'from-checkpoint', 'inject-failure', 'inject-seed', 'inject-horizon'], 'Recovery (docs/recovery.md):')
       .group(['quiet', 'json', 'json-events', 'rest-port', 'rest-address', 'metrics-interval', 'latency-interval', 'profile'], 'Watching (docs/watching.md):')
-      .group(['batch-size', 'linger-ms', 'credits'], 'Channels:')
+      .group(['batch-size', 'linger-ms', 'credits', 'buffer-debloat', 'buffer-debloat-target'], 'Channels:')
       .example('$0 run transactions', 'the bundled job over data/data.csv')
       .example('$0 run job.js -p 2 --checkpoint-interval 1s --checkpoint-mode incremental --rest-port 8081', 'checkpoints every second, with the REST API and dashboard on port 8081')
       .example('$0 run job.js --config flink.yaml -D execution.checkpointing.interval=500ms', 'settings from a file of Flink keys, one overridden (docs/configuration.md)'),
@@ -101,6 +103,7 @@ export function runCommand(y: Argv): Argv {
             batchSize: argv['batch-size'] === undefined ? undefined : positiveInt('batch-size', argv['batch-size']),
             lingerMs: argv['linger-ms'],
             credits: argv.credits === undefined ? undefined : positiveInt('credits', argv.credits),
+            debloatTargetMs: argv['buffer-debloat'] ? parseDuration('buffer-debloat-target', argv['buffer-debloat-target']) : undefined,
           },
           signal: abort.signal,
           ...state,

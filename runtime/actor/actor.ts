@@ -28,6 +28,7 @@ import { restoreActorState, type ActorRestore } from './restore.js';
 import { SourceDriver } from './source-loop.js';
 import type { ActorStateSettings } from './state-settings.js';
 import { MetricsReporter, type ActorSample } from './metrics-reporter.js';
+import { Debloating } from './debloating.js';
 import { perSecond } from '../metrics/time-shares.js';
 import { DEFAULT_METRICS_SETTINGS, type MetricsSettings } from '../metrics/settings.js';
 
@@ -71,6 +72,7 @@ class Actor {
   private readonly nodeNames: string[];
   private source: SourceDriver | null = null;
   private readonly reporter: MetricsReporter;
+  private readonly debloating: Debloating | null;
   private readonly metrics: MetricsSettings;
   /** Alignment time of the last checkpoint at this actor. */
   private lastAlignmentMs = 0;
@@ -145,6 +147,10 @@ class Actor {
     });
     this.metrics = s.metrics ?? DEFAULT_METRICS_SETTINGS;
     this.reporter = new MetricsReporter({ clock: this.clock, intervalMs: this.metrics.intervalMs, sample: () => this.sample(), send });
+    const target = s.settings.debloatTargetMs;
+    this.debloating = target === undefined || s.inputs.length === 0 ? null : new Debloating({
+      clock: this.clock, inputs: s.inputs, targetMs: target, credits: s.settings.credits, batchSize: s.settings.batchSize, recordsIn: () => this.gate.recordsIn,
+    });
     s.control.onMessage((msg) => this.onControl(msg));
   }
 
@@ -326,6 +332,7 @@ class Actor {
       await this.open();
       this.startedAt = wallNow();
       this.reporter.start();
+      this.debloating?.start();
       if (this.ckpt) this.s.control.send({ kind: 'running' });
       await this.until(this.chain.reader ? this.runSource(this.chain.reader) : this.gate.run());
       await this.until(this.finish());
@@ -335,11 +342,13 @@ class Actor {
       const closeError = await this.cleanup();
       if (closeError !== null) throw closeError;
       this.reporter.stop(true);
+      this.debloating?.stop();
       this.s.control.send({ kind: 'finished', stats });
       return true;
     } catch (err) {
       this.failure ??= err;
       this.reporter.stop(false);
+      this.debloating?.stop();
       let stats: ActorStats | undefined;
       try {
         stats = this.stats(false);

@@ -15,6 +15,8 @@ export interface OutputChannel {
   inFlight(): number;
   /** Registers the callback run whenever credit comes back. */
   onCredit(fn: () => void): void;
+  /** Registers the callback hearing the batch size the receiver asks for (buffer debloating). */
+  onBatchSize?(fn: (records: number) => void): void;
   close(): void;
 }
 
@@ -26,6 +28,8 @@ export interface InputChannel {
   onClose(fn: () => void): void;
   /** Declares one received batch processed, so its credit can go back to the sender. */
   release(): void;
+  /** Asks the sender for batches of at most this many records (buffer debloating). */
+  announceBatchSize?(records: number): void;
   close(): void;
 }
 
@@ -37,6 +41,8 @@ export interface ChannelSettings {
   batchSize: number;
   /** Milliseconds a partly filled batch may wait before it is flushed anyway. */
   lingerMs: number;
+  /** Buffer debloating: senders' batches shrink so that what is in flight towards an actor is about this many ms of its processing (off when absent). */
+  debloatTargetMs?: number;
 }
 
 /** Defaults chosen by measurement (see docs/architecture.md). */

@@ -18,14 +18,16 @@ export interface MemoryChannelPair {
 /** Creates a connected in-memory channel with the given credit window. */
 export function memoryChannel(window: number, origin: ErrorOrigin): MemoryChannelPair {
   const down = new Mailbox<WireMessage>();
-  const up = new Mailbox<number>();
+  const up = new Mailbox<number | { batchSize: number }>();
   const credit = new CreditWindow(window, origin);
   let inputClosed = false;
   let outputClosed = false;
   let creditFn: () => void = () => {};
-  up.listen((n) => {
+  let batchSizeFn: (records: number) => void = () => {};
+  up.listen((m) => {
     if (outputClosed) return;
-    credit.grant(n);
+    if (typeof m !== 'number') return batchSizeFn(m.batchSize);
+    credit.grant(m);
     creditFn();
   });
   const returner = new CreditReturner(window, (n) => {
@@ -42,6 +44,9 @@ export function memoryChannel(window: number, origin: ErrorOrigin): MemoryChanne
     onCredit(fn) {
       creditFn = fn;
     },
+    onBatchSize(fn) {
+      batchSizeFn = fn;
+    },
     close() {
       outputClosed = true;
     },
@@ -54,6 +59,9 @@ export function memoryChannel(window: number, origin: ErrorOrigin): MemoryChanne
     },
     onClose() {},
     release: () => returner.release(),
+    announceBatchSize(records) {
+      if (!inputClosed) up.post({ batchSize: records });
+    },
     close() {
       inputClosed = true;
     },

@@ -15,11 +15,15 @@ import { BROADCAST, type Partitioner } from './partitioners.js';
 /** Batching, backlog and statistics of one output channel. */
 class ChannelBuffer {
   records: unknown[] = [];
+  /** Records per batch: the router's batch size, or less when the receiver asks for smaller batches. */
+  limit: number;
   /** The records' event times, from the first record that had one (earlier ones NaN); null while none has. */
   timestamps: number[] | null = null;
   readonly backlog: DataMessage[] = [];
 
-  constructor(readonly channel: OutputChannel) {}
+  constructor(readonly channel: OutputChannel, batchSize: number) {
+    this.limit = batchSize;
+  }
 }
 
 /** One outgoing edge: its partitioner and its channels in consumer-subtask order. */
@@ -67,12 +71,19 @@ export class OutputRouter implements Output {
   ) {
     this.edges = [];
     for (const e of edges) {
-      const routed = { partitioner: e.partitioner, buffers: e.channels.map((c) => new ChannelBuffer(c)) };
+      const routed = { partitioner: e.partitioner, buffers: e.channels.map((c) => new ChannelBuffer(c, batchSize)) };
       this.all.push(...routed.buffers);
       if (e.tag === undefined) this.edges.push(routed);
       else this.sides.set(e.tag, [...(this.sides.get(e.tag) ?? []), routed]);
     }
-    for (const b of this.all) b.channel.onCredit(() => this.guarded(() => this.onCredit(b)));
+    for (const b of this.all) {
+      b.channel.onCredit(() => this.guarded(() => this.onCredit(b)));
+      b.channel.onBatchSize?.((records) => {
+        b.limit = Math.max(1, Math.min(this.batchSize, records));
+        // A batch already past the new size goes now rather than waiting to grow further.
+        if (b.records.length >= b.limit) this.guarded(() => this.flushBuffer(b));
+      });
+    }
   }
 
   private guarded(fn: () => void): void {
@@ -119,7 +130,7 @@ export class OutputRouter implements Output {
     const n = b.records.push(record);
     // ts === ts is false for NaN only: a record without event time adds nothing until one with it comes.
     if (ts === ts || b.timestamps !== null) (b.timestamps ??= new Array<number>(n - 1).fill(NaN)).push(ts);
-    if (n >= this.batchSize) this.flushBuffer(b);
+    if (n >= b.limit) this.flushBuffer(b);
     else if (n === 1 && this.lingerTimer === null) {
       this.lingerTimer = this.clock.setTimer(this.lingerMs, () => {
         this.lingerTimer = null;

@@ -15,11 +15,17 @@ export class PortOutputChannel implements OutputChannel {
   private closed = false;
   private peerGone = false;
   private creditFn: () => void = () => {};
+  private batchSizeFn: (records: number) => void = () => {};
 
   constructor(private readonly port: MessagePort, window: number, private readonly origin: ErrorOrigin) {
     this.credit = new CreditWindow(window, origin);
-    port.on('message', (n: number) => {
-      this.credit.grant(n);
+    // Upstream messages are credit (a number) or a batch size the receiver asks for.
+    port.on('message', (m: number | { batchSize: number }) => {
+      if (typeof m !== 'number') {
+        this.batchSizeFn(m.batchSize);
+        return;
+      }
+      this.credit.grant(m);
       this.creditFn();
     });
     port.on('close', () => {
@@ -48,6 +54,10 @@ export class PortOutputChannel implements OutputChannel {
 
   onCredit(fn: () => void): void {
     this.creditFn = fn;
+  }
+
+  onBatchSize(fn: (records: number) => void): void {
+    this.batchSizeFn = fn;
   }
 
   close(): void {
@@ -86,6 +96,10 @@ export class PortInputChannel implements InputChannel {
 
   release(): void {
     this.returner.release();
+  }
+
+  announceBatchSize(records: number): void {
+    if (!this.closed) this.port.postMessage({ batchSize: records });
   }
 
   close(): void {

@@ -7,6 +7,7 @@ import type { DataMessage } from '../../runtime/transport/protocol.js';
 export class FakeChannel implements OutputChannel {
   readonly sent: DataMessage[] = [];
   private creditFn: () => void = () => {};
+  private batchSizeFn: (records: number) => void = () => {};
   private readonly credit: CreditWindow;
   closed = false;
 
@@ -34,8 +35,17 @@ export class FakeChannel implements OutputChannel {
     this.creditFn = fn;
   }
 
+  onBatchSize(fn: (records: number) => void): void {
+    this.batchSizeFn = fn;
+  }
+
   close(): void {
     this.closed = true;
+  }
+
+  /** Simulates the receiver asking for smaller batches. */
+  askBatchSize(records: number): void {
+    this.batchSizeFn(records);
   }
 
   /** Simulates credit arriving from the receiver. */
