@@ -6,6 +6,7 @@
  * `one-slow` variant only the first subtask's sink is slow, so one keyed subtask holds back the
  * barriers of all.
  */
+import { countPerCustomer, type CustomerCount } from './count-per-customer.js';
 import { defineJob } from '../../runtime/api/job.js';
 import { DiscardSink } from '../../operators/sinks/discard.js';
 import type { Collector, OperatorContext, StreamOperator } from '../../operators/api.js';
@@ -57,11 +58,6 @@ class SlowSink implements StreamOperator<unknown, never> {
 export default defineJob<BackpressureJobParams>((env, p) => {
   env.fromGenerator({ records: p.records, keys: p.keys, seed: p.seed ?? 42, ratePerSec: p.sourceRate })
     .keyBy((r) => r.customer_id)
-    .process<{ customer_id: string; count: number }>((r, ctx) => {
-      const count = ctx.valueState<number>('count');
-      const n = (count.value() ?? 0) + 1;
-      count.update(n);
-      ctx.emit({ customer_id: r.customer_id, count: n });
-    }, COUNT_OPERATOR)
+    .process<CustomerCount>(countPerCustomer, COUNT_OPERATOR)
     .sinkTo(() => new SlowSink(p), 'Sink: slow');
 });

@@ -4,6 +4,7 @@
  * transactions are generated, or read from a file written by `snapflow gen`. Latency comes
  * from the runtime's latency markers.
  */
+import { countPerCustomer, type CustomerCount } from './count-per-customer.js';
 import { defineJob } from '../../runtime/api/job.js';
 import type { StreamEnvironment } from '../../runtime/api/environment.js';
 import type { Transaction } from '../../operators/sources/generator.js';
@@ -46,11 +47,6 @@ export default defineJob<ThroughputParams>((env, p) => {
   }
   source
     .keyBy((r) => r.customer_id)
-    .process<{ customer_id: string; count: number }>((r, ctx) => {
-      const count = ctx.valueState<number>('count');
-      const n = (count.value() ?? 0) + 1;
-      count.update(n);
-      ctx.emit({ customer_id: r.customer_id, count: n });
-    }, 'Count per customer')
+    .process<CustomerCount>(countPerCustomer, 'Count per customer')
     .discard(sink);
 });
