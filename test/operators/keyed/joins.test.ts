@@ -48,7 +48,7 @@ for (const mode of MODES) {
           params: { ...BASE, mode, rate: 5000, fileOut: out },
           checkpointing: { intervalMs: 20, mode: ckpt, dir: join(dir, 'ckpt') },
           restart: { strategy: 'fixed-delay', attempts: 10, delayMs: 0 },
-          injectFailures: ['checkpoint=1', `records=${Math.floor(600 / parallelism)}@${OPERATORS.pass}#${parallelism - 1}`, 'restore=2'],
+          injectFailures: ['checkpoint=1', `records=${Math.floor(600 / parallelism)}@${OPERATORS.pass}#${parallelism - 1}`, 'restore=1'],
           log: () => {},
         });
         const what = `${backend} ${ckpt}`;

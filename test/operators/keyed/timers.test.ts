@@ -42,7 +42,7 @@ for (const parallelism of [1, 2, 3]) {
         params: { ...PARAMS, rate: 6000, fileOut: out },
         checkpointing: { intervalMs: 20, mode, dir: join(dir, 'ckpt') },
         restart: { strategy: 'fixed-delay', attempts: 10, delayMs: 0 },
-        injectFailures: [`records=${Math.floor(1200 / parallelism)}@${OPERATORS.pass}#${parallelism - 1}`, `checkpoint=3@${OPERATORS.buckets}`, 'restore=2'],
+        injectFailures: [`records=${Math.floor(1200 / parallelism)}@${OPERATORS.pass}#${parallelism - 1}`, `checkpoint=3@${OPERATORS.buckets}`, 'restore=1'],
         log: () => {},
       });
       t.equal(result.stats.failuresInjected, 3, 'every failure fired');

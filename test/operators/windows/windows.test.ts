@@ -48,7 +48,7 @@ for (const kind of KINDS) {
           params: { ...BASE, kind, fn, rate: 6000, fileOut: out },
           checkpointing: { intervalMs: 20, mode, dir: join(dir, 'ckpt') },
           restart: { strategy: 'fixed-delay', attempts: 10, delayMs: 0 },
-          injectFailures: [`records=${Math.floor(900 / parallelism)}@${OPERATORS.pass}#${parallelism - 1}`, `checkpoint=3@${OPERATORS.window}`, 'restore=2'],
+          injectFailures: [`records=${Math.floor(900 / parallelism)}@${OPERATORS.pass}#${parallelism - 1}`, `checkpoint=3@${OPERATORS.window}`, 'restore=1'],
           log: () => {},
         });
         const what = `${backend} ${mode}, ${fn}`;

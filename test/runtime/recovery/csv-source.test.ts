@@ -50,7 +50,7 @@ for (const parallelism of [1, 2, 3]) {
   t.test(`p=${parallelism}: failures in a map, during a snapshot and during a restore`, async (t) => {
     const dir = await tempDir(t, 'csv-recovery');
     const input = await transactions(dir);
-    const inject = ['checkpoint=2', `records=${Math.floor(2600 / parallelism)}@Pass#${parallelism - 1}`, 'restore=2'];
+    const inject = ['checkpoint=2', `records=${Math.floor(2600 / parallelism)}@Pass#${parallelism - 1}`, 'restore=1'];
     const result = await execute(JOB, {
       ...options(dir, input, parallelism, 'ckpt'), injectFailures: inject, restart: { strategy: 'fixed-delay', attempts: 10, delayMs: 0 },
     });
