@@ -23,6 +23,8 @@ export interface MonitoredVertex {
   name: string;
   parallelism: number;
   isSource: boolean;
+  /** No chain reads from this one: its records end here. */
+  isSink: boolean;
   /** Chains feeding this one, with how records are partitioned on the way. */
   inputs: { from: number; partitioning: string }[];
 }
@@ -86,7 +88,7 @@ export class JobMonitor {
     this.throughput = new ThroughputSeries(intervalMs, this.startTime);
     const { plan } = job;
     this.vertices = plan.chains.map((c, id) => ({
-      id, name: c.name, parallelism: c.parallelism, isSource: c.isSource,
+      id, name: c.name, parallelism: c.parallelism, isSource: c.isSource, isSink: !plan.edges.some((e) => e.from === id),
       inputs: plan.edges.filter((e) => e.to === id).map((e) => ({ from: e.from, partitioning: e.partitioning })),
     }));
     this.state = 'RUNNING';
@@ -107,7 +109,7 @@ export class JobMonitor {
   recordMetrics(actor: ReportingActor, report: ActorMetricsReport): void {
     this.tasks.add(actor, report);
     const v = this.vertices[actor.chain];
-    if (v !== undefined) this.throughput.add(`${actor.chain}/${actor.subtask}`, { source: v.isSource, sink: !this.vertices.some((w) => w.inputs.some((i) => i.from === v.id)) }, report);
+    if (v !== undefined) this.throughput.add(`${actor.chain}/${actor.subtask}`, { source: v.isSource, sink: v.isSink }, report);
     if (report.latency !== undefined) this.latency.add(report.at, report.latency);
   }
 
