@@ -15,8 +15,12 @@ import type { BackendKind } from '../base/kinds.js';
 import type { CheckpointSummary } from '../runtime/checkpoint/stats.js';
 import type { BackpressureJobParams } from './jobs/backpressure.js';
 
-/** The modes measured: aligned barriers, and aligned barriers with buffer debloating (a second's worth of processing in flight). */
-export const BACKPRESSURE_MODES = ['aligned', 'aligned-debloat'] as const;
+/**
+ * The modes measured: aligned barriers; aligned barriers with buffer debloating; unaligned
+ * barriers, which overtake the in-flight batches and persist them; and checkpoints that start
+ * aligned and turn unaligned where they still align after the aligned timeout.
+ */
+export const BACKPRESSURE_MODES = ['aligned', 'aligned-debloat', 'unaligned', 'aligned-timeout'] as const;
 /** One of BACKPRESSURE_MODES. */
 export type BackpressureMode = (typeof BACKPRESSURE_MODES)[number];
 /** Which sink subtasks are slow. */
@@ -32,6 +36,10 @@ export interface BackpressureOptions {
   seconds: number;
   parallelism: number;
   intervalMs: number;
+  /** aligned-debloat: the in-flight data each channel aims at, in ms of its receiver's processing. */
+  debloatTargetMs: number;
+  /** aligned-timeout: how long after its trigger a checkpoint still aligning turns unaligned. */
+  alignedTimeoutMs: number;
   keys: number;
   stateBackend: BackendKind;
   threads?: number;
@@ -60,6 +68,13 @@ export interface BackpressureReport {
 
 const JOB = fileURLToPath(new URL('./jobs/backpressure.js', import.meta.url));
 
+/** The checkpoint options of a mode. */
+function modeOptions(mode: BackpressureMode, o: BackpressureOptions): { unaligned?: boolean; alignedTimeoutMs?: number } {
+  if (mode === 'unaligned') return { unaligned: true };
+  if (mode === 'aligned-timeout') return { alignedTimeoutMs: o.alignedTimeoutMs };
+  return {};
+}
+
 const slowest = (c: CheckpointSummary, f: (s: CheckpointSummary['subtasks'][number]) => number) => c.subtasks.reduce((m, s) => Math.max(m, f(s)), 0);
 
 /** Runs every mode and variant once. */
@@ -74,8 +89,8 @@ export async function benchBackpressure(o: BackpressureOptions): Promise<Backpre
         const params: BackpressureJobParams = { records, keys: o.keys, sinkRate: o.sinkRate, variant, sourceRate: 10 * o.sinkRate * o.parallelism };
         const dir = join(scratch.path, `${variant}-${mode}`);
         const result = await execute(JOB, {
-          parallelism: o.parallelism, params: { ...params }, threads: o.threads, channels: mode === 'aligned-debloat' ? { debloatTargetMs: 1000 } : undefined, stateBackend: o.stateBackend, stateDir: join(dir, 'state'), jobName: `backpressure-${variant}-${mode}`,
-          checkpointing: { intervalMs: o.intervalMs, mode: 'full', dir: join(dir, 'checkpoints') }, log: () => {},
+          parallelism: o.parallelism, params: { ...params }, threads: o.threads, channels: mode === 'aligned-debloat' ? { debloatTargetMs: o.debloatTargetMs } : undefined, stateBackend: o.stateBackend, stateDir: join(dir, 'state'), jobName: `backpressure-${variant}-${mode}`,
+          checkpointing: { intervalMs: o.intervalMs, mode: 'full', dir: join(dir, 'checkpoints'), ...modeOptions(mode, o) }, log: () => {},
         });
         const done = (result.stats.checkpoints?.checkpoints ?? []).filter((c) => c.status === 'completed' && !c.final);
         const e2e = done.map((c) => c.endToEndMs).sort((a, b) => a - b);
@@ -84,10 +99,10 @@ export async function benchBackpressure(o: BackpressureOptions): Promise<Backpre
           e2eMsMedian: round(done.length ? median(e2e) : NaN, 1), e2eMsP99: round(quantile(e2e, 0.99), 1),
           alignmentMsMedian: round(done.length ? median(done.map((c) => slowest(c, (s) => s.alignmentMs))) : NaN, 1),
           startDelayMsMedian: round(done.length ? median(done.map((c) => slowest(c, (s) => s.startDelayMs))) : NaN, 1),
-          persistedBytesMedian: 0,
+          persistedBytesMedian: done.length ? Math.round(median(done.map((c) => c.persistedBytes))) : 0,
           recordsPerSec: Math.round((result.stats.sourceRecords / processingMs(result.stats)) * 1000),
         };
-        say(`backpressure: ${variant} ${mode}: ${r.checkpoints} checkpoints, end to end ${r.e2eMsMedian} ms median (p99 ${r.e2eMsP99}), alignment ${r.alignmentMsMedian} ms, ${r.recordsPerSec} records/s`);
+        say(`backpressure: ${variant} ${mode}: ${r.checkpoints} checkpoints, end to end ${r.e2eMsMedian} ms median (p99 ${r.e2eMsP99}), alignment ${r.alignmentMsMedian} ms, persisted ${r.persistedBytesMedian} B, ${r.recordsPerSec} records/s`);
         results.push(r);
       }
     }

@@ -40,6 +40,10 @@ export interface ChaosOptions {
   job?: ChaosJob;
   /** Records per second over all source subtasks (default unlimited). */
   rate?: number;
+  /** Unaligned checkpoints: barriers overtake the in-flight batches, kept as channel state. */
+  unaligned?: boolean;
+  /** Checkpoints start aligned and turn unaligned this long after the trigger where they still align (implies unaligned). */
+  alignedTimeoutMs?: number;
   /** Folder for checkpoints, state and output; given folders are kept, the default temporary one is removed unless `keep`. */
   out?: string;
   keep?: boolean;
@@ -70,6 +74,11 @@ export interface ChaosReport {
   /** Output lines that are neither an id of this run nor a violation. */
   badLines: number;
   mismatchedKeys: number; checkpointsCompleted: number; finalCheckpointId: number;
+  /** How barriers went: aligned, unaligned, or aligned with a timeout (ms) after which they turn unaligned. */
+  barriers: 'aligned' | 'unaligned' | `aligned-timeout ${number}`;
+  /** Completed checkpoints taken unaligned somewhere, and the in-flight bytes all of them kept. */
+  unalignedCheckpoints: number;
+  persistedBytes: number;
   /** Hidden (pending or in-progress) part files left in the output folder. */
   uncommittedFiles: number;
   /** Up to five violation or bad lines, for a first look. */
@@ -97,6 +106,7 @@ export function validateChaosOptions(o: ChaosOptions): void {
   if (o.job !== undefined) oneOf('job', o.job, CHAOS_JOBS);
   if (o.format !== undefined) oneOf('format', o.format, ['jsonl', 'csv']);
   if (o.rate !== undefined) checkNumber('--rate', o.rate, { min: 0, exclusive: true });
+  if (o.alignedTimeoutMs !== undefined) integer('aligned-checkpoint-timeout', o.alignedTimeoutMs, 0);
   if (o.local && o.kind !== 'throw') throw new ConfigError('--kind', `must be throw with --local: a hard exit would end the calling process, got ${o.kind}`);
   if (o.keys % o.parallelism !== 0) {
     throw new ConfigError('--keys', `must be a multiple of --parallelism ${o.parallelism}, so that each key's records stay in one source split and in order; got ${o.keys}`);
@@ -185,6 +195,12 @@ function watchProgress(dir: string, checkpoints: string, stallMs: number, say: (
   return { stalled, moved: () => void (moved = performance.now()), stop: () => clearInterval(timer) };
 }
 
+/** How a run's barriers go, as the report names it. */
+function barriersOf(o: ChaosOptions): ChaosReport['barriers'] {
+  if (o.alignedTimeoutMs !== undefined) return `aligned-timeout ${o.alignedTimeoutMs}`;
+  return o.unaligned ? 'unaligned' : 'aligned';
+}
+
 /** Runs the chaos job and checks its output and final state; throws if the job itself fails. */
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   validateChaosOptions(o);
@@ -196,13 +212,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const removeAtEnd = o.out === undefined && !o.keep;
   try {
     const kind = o.job ?? 'keyed';
-    say(`chaos: ${kind} job, ${o.records} records, ${o.keys} keys, p=${o.parallelism}, ${o.backend} ${o.mode}, ${o.failures} × !${o.kind} failures within the first ${horizon} records of a subtask's attempt, in ${root}`);
+    say(`chaos: ${kind} job, ${o.records} records, ${o.keys} keys, p=${o.parallelism}, ${o.backend} ${o.mode}, ${barriersOf(o)} barriers, ${o.failures} × !${o.kind} failures within the first ${horizon} records of a subtask's attempt, in ${root}`);
     const monitor = new JobMonitor();
     const emitted = () => monitor.tasks.rows().filter((r) => monitor.vertices[r.chain]?.isSource).reduce((n, r) => n + r.recordsIn, 0);
     const watch = watchProgress(params.out, join(root, 'checkpoints'), (o.stallTimeoutSec ?? 120) * 1000, say, () => o.onRecords?.(emitted()));
     const job = execute(JOBS[kind], {
       local: o.local ?? false, parallelism: o.parallelism, params: { ...params }, jobName: 'chaos', stateBackend: o.backend, stateDir: join(root, 'state'),
-      checkpointing: { intervalMs: o.checkpointIntervalMs, mode: o.mode, dir: join(root, 'checkpoints') },
+      checkpointing: { intervalMs: o.checkpointIntervalMs, mode: o.mode, dir: join(root, 'checkpoints'), unaligned: o.unaligned, alignedTimeoutMs: o.alignedTimeoutMs },
       // Room for a few failures beyond the injected ones, so that a runtime fault shows up in the report rather than as a failed job.
       restart: { strategy: 'fixed-delay', attempts: o.failures + 5, delayMs: 0 },
       injectFailures: o.failures > 0 ? [`random=${o.failures}!${o.kind}`] : undefined, injectSeed: o.seed, injectHorizon: Math.max(1, horizon),
@@ -218,6 +234,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       : [await auditOutput(params.out, o.records), await auditState(jobDir, o)];
     const lateRecordsDropped = stats.actors.reduce((n, a) => n + ((a.metrics.lateRecordsDropped as number | undefined) ?? 0), 0);
     const restoreMs = stats.restores.map((r) => r.maxMs);
+    const completed = (stats.checkpoints?.checkpoints ?? []).filter((c) => c.status === 'completed');
     return {
       failuresInjected: stats.failuresInjected, restarts: stats.restarts.length, lost: output.lost, duplicated: output.duplicated, stateMatches: state.stateMatches,
       restoreMs: {
@@ -229,6 +246,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       durationMs: Math.round(stats.durationMs), recordsPerSec: Math.round(o.records / (stats.durationMs / 1000)), checkMs: Math.round(performance.now() - checking),
       violations: output.violations, badLines: output.badLines, mismatchedKeys: state.mismatchedKeys,
       checkpointsCompleted: stats.checkpoints?.counts.completed ?? 0, finalCheckpointId: state.final ? state.checkpointId : 0,
+      barriers: barriersOf(o), unalignedCheckpoints: completed.filter((c) => c.unaligned).length, persistedBytes: completed.reduce((n, c) => n + c.persistedBytes, 0),
       uncommittedFiles: output.uncommittedFiles, samples: output.samples, ...(removeAtEnd ? {} : { out: root }),
     };
   } finally {

@@ -118,7 +118,7 @@ export function planSuite(o: SuitePlanOptions): SuiteStep[] {
   const cost = { rows: full ? 3_000_000 : 1_000_000, keys: 100_000, seed: 42, backends: ['lmdb', 'heap'] as BackendKind[], parallelism: [1, 2], runs: full ? 3 : 1, threads };
   steps.push({ part: 'cost', kind: 'cost', label: `cost ${cost.rows} rows, lmdb+heap, p=1,2, beside a single thread`, options: cost });
   // Checkpoints of a job held back by a slow sink (every sink subtask, or one), every second.
-  const backpressure = { modes: [...BACKPRESSURE_MODES], variants: [...BACKPRESSURE_VARIANTS], sinkRate: 2000, seconds: full ? 30 : 10, parallelism: 2, intervalMs: 1000, keys: 10_000, stateBackend: 'lmdb' as const, threads };
+  const backpressure = { modes: [...BACKPRESSURE_MODES], variants: [...BACKPRESSURE_VARIANTS], sinkRate: 2000, seconds: full ? 30 : 10, parallelism: 2, intervalMs: 1000, debloatTargetMs: 1000, alignedTimeoutMs: 200, keys: 10_000, stateBackend: 'lmdb' as const, threads };
   steps.push({ part: 'backpressure', kind: 'backpressure', label: `backpressure ${backpressure.seconds} s, p=2, slow sinks`, options: backpressure });
   return steps.filter((s) => o.only === undefined || o.only.includes(s.part));
 }
@@ -167,7 +167,7 @@ export function commandOf(step: SuiteStep): string {
     case 'backpressure': {
       const b = step.options;
       return `snapflow bench backpressure --modes ${b.modes.join(',')} --variants ${b.variants.join(',')} --sink-rate ${b.sinkRate} --seconds ${b.seconds} --parallelism ${b.parallelism}` +
-        ` --checkpoint-interval ${b.intervalMs} --keys ${b.keys} --state-backend ${b.stateBackend}${threads} --json`;
+        ` --checkpoint-interval ${b.intervalMs} --buffer-debloat-target ${b.debloatTargetMs} --aligned-checkpoint-timeout ${b.alignedTimeoutMs} --keys ${b.keys} --state-backend ${b.stateBackend}${threads} --json`;
     }
     case 'recovery': {
       const r = step.options;

@@ -21,7 +21,9 @@ export function withCheckpointFlags<T>(y: Argv<T>) {
     .option('max-concurrent-checkpoints', { type: 'number', describe: 'checkpoints in flight at once (default 1)' })
     .option('tolerable-failures', { type: 'number', describe: 'failed checkpoints in a row the job survives (default 0)' })
     .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base is written (default 20)' })
-    .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' });
+    .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
+    .option('unaligned', { type: 'boolean', describe: 'unaligned checkpoints: barriers overtake in-flight data, which is kept as channel state' })
+    .option('aligned-checkpoint-timeout', { type: 'string', describe: 'start checkpoints aligned and turn them unaligned where they still align this long after the trigger, e.g. 2s (implies --unaligned)' });
 }
 
 /** Reads the flags back; checkpointing stays off unless an interval is given. */
@@ -33,7 +35,7 @@ export function checkpointArgs(argv: Record<string, unknown>): { stateBackend?: 
   const duration = (k: string) => (argv[k] === undefined ? undefined : parseDuration(k, argv[k]));
   const interval = duration('checkpoint-interval');
   if (interval === undefined) {
-    const stray = ['checkpoint-mode', 'checkpoint-dir', 'retained', 'checkpointing-mode', 'checkpoint-timeout', 'min-pause', 'max-concurrent-checkpoints', 'tolerable-failures', 'max-deltas', 'max-delta-ratio'].find((k) => argv[k] !== undefined);
+    const stray = ['checkpoint-mode', 'checkpoint-dir', 'retained', 'checkpointing-mode', 'checkpoint-timeout', 'min-pause', 'max-concurrent-checkpoints', 'tolerable-failures', 'max-deltas', 'max-delta-ratio', 'aligned-checkpoint-timeout'].find((k) => argv[k] !== undefined) ?? (argv.unaligned === true ? 'unaligned' : undefined);
     if (stray) throw new ConfigError(stray, `--${stray} needs --checkpoint-interval, which turns checkpointing on`);
     return { stateBackend, stateDir, stateCacheMb };
   }
@@ -44,6 +46,7 @@ export function checkpointArgs(argv: Record<string, unknown>): { stateBackend?: 
       retained: num('retained'), guarantee: argv['checkpointing-mode'] as CheckpointOptions['guarantee'], timeoutMs: duration('checkpoint-timeout'),
       minPauseMs: duration('min-pause'), maxConcurrent: num('max-concurrent-checkpoints'), tolerableFailures: num('tolerable-failures'),
       maxDeltas: num('max-deltas'), maxDeltaRatio: num('max-delta-ratio'),
+      unaligned: argv.unaligned === true ? true : undefined, alignedTimeoutMs: duration('aligned-checkpoint-timeout'),
     },
   };
 }

@@ -92,9 +92,9 @@ function checkpointEntry(m: JobMonitor, c: RecordedCheckpoint, tasks: Json = {})
     className: s.status === 'completed' ? '.CompletedCheckpointStatistics' : '.FailedCheckpointStatistics',
     id: s.id, status: flinkStatus(s.status), is_savepoint: savepoint, savepointFormat: savepoint ? 'CANONICAL' : null,
     trigger_timestamp: ms(s.triggeredAt), latest_ack_timestamp: ms(latestAck), checkpointed_size: s.checkpointedBytes, state_size: s.fullStateBytes,
-    end_to_end_duration: ms(s.endToEndMs), alignment_buffered: 0, processed_data: 0, persisted_data: 0,
+    end_to_end_duration: ms(s.endToEndMs), alignment_buffered: 0, processed_data: s.processedBytes ?? 0, persisted_data: s.persistedBytes ?? 0,
     num_subtasks: totalTasks(m), num_acknowledged_subtasks: s.subtasks.length,
-    checkpoint_type: savepoint ? 'SAVEPOINT' : 'CHECKPOINT', tasks, final: s.final,
+    checkpoint_type: savepoint ? 'SAVEPOINT' : s.unaligned ? 'UNALIGNED_CHECKPOINT' : 'CHECKPOINT', tasks, final: s.final,
   };
   if (s.status === 'completed') Object.assign(entry, { external_path: externalPath(m, c), discarded: false });
   else Object.assign(entry, { failure_timestamp: ms(s.triggeredAt + s.endToEndMs), failure_message: s.reason ?? null });
@@ -121,7 +121,7 @@ export function checkpointStats(m: JobMonitor): Json {
     summary: {
       checkpointed_size: stat(done.map((c) => c.summary.checkpointedBytes)), state_size: stat(done.map((c) => c.summary.fullStateBytes)),
       end_to_end_duration: stat(done.map((c) => ms(c.summary.endToEndMs))),
-      alignment_buffered: stat([]), processed_data: stat([]), persisted_data: stat([]),
+      alignment_buffered: stat([]), processed_data: stat(done.map((c) => c.summary.processedBytes ?? 0)), persisted_data: stat(done.map((c) => c.summary.persistedBytes ?? 0)),
     },
     latest: {
       completed: entry(latest(all, (c) => c.summary.status === 'completed' && c.savepointDir === undefined)),
@@ -139,8 +139,8 @@ function subtaskEntry(c: CheckpointSummary, s: SubtaskCheckpointStats): Json {
     index: s.subtask, status: 'completed', ack_timestamp: ms(c.triggeredAt + s.startDelayMs + s.alignmentMs + s.syncMs + s.asyncMs),
     end_to_end_duration: ms(s.startDelayMs + s.alignmentMs + s.syncMs + s.asyncMs), state_size: s.fullStateBytes, checkpointed_size: s.checkpointedBytes,
     checkpoint: { sync: ms(s.syncMs), async: ms(s.asyncMs) },
-    alignment: { buffered: 0, processed: 0, persisted: 0, duration: ms(s.alignmentMs), records: s.alignedRecords },
-    start_delay: ms(s.startDelayMs), unaligned_checkpoint: false, aborted: false,
+    alignment: { buffered: 0, processed: s.processedBytes ?? 0, persisted: s.persistedBytes ?? 0, duration: ms(s.alignmentMs), records: s.alignedRecords },
+    start_delay: ms(s.startDelayMs), unaligned_checkpoint: s.unaligned === true, aborted: false,
   };
 }
 
@@ -152,7 +152,7 @@ function taskEntry(c: CheckpointSummary, v: MonitoredVertex): Json {
   return {
     id: String(v.id), name: v.name, status: subs.length === v.parallelism ? flinkStatus(c.status) : 'FAILED',
     latest_ack_timestamp: ms(latestAck), checkpointed_size: sum((s) => s.checkpointedBytes), state_size: sum((s) => s.fullStateBytes),
-    end_to_end_duration: ms(latestAck - c.triggeredAt), alignment_buffered: 0, processed_data: 0, persisted_data: 0,
+    end_to_end_duration: ms(latestAck - c.triggeredAt), alignment_buffered: 0, processed_data: sum((s) => s.processedBytes ?? 0), persisted_data: sum((s) => s.persistedBytes ?? 0),
     num_subtasks: v.parallelism, num_acknowledged_subtasks: subs.length,
     summary: {
       state_size: stat(subs.map((s) => s.fullStateBytes)), checkpointed_size: stat(subs.map((s) => s.checkpointedBytes)),

@@ -25,6 +25,8 @@ export function backpressureCommand(b: Argv): Argv {
       .option('seconds', { type: 'string', default: '20', describe: 'seconds each run lasts at the sinks\' rate' })
       .option('parallelism', { alias: 'p', type: 'string', default: '2', describe: 'parallelism of every operator' })
       .option('checkpoint-interval', { type: 'string', default: '1s', describe: 'time between checkpoints (a bare number is ms)' })
+      .option('buffer-debloat-target', { type: 'string', default: '1s', describe: 'aligned-debloat: in-flight data per channel, as time of its receiver\'s processing' })
+      .option('aligned-checkpoint-timeout', { type: 'string', default: '200ms', describe: 'aligned-timeout: how long after its trigger a checkpoint still aligning turns unaligned' })
       .option('keys', { type: 'string', default: '10000', describe: 'distinct keys' })
       .option('state-backend', { type: 'string', default: 'lmdb', choices: BACKEND_KINDS, describe: 'where keyed state lives' })
       .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
@@ -35,6 +37,8 @@ export function backpressureCommand(b: Argv): Argv {
         modes: choiceList('modes', argv.modes, BACKPRESSURE_MODES), variants: choiceList('variants', argv.variants, BACKPRESSURE_VARIANTS),
         sinkRate: positiveInt('sink-rate', argv['sink-rate']), seconds: positiveInt('seconds', argv.seconds), parallelism: positiveInt('parallelism', argv.parallelism),
         intervalMs: positiveDuration('checkpoint-interval', argv['checkpoint-interval']), keys: positiveInt('keys', argv.keys),
+        debloatTargetMs: positiveDuration('buffer-debloat-target', argv['buffer-debloat-target']),
+        alignedTimeoutMs: positiveDuration('aligned-checkpoint-timeout', argv['aligned-checkpoint-timeout']),
         stateBackend: argv['state-backend'] as BackendKind, threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
         progress: (line) => process.stderr.write(line + '\n'),
       });

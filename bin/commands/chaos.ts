@@ -4,6 +4,7 @@ import { CHAOS_JOBS, ChaosStalledError, chaosPassed, runChaos, type ChaosOptions
 import { BACKEND_KINDS, CHECKPOINT_MODES } from '../../base/kinds.js';
 import { parseDuration, parseNumber } from '../../base/validate.js';
 import { startProgress } from '../../bench/progress.js';
+import { runSoak } from '../../bench/chaos-soak.js';
 
 /** A number as typed: 10000000, 1e7 and 10_000_000 alike; the flag is named if it is none. */
 const count = (flag: string, value: unknown) => parseNumber(`--${flag}`, value);
@@ -12,8 +13,9 @@ function summary(r: ChaosReport): string {
   const verdict = chaosPassed(r) ? 'PASS: exactly once' : 'FAIL';
   const windowed = r.job === 'windowed';
   const lines = [
-    `${verdict} — ${r.job} job, ${r.records} records, ${r.keys} keys, p=${r.parallelism}, ${r.backend} ${r.mode}`,
-    `failures injected ${r.failuresInjected} of ${r.failures}, restarts ${r.restarts}, checkpoints completed ${r.checkpointsCompleted}`,
+    `${verdict} — ${r.job} job, ${r.records} records, ${r.keys} keys, p=${r.parallelism}, ${r.backend} ${r.mode}, ${r.barriers} barriers`,
+    `failures injected ${r.failuresInjected} of ${r.failures}, restarts ${r.restarts}, checkpoints completed ${r.checkpointsCompleted}` +
+      (r.barriers === 'aligned' ? '' : ` (${r.unalignedCheckpoints} unaligned, ${r.persistedBytes} in-flight bytes kept)`),
     `${windowed ? 'windows ' : ''}lost ${r.lost}, duplicated ${r.duplicated}, ${windowed ? 'wrong' : 'violations'} ${r.violations}, bad lines ${r.badLines}${windowed ? `, late records dropped ${r.lateRecordsDropped}` : ''}`,
     windowed
       ? `final state ${r.stateMatches ? 'empty, every window purged' : `HOLDS ${r.mismatchedKeys} live entries`} (checkpoint ${r.finalCheckpointId || 'none final'})`
@@ -30,6 +32,30 @@ function summary(r: ChaosReport): string {
 function stallSeconds(value: unknown): number {
   const bare = /^\s*[0-9][0-9_]*(\.[0-9]+)?\s*$/.test(String(value));
   return bare ? count('stall-timeout', value) : Math.round(parseDuration('stall-timeout', value) / 1000);
+}
+
+/** The options the flags give, before progress reporting is attached. */
+function chaosOptions(argv: Record<string, unknown>): ChaosOptions {
+  return {
+    job: argv.job as ChaosOptions['job'], records: count('records', argv.records), keys: count('keys', argv.keys), failures: count('failures', argv.failures), seed: count('seed', argv.seed),
+    mode: argv['checkpoint-mode'] as ChaosOptions['mode'], backend: argv['state-backend'] as ChaosOptions['backend'], parallelism: count('parallelism', argv.parallelism),
+    checkpointIntervalMs: parseDuration('checkpoint-interval', argv['checkpoint-interval']), kind: argv.kind as ChaosOptions['kind'], format: argv.format as ChaosOptions['format'],
+    rate: argv.rate === undefined ? undefined : count('rate', argv.rate), out: argv.out as string | undefined, keep: argv.keep as boolean, local: argv.local as boolean, stallTimeoutSec: stallSeconds(argv['stall-timeout']),
+    unaligned: argv.unaligned as boolean, alignedTimeoutMs: argv['aligned-checkpoint-timeout'] === undefined ? undefined : parseDuration('aligned-checkpoint-timeout', argv['aligned-checkpoint-timeout']),
+  };
+}
+
+/** Runs the soak and prints its verdict; a failing run ends the process with status 1. */
+async function soak(argv: Record<string, unknown>, target: number): Promise<void> {
+  const say = (line: string) => process.stderr.write(line + '\n');
+  const report = await runSoak(chaosOptions(argv), target, say);
+  if (argv.json) process.stdout.write(JSON.stringify(report) + '\n');
+  else {
+    process.stdout.write(`${report.passed ? 'PASS: exactly once' : 'FAIL'} — ${report.runs.length} runs, ${report.failuresInjected} failures injected, ` +
+      `${report.lost} lost, ${report.duplicated} duplicated, ${report.runs.reduce((n, r) => n + r.unalignedCheckpoints, 0)} unaligned checkpoints\n`);
+    if (report.failedCommand) process.stdout.write(`repeat the failed run: ${report.failedCommand}\n`);
+  }
+  if (!report.passed) process.exitCode = 1;
 }
 
 /** Registers the chaos command. */
@@ -54,16 +80,19 @@ export function chaosCommand(y: Argv): Argv {
       .option('stall-timeout', { type: 'string', default: '120s', describe: 'time without committed output or a restart after which the run fails as stuck, e.g. 2min (a bare number is seconds, as it always was here)' })
       .option('out', { type: 'string', describe: 'folder for checkpoints, state and output, kept at the end (default: a temporary folder, removed)' })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the temporary folder' })
+      .option('unaligned', { type: 'boolean', default: false, describe: 'unaligned checkpoints: barriers overtake in-flight data, kept as channel state' })
+      .option('aligned-checkpoint-timeout', { type: 'string', describe: 'start checkpoints aligned, turn them unaligned where they still align this long after the trigger (implies --unaligned)' })
+      .option('soak', { type: 'string', describe: 'run the chaos check over its matrix (full/incremental × lmdb/heap × aligned/unaligned × p 1–4), a new seed each run, until this many failures fired' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' })
       .example('$0 chaos --records 1e6 --keys 10000 --failures 10 --checkpoint-mode incremental -p 2', 'ten random failures; the output and the final state must be exactly once')
-      .example('$0 chaos --job windowed --kind exit --state-backend heap', 'windowed job, hard exits of worker threads, state on the heap'),
+      .example('$0 chaos --job windowed --kind exit --state-backend heap', 'windowed job, hard exits of worker threads, state on the heap')
+      .example('$0 chaos --unaligned --rate 200000 -p 4', 'unaligned checkpoints: in-flight data kept and replayed across failures')
+      .example('$0 chaos --soak 1000 --records 2e5 --keys 12000 --failures 10', 'a soak: the whole matrix, round after round, until 1,000 failures fired'),
     async (argv) => {
+      if (argv.soak !== undefined) return soak(argv, count('soak', argv.soak));
       const bar = startProgress({ label: 'chaos', total: count('records', argv.records), unit: 'records' });
       const opts: ChaosOptions = {
-        job: argv.job as ChaosOptions['job'], records: count('records', argv.records), keys: count('keys', argv.keys), failures: count('failures', argv.failures), seed: count('seed', argv.seed),
-        mode: argv['checkpoint-mode'] as ChaosOptions['mode'], backend: argv['state-backend'] as ChaosOptions['backend'], parallelism: count('parallelism', argv.parallelism),
-        checkpointIntervalMs: parseDuration('checkpoint-interval', argv['checkpoint-interval']), kind: argv.kind as ChaosOptions['kind'], format: argv.format as ChaosOptions['format'],
-        rate: argv.rate === undefined ? undefined : count('rate', argv.rate), out: argv.out, keep: argv.keep, local: argv.local, stallTimeoutSec: stallSeconds(argv['stall-timeout']),
+        ...chaosOptions(argv),
         progress: (line) => bar.log(line),
         onRecords: (emitted) => bar.update(emitted),
       };

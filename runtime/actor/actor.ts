@@ -13,18 +13,17 @@ import { CancelledError, ChannelError, serializeError, type ErrorOrigin } from '
 import type { ChannelSettings, InputChannel, OutputChannel } from '../transport/channel.js';
 import type { ControlEndpoint } from '../transport/control-link.js';
 import type { OutputRouter } from '../transport/output.js';
-import type { ActorStats, BarrierMessage, ControlFromActor, ControlToActor } from '../transport/protocol.js';
+import type { ActorStats, ControlFromActor, ControlToActor } from '../transport/protocol.js';
 import { isKeyed, type JobGraph } from '../plan/graph.js';
 import { actorName, type PhysicalPlan } from '../plan/plan.js';
-import { BarrierHandler } from './barriers.js';
 import { OperatorChain } from './chain.js';
 import { OperatorContexts } from './context.js';
 import { FaultInjector, type FailureInjection } from './faults.js';
 import { InputGate } from './inputs.js';
 import { WatermarkValve, type ValveOutput } from './watermark-valve.js';
 import { createOutputRouter } from './outputs.js';
-import { CheckpointParticipant, type AlignmentTiming } from './participant.js';
-import { restoreActorState, type ActorRestore } from './restore.js';
+import { ActorCheckpoints } from './checkpoints.js';
+import { restoreActorState, type ActorRestore, type InFlightReplay } from './restore.js';
 import { SourceDriver } from './source-loop.js';
 import type { ActorStateSettings } from './state-settings.js';
 import { MetricsReporter, type ActorSample } from './metrics-reporter.js';
@@ -58,24 +57,21 @@ export interface ActorSetup {
 
 class Actor {
   private readonly clock: Clock;
-  private readonly origin: ErrorOrigin;
+  private readonly origin: ErrorOrigin & { subtask: number; parallelism: number };
   private readonly chain = new OperatorChain();
   private readonly contexts: OperatorContexts;
   private readonly router: OutputRouter;
   private readonly gate: InputGate;
-  private readonly barriers: BarrierHandler | null = null;
   private readonly valve: WatermarkValve | null;
   /** The event time of the record going through the chain, shared by the gate, the operators and the outputs. */
   private readonly element: ElementTime = { timestamp: NaN };
-  private readonly ckpt: CheckpointParticipant | null = null;
+  private readonly ckpt: ActorCheckpoints | null = null;
   private readonly faults: FaultInjector;
   private readonly nodeNames: string[];
   private source: SourceDriver | null = null;
   private readonly reporter: MetricsReporter;
   private readonly debloating: Debloating | null;
   private readonly metrics: MetricsSettings;
-  /** Alignment time of the last checkpoint at this actor. */
-  private lastAlignmentMs = 0;
   private startedAt = 0;
   private cleaned = false;
   private failure: unknown = null;
@@ -98,49 +94,32 @@ class Actor {
     });
     this.nodeNames = chain.nodeIds.map((id) => s.graph.nodes[id].name);
     this.faults = new FaultInjector(s.injections ?? [], s.subtask, this.origin, send);
-    if (cp) {
-      this.ckpt = new CheckpointParticipant({
-        settings: s.state!, actor: actorName(s.plan, s.chain, s.subtask), chain: s.chain, subtask: s.subtask,
-        parallelism: chain.parallelism, clock: this.clock, send,
-      }, () => this.contexts.createdKeyed);
-      this.ckpt.attachFaults(this.faults, this.nodeNames, (err) => this.fail(err));
-      if (s.inputs.length > 0) {
-        this.barriers = new BarrierHandler(s.inputs.length, cp.guarantee, {
-          clock: this.clock, recordsIn: () => this.gate.recordsIn, decline: (id, reason) => this.ckpt!.decline(id, reason),
-          checkpointAndForward: (barrier, timing) => this.checkpointAndForward(barrier, timing),
-          pauseUntil: (wait) => this.gate.pauseUntil(wait),
-        });
-      }
+    if (s.state && cp) {
+      this.ckpt = new ActorCheckpoints({
+        state: s.state, actor: actorName(s.plan, s.chain, s.subtask), origin: this.origin, chainIndex: s.chain, inputs: s.inputs.length,
+        clock: this.clock, send, keyed: () => this.contexts.createdKeyed, faults: this.faults, operators: this.nodeNames,
+        router: this.router, chain: this.chain, gate: () => this.gate, pollControl: () => this.pollControl(),
+        failed: () => this.failure !== null, fail: (err) => this.fail(err),
+      });
     }
     this.valve = s.inputs.length > 0 ? new WatermarkValve(s.inputs.length) : null;
     const inputOf = s.inputIndex ?? s.inputs.map(() => 0);
     this.gate = new InputGate(s.inputs, {
-      records: (c, records, timestamps) => {
-        const head = this.chain.heads[inputOf[c]];
-        const element = this.element;
-        if (timestamps === undefined) {
-          element.timestamp = NaN;
-          for (let i = 0; i < records.length; i++) head.collect(records[i]);
-        } else {
-          for (let i = 0; i < records.length; i++) {
-            element.timestamp = timestamps[i];
-            head.collect(records[i]);
-          }
-        }
-      },
+      records: (c, records, timestamps) => this.onRecords(inputOf[c], records, timestamps),
+      arrived: (c, msg) => this.ckpt?.onArrived(c, msg) ?? false,
       barrier: (c, barrier) => {
-        if (!this.barriers) throw new ChannelError(this.origin, `checkpoint barrier ${barrier.id} received but checkpointing is not enabled`);
-        this.barriers.onBarrier(c, barrier);
+        if (!this.ckpt) throw new ChannelError(this.origin, `checkpoint barrier ${barrier.id} received but checkpointing is not enabled`);
+        this.ckpt.onBarrier(c, barrier);
       },
       watermark: (c, time) => this.onValve(this.valve!.onWatermark(c, time)),
       status: (c, idle) => this.onValve(this.valve!.onStatus(c, idle)),
       latency: (emittedAt) => this.onLatencyMarker(emittedAt),
       end: (c) => {
-        this.barriers?.onEnd(c);
+        this.ckpt?.onEnd(c);
         this.onValve(this.valve!.onEnd(c));
       },
     }, {
-      isBlocked: (c) => this.barriers?.isBlocked(c) ?? false, backpressure: () => this.backpressure(),
+      isBlocked: (c) => this.ckpt?.isBlocked(c) ?? false, backpressure: () => this.backpressure(),
       failed: () => this.failure !== null, fail: (err) => this.fail(err),
       closed: () => this.fail(new ChannelError(this.origin, 'an upstream actor closed its channel without end of input')),
       now: () => this.clock.now(),
@@ -152,6 +131,21 @@ class Actor {
       clock: this.clock, inputs: s.inputs, targetMs: target, credits: s.settings.credits, batchSize: s.settings.batchSize, recordsIn: () => this.gate.recordsIn,
     });
     s.control.onMessage((msg) => this.onControl(msg));
+  }
+
+  /** A batch read on a channel feeding input `input` of the chain's head goes through the chain, record by record. */
+  private onRecords(input: number, records: unknown[], timestamps: Float64Array | undefined): void {
+    const head = this.chain.heads[input];
+    const element = this.element;
+    if (timestamps === undefined) {
+      element.timestamp = NaN;
+      for (let i = 0; i < records.length; i++) head.collect(records[i]);
+    } else {
+      for (let i = 0; i < records.length; i++) {
+        element.timestamp = timestamps[i];
+        head.collect(records[i]);
+      }
+    }
   }
 
   /** A latency marker goes on to one output channel; at a sink, where it ends, its latency is recorded. */
@@ -192,53 +186,34 @@ class Actor {
           this.source?.onOutcome(msg.id, false);
           this.ckpt?.onAbort(msg.id, msg.reason);
           this.chain.notifyAborted(msg.id);
-          if (this.barriers) {
-            this.barriers.abort(msg.id, msg.reason);
-            this.gate.drain();
-          }
       }
     } catch (err) {
       this.fail(err);
     }
   }
 
-  /**
-   * The one step of every checkpoint at this actor, whether its barrier was aligned on the
-   * inputs or emitted by the source: snapshot, then forward the barrier. Before a final barrier
-   * the operators first emit what they hold, which may take a while: the caller then gets a
-   * promise and takes no input until it settles. A source's timing and position are taken as
-   * its barrier goes out.
-   */
-  private checkpointAndForward(barrier: BarrierMessage, timing?: AlignmentTiming): Promise<void> | null {
-    const take = () => {
-      this.pollControl();
-      if (this.failure !== null) return;
-      const t = timing ?? { startDelayMs: Math.max(0, wallNow() - barrier.timestamp), alignmentMs: 0, alignedRecords: 0 };
-      this.lastAlignmentMs = t.alignmentMs;
-      this.ckpt!.snapshot(barrier, t, this.chain.reader?.position(), this.chain.snapshot(barrier.id));
-      this.router.broadcastEvent(barrier);
-    };
-    if (barrier.final) this.ckpt!.noteFinal(barrier.id);
-    if (!barrier.final || this.chain.finished) {
-      take();
-      return null;
-    }
-    return this.chain.finish().then(take);
-  }
-
   private async open(): Promise<void> {
+    let inFlight: InFlightReplay | undefined;
     if (this.s.restore) {
       const keyedChain = this.s.plan.chains[this.s.chain].nodeIds.some((id) => isKeyed(this.s.graph.nodes[id]));
-      const report = await restoreActorState({
+      const { report, replay } = await restoreActorState({
         restore: this.s.restore, keyed: keyedChain ? this.contexts.keyedBackend() : null, clock: this.clock,
         faults: this.faults, operators: this.nodeNames,
       });
       this.s.control.send({ kind: 'restored', ...report });
+      inFlight = replay;
     }
+    // In-flight batches of an unaligned checkpoint go first: what was sent before the barrier, then what was received.
+    if (inFlight) this.router.replay(inFlight.outputs);
     await this.chain.open({
       graph: this.s.graph, plan: this.s.plan, chain: this.s.chain, subtask: this.s.subtask, restored: this.s.restore?.sources,
       outputs: this.router, faults: this.faults, clock: this.clock, element: this.element, fail: (err) => this.fail(err),
       context: (name, keyed, own) => this.contexts.forOperator(name, keyed, own),
+    });
+    const inputOf = this.s.inputIndex ?? this.s.inputs.map(() => 0);
+    inFlight?.inputs.forEach((batches, c) => {
+      if (c >= inputOf.length) throw new ChannelError(this.origin, `channel state names input channel ${c}, but the subtask has ${inputOf.length}`);
+      for (const b of batches) this.onRecords(inputOf[c], b.records, b.timestamps);
     });
   }
 
@@ -260,7 +235,7 @@ class Actor {
     this.source = new SourceDriver({
       batchSize: this.s.settings.batchSize, head: this.chain.head, element: this.element, failed: () => this.failure !== null,
       backpressure: () => this.backpressure(), checkpointing: this.ckpt !== null,
-      checkpointAndForward: (barrier) => this.checkpointAndForward(barrier), send: (msg) => this.s.control.send(msg),
+      checkpointAndForward: (barrier) => this.ckpt!.checkpointAndForward(barrier), send: (msg) => this.s.control.send(msg),
       now: () => this.clock.now(), latencyIntervalMs: this.metrics.latencyIntervalMs,
       emitLatencyMarker: () => this.router.emitLatencyMarker(this.clock.wall()),
     }, reader);
@@ -286,7 +261,7 @@ class Actor {
     return {
       elapsedMs, recordsIn: this.source ? this.source.count : this.gate.recordsIn, recordsOut: this.router.stats.recordsOut,
       busyMs: this.source ? this.source.busyMs : this.gate.busyMs, backPressuredMs: this.router.backpressuredMsAt(this.clock.now()),
-      checkpointAlignmentMs: this.lastAlignmentMs, ...(Number.isFinite(watermark) ? { watermark } : {}),
+      checkpointAlignmentMs: this.ckpt?.lastAlignmentMs ?? 0, ...(Number.isFinite(watermark) ? { watermark } : {}),
     };
   }
 
@@ -336,8 +311,8 @@ class Actor {
       if (this.ckpt) this.s.control.send({ kind: 'running' });
       await this.until(this.chain.reader ? this.runSource(this.chain.reader) : this.gate.run());
       await this.until(this.finish());
-      await this.until(this.ckpt?.finalCommitted());
-      await this.until(this.ckpt?.drain());
+      await this.until(this.ckpt?.participant.finalCommitted());
+      await this.until(this.ckpt?.participant.drain());
       const stats = this.stats();
       const closeError = await this.cleanup();
       if (closeError !== null) throw closeError;
@@ -358,7 +333,7 @@ class Actor {
       // Reported first, so the job reacts at once; the coordinator waits for this task to end (state released)
       // before it tears the thread down, as a thread terminated mid LMDB write never finishes terminating.
       this.s.control.send({ kind: 'failed', error: serializeError(err, this.origin), stats });
-      await this.ckpt?.cancelAll('the subtask failed').catch(() => {});
+      await this.ckpt?.participant.cancelAll('the subtask failed').catch(() => {});
       await this.cleanup();
       return false;
     }

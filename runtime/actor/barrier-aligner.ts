@@ -81,6 +81,18 @@ export class BarrierAligner {
     return [];
   }
 
+  /**
+   * Takes checkpoint `id` out of alignment without declining it: its alignment timed out and
+   * it goes on unaligned. Returns its first barrier and the channels that delivered it.
+   */
+  release(id: number): { barrier: BarrierInfo; delivered: ReadonlySet<number> } | null {
+    const alignment = this.inFlight.get(id);
+    if (alignment === undefined) return null;
+    this.inFlight.delete(id);
+    this.finish(id);
+    return alignment;
+  }
+
   /** Whether the actor must leave `channel` unread until the pending checkpoint resolves. */
   isBlocked(channel: number): boolean {
     this.checkChannel(channel, `channel ${channel}`);

@@ -6,7 +6,7 @@
  * the senders instead of piling up here.
  */
 import type { InputChannel } from '../transport/channel.js';
-import type { BarrierMessage, DataMessage } from '../transport/protocol.js';
+import type { BarrierMessage, BatchMessage, DataMessage } from '../transport/protocol.js';
 
 /** What the actor does with each message read from channel `channel`. */
 export interface InputHandler {
@@ -18,6 +18,8 @@ export interface InputHandler {
   /** A latency marker that left its source at wall time `emittedAt`. */
   latency(emittedAt: number): void;
   end(channel: number): void;
+  /** Sees each message as it arrives, before it queues; true when it took the message (an unaligned barrier, which overtakes the queue). */
+  arrived?(channel: number, msg: DataMessage): boolean;
 }
 
 /** What the gate asks of its actor. */
@@ -36,6 +38,9 @@ export interface GateHost {
   now(): number;
 }
 
+/** Milliseconds one drain may run before the event loop gets a turn (port messages, timers, checkpoint work). */
+const DRAIN_SLICE_MS = 2;
+
 interface Input {
   channel: InputChannel;
   queue: DataMessage[];
@@ -48,6 +53,8 @@ export class InputGate {
   recordsIn = 0;
   /** Batches read so far. */
   batchesIn = 0;
+  /** Bytes of the batches read so far, as they crossed their channel. */
+  bytesIn = 0;
   /** Milliseconds spent handling input (Flink's busy time). */
   busyMs = 0;
   private readonly inputs: Input[];
@@ -67,6 +74,11 @@ export class InputGate {
       this.allEnded = resolve;
       this.inputs.forEach((inp, c) => {
         inp.channel.onMessage((msg) => {
+          try {
+            if (this.handler.arrived?.(c, msg)) return this.scheduleDrain();
+          } catch (err) {
+            return this.host.fail(err);
+          }
           inp.queue.push(msg);
           this.scheduleDrain();
         });
@@ -113,6 +125,11 @@ export class InputGate {
           progressed = true;
           this.handle(c, inp, inp.queue.shift()!);
           if (this.pauses > 0 || this.host.failed()) break;
+          // Gives arrivals a turn: an unaligned barrier waits for one batch here, not for the whole queue.
+          if (this.host.now() - started >= DRAIN_SLICE_MS) {
+            this.scheduleDrain();
+            return;
+          }
         }
       }
     } catch (err) {
@@ -129,6 +146,7 @@ export class InputGate {
         this.handler.records(c, msg.records, msg.timestamps);
         this.recordsIn += msg.records.length;
         this.batchesIn++;
+        this.bytesIn += msg.bytes ?? 0;
         inp.channel.release();
         const wait = this.host.backpressure();
         if (wait) this.pauseUntil(wait);
@@ -152,6 +170,29 @@ export class InputGate {
       case 'latency':
         this.handler.latency(msg.emittedAt);
     }
+  }
+
+  /**
+   * The batches queued on `channel` ahead of its barrier `id`, or all of them if that barrier
+   * is not queued; the barrier leaves the queue (it was taken ahead of them), the batches stay.
+   */
+  queuedBefore(channel: number, id: number): { batches: BatchMessage[]; barrier: boolean } {
+    const queue = this.inputs[channel].queue;
+    const batches: BatchMessage[] = [];
+    for (let i = 0; i < queue.length; i++) {
+      const msg = queue[i];
+      if (msg.kind === 'batch') batches.push(msg);
+      else if (msg.kind === 'barrier' && msg.id === id) {
+        queue.splice(i, 1);
+        return { batches, barrier: true };
+      }
+    }
+    return { batches, barrier: false };
+  }
+
+  /** The first channel whose queue holds barrier `id`, or -1. */
+  queuedBarrier(id: number): number {
+    return this.inputs.findIndex((inp) => inp.queue.some((m) => m.kind === 'barrier' && m.id === id));
   }
 
   /** Closes every channel; `step` runs each close, so that one failing does not skip the rest. */

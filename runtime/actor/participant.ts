@@ -5,21 +5,26 @@
  * the completion notices, so that a bounded job ends only once its final checkpoint has
  * completed (sinks commit on that notice).
  */
-import type { AsyncSnapshot, KeyedStateHandle } from '../../backends/snapshot.js';
+import type { AsyncSnapshot, KeyedStateHandle, SnapshotTarget } from '../../backends/snapshot.js';
 import type { KeyedStateBackend } from '../../backends/state.js';
 import { CheckpointStorage } from '../storage/checkpoint-storage.js';
-import type { SubtaskCheckpointStats } from '../storage/metadata.js';
+import type { SubtaskCheckpointStats, SubtaskState } from '../storage/metadata.js';
 import type { Clock } from '../../base/clock.js';
 import type { FaultInjector } from './faults.js';
 import type { BarrierMessage, ControlFromActor } from '../transport/protocol.js';
 import { errorMessage } from '../../base/errors.js';
 import type { ActorStateSettings } from './state-settings.js';
+import type { ChannelStateResult, ChannelStateWork } from './channel-state.js';
 
 /** How long the barrier took to arrive and align at this actor. */
 export interface AlignmentTiming {
   startDelayMs: number;
   alignmentMs: number;
   alignedRecords: number;
+  /** Bytes read from the first barrier to the snapshot. */
+  processedBytes: number;
+  /** Taken unaligned: the barrier overtook the in-flight batches, which are kept as channel state. */
+  unaligned: boolean;
 }
 
 /** Identity of the actor taking part. */
@@ -47,17 +52,31 @@ function bytesOf(handle: KeyedStateHandle | undefined): { written: number; full:
   return b;
 }
 
-/** The asynchronous part of one subtask's checkpoint: the state copy, the operators' work, or both. */
+/** What the asynchronous part of one subtask's checkpoint produced. */
+interface Written {
+  keyed?: KeyedStateHandle;
+  channel?: ChannelStateResult;
+}
+
+/** The asynchronous part of one subtask's checkpoint: the state copy, the operators' work, the channel state. */
 interface Work {
-  run(): Promise<KeyedStateHandle | undefined>;
+  run(): Promise<Written>;
   cancel(reason: string): void;
 }
 
-/** Joins the state copy and the operators' work into the one task the acknowledgement waits for. */
-function asyncWork(copy: AsyncSnapshot | null, operatorWork: Promise<unknown> | null): Work | null {
-  if (!operatorWork) return copy;
-  if (!copy) return { run: () => operatorWork.then(() => undefined), cancel: () => {} };
-  return { run: async () => (await Promise.all([copy.run(), operatorWork]))[0], cancel: (reason) => copy.cancel(reason) };
+/** Joins the state copy, the operators' work and the channel state into the one task the acknowledgement waits for. */
+function asyncWork(copy: AsyncSnapshot | null, operatorWork: Promise<unknown> | null, channel: { work: ChannelStateWork; target: SnapshotTarget } | null): Work | null {
+  if (!copy && !operatorWork && !channel) return null;
+  return {
+    run: async () => {
+      const [keyed, , written] = await Promise.all([copy?.run(), operatorWork, channel?.work.write(channel.target)]);
+      return { keyed, channel: written };
+    },
+    cancel: (reason) => {
+      copy?.cancel(reason);
+      channel?.work.cancel(reason);
+    },
+  };
 }
 
 /** Takes this actor's snapshots and reports them. */
@@ -80,21 +99,27 @@ export class CheckpointParticipant {
    * acknowledges once the asynchronous part has written its files and `operatorWork` (sinks
    * making their output durable) has settled.
    */
-  snapshot(barrier: BarrierMessage, timing: AlignmentTiming, sourcePosition?: unknown, operatorWork: Promise<unknown> | null = null): void {
+  snapshot(barrier: BarrierMessage, timing: AlignmentTiming, sourcePosition?: unknown, operatorWork: Promise<unknown> | null = null, channelWork: ChannelStateWork | null = null): void {
     const { id } = barrier;
     const { clock } = this.o;
     const base = { chain: this.o.chain, subtask: this.o.subtask, parallelism: this.o.parallelism };
-    const stats = (syncMs: number, asyncMs: number, handle?: KeyedStateHandle): SubtaskCheckpointStats => {
-      const b = bytesOf(handle);
-      return { ...base, actor: this.o.actor, ...timing, syncMs, asyncMs, checkpointedBytes: b.written, fullStateBytes: b.full, writtenEntries: b.entries, writtenDeletions: b.deletions };
+    const stats = (syncMs: number, asyncMs: number, written: Written = {}): SubtaskCheckpointStats => {
+      const b = bytesOf(written.keyed);
+      const { processedBytes, ...rest } = timing;
+      return {
+        ...base, actor: this.o.actor, ...rest, syncMs, asyncMs, checkpointedBytes: b.written, fullStateBytes: b.full, writtenEntries: b.entries, writtenDeletions: b.deletions,
+        processedBytes: processedBytes + (written.channel?.processedBytes ?? 0), persistedBytes: written.channel?.persistedBytes ?? 0,
+      };
     };
     const keyed = this.keyed();
     const t0 = clock.now();
     let copy: AsyncSnapshot | null = null;
+    let target: SnapshotTarget;
     try {
-      const target = barrier.savepoint ? new CheckpointStorage(barrier.savepoint, { flat: true }).target(id, this.o.actor) : this.storage.target(id, this.o.actor);
+      target = barrier.savepoint ? new CheckpointStorage(barrier.savepoint, { flat: true }).target(id, this.o.actor) : this.storage.target(id, this.o.actor);
       copy = keyed ? keyed.snapshot(id, target, { savepoint: barrier.savepoint !== undefined }) : null;
     } catch (err) {
+      channelWork?.cancel('the snapshot failed');
       this.o.send({ kind: 'decline', id, reason: `its snapshot failed: ${errorMessage(err)}` });
       return;
     }
@@ -113,18 +138,21 @@ export class CheckpointParticipant {
       });
     }
     const t1 = clock.now();
-    const pending = asyncWork(copy, operatorWork);
+    const pending = asyncWork(copy, operatorWork, channelWork && { work: channelWork, target });
     if (!pending) {
       if (!injected) this.o.send({ kind: 'ack', id, state, stats: stats(syncMs, 0) });
       return;
     }
     this.running.set(id, pending);
     const task = pending.run().then(
-      (handle) => {
+      (written) => {
         this.running.delete(id);
         // The subtask is failing on purpose; acknowledging would let the checkpoint complete.
         if (injected) return;
-        this.o.send({ kind: 'ack', id, state: handle ? { ...state, keyed: handle } : state, stats: stats(syncMs, clock.now() - t1, handle) });
+        const full: SubtaskState = { ...state };
+        if (written.keyed) full.keyed = written.keyed;
+        if (written.channel?.handle) full.channelState = written.channel.handle;
+        this.o.send({ kind: 'ack', id, state: full, stats: stats(syncMs, clock.now() - t1, written) });
       },
       (err: unknown) => {
         const cancelled = !this.running.has(id);

@@ -79,7 +79,11 @@ export class SourceDriver {
         continue;
       }
       const wait = host.backpressure();
-      if (wait) await wait;
+      if (wait) {
+        // A trigger is served while the outputs are full: its barrier then waits in the backlog (or overtakes it, unaligned), not behind it.
+        await Promise.race([wait, this.triggered()]);
+        continue;
+      }
       host.element.timestamp = NaN;
       const started = host.now();
       const polled = reader.poll(host.batchSize, counting);
@@ -123,6 +127,12 @@ export class SourceDriver {
       if (this.triggers.length > 0) continue;
       await this.sleep();
     }
+  }
+
+  /** Resolves at the next trigger, outcome or failure, or at once when a trigger waits. */
+  private triggered(): Promise<void> {
+    if (this.triggers.length > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.wake = resolve));
   }
 
   /** Waits for a trigger, an outcome or a failure; a failing actor calls interrupt(), which wakes it too. */

@@ -22,6 +22,8 @@ export interface ActorStateSettings {
     jobDir: string;
     maxDeltas: number;
     maxDeltaRatio: number;
+    /** Unaligned checkpoints (absent: every checkpoint aligns); 0 starts them unaligned, more starts them aligned and switches this long after the trigger. */
+    alignedTimeoutMs?: number;
   };
 }
 

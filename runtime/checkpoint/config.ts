@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkBackendOptions, DEFAULT_REBASE } from '../../backends/factory.js';
 import { checkNumber, oneOf } from '../../base/validate.js';
+import { ConfigError } from '../../base/errors.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES, GUARANTEES, type BackendKind, type CheckpointMode, type Guarantee } from '../../base/kinds.js';
 import type { ActorStateSettings } from '../actor/state-settings.js';
 import { newJobId, resolveCheckpointDir } from '../storage/paths.js';
@@ -36,6 +37,10 @@ export interface CheckpointConfig {
   maxDeltas: number;
   /** Incremental mode: delta bytes, as a share of the base's bytes, before a fresh base is written. */
   maxDeltaRatio: number;
+  /** Unaligned checkpoints (`execution.checkpointing.unaligned`): barriers overtake in-flight data, kept as channel state. */
+  unaligned: boolean;
+  /** With unaligned checkpoints: 0 starts every checkpoint unaligned; more starts it aligned and turns it unaligned this long after its trigger. */
+  alignedTimeoutMs: number;
 }
 
 /** Checkpointing options of execute(); only `intervalMs` is required to turn it on. */
@@ -52,6 +57,10 @@ export interface CheckpointOptions {
   tolerableFailures?: number;
   maxDeltas?: number;
   maxDeltaRatio?: number;
+  /** Barriers overtake the in-flight batches, which the checkpoint keeps as channel state (exactly-once only). */
+  unaligned?: boolean;
+  /** Checkpoints start aligned and turn unaligned where they are still aligning this long after the trigger (implies unaligned). */
+  alignedTimeoutMs?: number;
 }
 
 /** The resolved state settings of a run. */
@@ -83,7 +92,15 @@ export function resolveState(jobName: string, backend: string | undefined, opts:
     maxConcurrent: checkNumber('max-concurrent-checkpoints', opts.maxConcurrent ?? 1, { integer: true, min: 1 }),
     tolerableFailures: checkNumber('tolerable-failures', opts.tolerableFailures ?? 0, { integer: true, min: 0 }),
     ...rebase,
+    unaligned: opts.unaligned === true || opts.alignedTimeoutMs !== undefined,
+    alignedTimeoutMs: opts.alignedTimeoutMs === undefined ? 0 : checkNumber('aligned-checkpoint-timeout', opts.alignedTimeoutMs, { integer: true, min: 0 }),
   };
-  actors.checkpointing = { guarantee: config.guarantee, mode, jobDir: config.jobDir, maxDeltas: config.maxDeltas, maxDeltaRatio: config.maxDeltaRatio };
+  if (config.unaligned && config.guarantee !== 'exactly-once') {
+    throw new ConfigError(opts.unaligned ? 'unaligned' : 'aligned-checkpoint-timeout', `unaligned checkpoints keep in-flight data for exactly-once; they do not go with checkpointing-mode ${config.guarantee}`);
+  }
+  actors.checkpointing = {
+    guarantee: config.guarantee, mode, jobDir: config.jobDir, maxDeltas: config.maxDeltas, maxDeltaRatio: config.maxDeltaRatio,
+    ...(config.unaligned ? { alignedTimeoutMs: config.alignedTimeoutMs } : {}),
+  };
   return { jobId, actors, checkpoints: config };
 }

@@ -79,6 +79,7 @@ export class PendingCheckpoint {
       id: this.id, status, reason, final: this.final, triggeredAt: this.triggeredAt, endToEndMs: endedAt - this.startedAt,
       checkpointedBytes: sum((s) => s.checkpointedBytes), fullStateBytes: sum((s) => s.fullStateBytes),
       writtenEntries: sum((s) => s.writtenEntries ?? 0), writtenDeletions: sum((s) => s.writtenDeletions ?? 0),
+      unaligned: subtasks.some((s) => s.unaligned === true), processedBytes: sum((s) => s.processedBytes ?? 0), persistedBytes: sum((s) => s.persistedBytes ?? 0),
       subtasks: [...subtasks].sort(byChainThenSubtask),
     };
   }

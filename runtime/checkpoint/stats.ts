@@ -21,6 +21,12 @@ export interface CheckpointSummary {
   /** Entries it wrote (upserts and deletions), and of them deletions. */
   writtenEntries: number;
   writtenDeletions: number;
+  /** Some subtask took it unaligned (its barriers overtook in-flight data there). */
+  unaligned: boolean;
+  /** Bytes the subtasks read from its first barrier to its last (Flink's processed in-flight data). */
+  processedBytes: number;
+  /** Bytes of in-flight batches it kept as channel state (Flink's persisted in-flight data). */
+  persistedBytes: number;
   subtasks: SubtaskCheckpointStats[];
 }
 
@@ -47,6 +53,8 @@ export interface CheckpointStats {
     asyncMs: MinAvgMax;
     alignmentMs: MinAvgMax;
     startDelayMs: MinAvgMax;
+    processedBytes: MinAvgMax;
+    persistedBytes: MinAvgMax;
   } | null;
 }
 
@@ -77,6 +85,8 @@ function summarize(checkpoints: CheckpointSummary[]): CheckpointStats['summary']
     asyncMs: of((s) => s.asyncMs),
     alignmentMs: of((s) => s.alignmentMs),
     startDelayMs: of((s) => s.startDelayMs),
+    processedBytes: minAvgMax(done.map((c) => c.processedBytes)),
+    persistedBytes: minAvgMax(done.map((c) => c.persistedBytes)),
   };
 }
 

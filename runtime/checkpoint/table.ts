@@ -17,11 +17,12 @@ export function formatCheckpointStats(stats: CheckpointStats): string {
     `checkpoints of job ${stats.jobId} in ${stats.jobDir}`,
     `  triggered ${counts.triggered}, completed ${counts.completed}, failed ${counts.failed}, aborted ${counts.aborted}`,
   ];
-  const header = ['id', 'status', 'end-to-end', 'checkpointed', 'full state', 'sync max', 'async max', 'align max', 'delay max', 'aligned recs'];
+  const header = ['id', 'status', 'type', 'end-to-end', 'checkpointed', 'full state', 'sync max', 'async max', 'align max', 'delay max', 'aligned recs', 'processed', 'persisted'];
   const rows = stats.checkpoints.map((c) => [
-    String(c.id), c.status + (c.final ? '*' : ''), `${ms(c.endToEndMs)} ms`, formatBytes(c.checkpointedBytes), formatBytes(c.fullStateBytes),
+    String(c.id), c.status + (c.final ? '*' : ''), c.unaligned ? 'unaligned' : 'aligned', `${ms(c.endToEndMs)} ms`, formatBytes(c.checkpointedBytes), formatBytes(c.fullStateBytes),
     `${ms(maxOf(c, (s) => s.syncMs))} ms`, `${ms(maxOf(c, (s) => s.asyncMs))} ms`, `${ms(maxOf(c, (s) => s.alignmentMs))} ms`,
     `${ms(maxOf(c, (s) => s.startDelayMs))} ms`, String(c.subtasks.reduce((n, s) => n + s.alignedRecords, 0)),
+    formatBytes(c.processedBytes ?? 0), formatBytes(c.persistedBytes ?? 0),
   ]);
   const table = textTable(header, rows, { align: ['right', 'left'], indent: '  ' });
   lines.push(table[0]!);
@@ -38,6 +39,7 @@ export function formatCheckpointStats(stats: CheckpointStats): string {
     lines.push(...textTable(['summary (completed)', 'min', 'avg', 'max'], [
       row('end-to-end', s.endToEndMs, t), row('checkpointed size', s.checkpointedBytes, formatBytes), row('full state size', s.fullStateBytes, formatBytes),
       row('sync (subtask)', s.syncMs, t), row('async (subtask)', s.asyncMs, t), row('alignment', s.alignmentMs, t), row('start delay', s.startDelayMs, t),
+      row('processed in-flight', s.processedBytes, formatBytes), row('persisted in-flight', s.persistedBytes, formatBytes),
     ], { indent: '  ' }));
   }
   return lines.join('\n') + '\n';

@@ -7,6 +7,7 @@
  */
 import { keyGroupRange } from '../../base/keygroups.js';
 import type { PhysicalPlan } from '../plan/plan.js';
+import { ConfigError } from '../../base/errors.js';
 import type { ActorRestore } from '../actor/restore.js';
 import type { RestorePoint } from './restore-point.js';
 
@@ -19,6 +20,7 @@ export function inheritedSubtasks(subtask: number, parallelism: number, previous
 
 /** Per actor (chain, then subtask order), what it restores from `point`; a null point is a restart with nothing to restore. */
 export function planRestore(plan: PhysicalPlan, point: RestorePoint | null, sameJob: boolean): ActorRestore[] {
+  if (point) checkInFlightRescale(plan, point);
   const out: ActorRestore[] = [];
   for (const chain of plan.chains) {
     const states = point ? point.meta.subtasks.filter((s) => s.chain === chain.index) : [];
@@ -34,6 +36,8 @@ export function planRestore(plan: PhysicalPlan, point: RestorePoint | null, same
         checkpointId: point?.meta.checkpointId ?? 0, storageDir: point?.storage.jobDir ?? '', flat: point?.flat ?? false,
         previousParallelism: previous, inheritedSubtasks: inherited, keyed, continueChain: sameJob,
       };
+      const own = states.find((s) => s.subtask === subtask)?.channelState;
+      if (own) restore.channelState = own;
       if (point && chain.isSource) {
         restore.sources = states.filter((s) => inherited.includes(s.subtask) && s.subtask < previous).map((s) => ({ subtask: s.subtask, parallelism: s.parallelism, position: s.sourcePosition }));
       }
@@ -41,4 +45,24 @@ export function planRestore(plan: PhysicalPlan, point: RestorePoint | null, same
     }
   }
   return out;
+}
+
+/**
+ * In-flight batches belong to one channel between two subtasks, so a checkpoint that kept
+ * some restores only at the parallelism it was taken with (a savepoint, always aligned, can
+ * be rescaled).
+ */
+function checkInFlightRescale(plan: PhysicalPlan, point: RestorePoint): void {
+  const holder = point.meta.subtasks.find((s) => s.channelState !== undefined);
+  if (!holder) return;
+  for (const chain of plan.chains) {
+    const previous = point.meta.subtasks.find((s) => s.chain === chain.index)?.parallelism;
+    if (previous === undefined || previous === chain.parallelism) continue;
+    throw new ConfigError(
+      'parallelism',
+      `checkpoint ${point.meta.checkpointId} was taken unaligned and holds in-flight data (chain ${holder.chain} subtask ${holder.subtask} among others), ` +
+        `which can only be restored at the parallelism it was taken with: ${chain.name} ran at ${previous}, not ${chain.parallelism}. ` +
+        'Resume at that parallelism, or take a savepoint (always aligned) and rescale from it.',
+    );
+  }
 }

@@ -26,6 +26,12 @@ export interface CheckpointEntry {
   fullStateBytes: number;
   /** Files it stands on. */
   files: number;
+  /** Some subtask took it unaligned. */
+  unaligned: boolean;
+  /** Bytes the subtasks read between its first and last barrier (Flink's processed in-flight data). */
+  processedBytes: number;
+  /** Bytes of in-flight batches it kept as channel state (Flink's persisted in-flight data). */
+  persistedBytes: number;
   /** The files under `shared/` it stands on. */
   shared: StoredFile[];
   /** Referenced files absent from disk: found without --verify because a restore would fail on them. */
@@ -108,6 +114,9 @@ async function describeJob(dir: string, verify: boolean): Promise<JobEntry> {
       checkpointedBytes: sum(writtenFiles(meta)),
       fullStateBytes: sum(refs),
       files: refs.length,
+      unaligned: meta.stats.some((s) => s.unaligned === true),
+      processedBytes: meta.stats.reduce((n, s) => n + (s.processedBytes ?? 0), 0),
+      persistedBytes: meta.stats.reduce((n, s) => n + (s.persistedBytes ?? 0), 0),
       shared: refs.filter((f) => f.path.startsWith('shared/')).map((f) => ({ path: f.path, bytes: f.bytes })),
       missing: refs.filter((f) => !present.has(f.path)).map((f) => f.path),
       ...(verify ? { problems: await storage.verify(id) } : {}),
@@ -161,10 +170,13 @@ function formatJob(job: JobEntry): string[] {
   const out = [`job ${job.jobId}  (${job.dir})`];
   if (job.checkpoints.length === 0) out.push('  no completed checkpoints');
   else {
-    const header = ['id', 'completed', 'mode', 'backend', 'flags', 'checkpointed', 'full state', 'files'];
-    const rows = job.checkpoints.map((c) => [String(c.id), c.completedAt, c.mode, c.backend, flags(c), formatBytes(c.checkpointedBytes), formatBytes(c.fullStateBytes), String(c.files)]);
+    const header = ['id', 'completed', 'mode', 'backend', 'flags', 'checkpointed', 'full state', 'files', 'barriers', 'processed', 'persisted'];
+    const rows = job.checkpoints.map((c) => [
+      String(c.id), c.completedAt, c.mode, c.backend, flags(c), formatBytes(c.checkpointedBytes), formatBytes(c.fullStateBytes), String(c.files),
+      c.unaligned ? 'unaligned' : 'aligned', formatBytes(c.processedBytes), formatBytes(c.persistedBytes),
+    ]);
     // Numbers right-aligned, words left-aligned, as in `ls -l`.
-    const lines = textTable(header, rows, { align: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right'], indent: '  ' });
+    const lines = textTable(header, rows, { align: ['right', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'left', 'right', 'right'], indent: '  ' });
     out.push(lines[0]!);
     job.checkpoints.forEach((c, i) => {
       out.push(lines[i + 1]!);

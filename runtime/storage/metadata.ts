@@ -30,6 +30,19 @@ export interface SubtaskCheckpointStats {
   writtenEntries: number;
   /** Of them, deletions (tombstones): state removed since the last checkpoint, carried by an incremental one. */
   writtenDeletions: number;
+  /** Taken unaligned: barriers overtook the in-flight batches, kept as channel state (absent in older checkpoints: aligned). */
+  unaligned?: boolean;
+  /** Bytes read from the first barrier to the last one here (Flink's processed in-flight data). */
+  processedBytes?: number;
+  /** Bytes of in-flight batches kept as channel state (Flink's persisted in-flight data). */
+  persistedBytes?: number;
+}
+
+/** Where one subtask's channel state of one unaligned checkpoint lies: in-flight batches by channel index. */
+export interface ChannelStateHandle {
+  file: StateFileRef;
+  inputBatches: number;
+  outputBatches: number;
 }
 
 /** What one subtask contributes to a checkpoint. */
@@ -41,6 +54,8 @@ export interface SubtaskState {
   sourcePosition?: unknown;
   /** Keyed state (chains with a keyed operator only). */
   keyed?: KeyedStateHandle;
+  /** In-flight batches an unaligned checkpoint kept (absent when there were none). */
+  channelState?: ChannelStateHandle;
 }
 
 /** The `_metadata` file of a completed checkpoint; written last, atomically. */
@@ -69,12 +84,16 @@ export interface CheckpointMetadata {
 /** Every file a checkpoint stands on, once per path (subtasks may share a file). */
 export function referencedFiles(meta: CheckpointMetadata): StateFileRef[] {
   const byPath = new Map<string, StateFileRef>();
-  for (const s of meta.subtasks) for (const f of s.keyed?.files ?? []) if (!byPath.has(f.path)) byPath.set(f.path, f);
+  for (const s of meta.subtasks) {
+    for (const f of s.keyed?.files ?? []) if (!byPath.has(f.path)) byPath.set(f.path, f);
+    if (s.channelState) byPath.set(s.channelState.file.path, s.channelState.file);
+  }
   return [...byPath.values()];
 }
 
 /** The files a checkpoint wrote itself, whose bytes are its checkpointed size. */
 export function writtenFiles(meta: CheckpointMetadata): StateFileRef[] {
-  const written = new Set(meta.subtasks.flatMap((s) => s.keyed?.written ?? []));
+  // Channel state always belongs to the checkpoint that kept it.
+  const written = new Set(meta.subtasks.flatMap((s) => [...(s.keyed?.written ?? []), ...(s.channelState ? [s.channelState.file.path] : [])]));
   return referencedFiles(meta).filter((f) => written.has(f.path));
 }

@@ -6,7 +6,7 @@
  * objects that cross as they are.
  */
 import { Packr } from 'msgpackr';
-import type { DataMessage, StreamEvent } from './protocol.js';
+import type { BatchMessage, DataMessage, StreamEvent } from './protocol.js';
 import { RecordEncodingError, type ErrorOrigin } from '../../base/errors.js';
 
 const packr = new Packr({ useRecords: true, moreTypes: true });
@@ -50,11 +50,45 @@ export function transferables(wire: WireMessage): ArrayBuffer[] {
   return wire.kind === 'timed-batch' ? [wire.records, wire.timestamps] : [];
 }
 
-/** Decodes a wire message back into a protocol message. */
+/** Decodes a wire message back into a protocol message; a batch carries the bytes it took. */
 export function decode(wire: WireMessage): DataMessage {
-  if (wire instanceof ArrayBuffer) return { kind: 'batch', records: packr.unpack(new Uint8Array(wire)) as unknown[] };
+  if (wire instanceof ArrayBuffer) return { kind: 'batch', records: packr.unpack(new Uint8Array(wire)) as unknown[], bytes: wire.byteLength };
   if (wire.kind === 'timed-batch') {
-    return { kind: 'batch', records: packr.unpack(new Uint8Array(wire.records)) as unknown[], timestamps: new Float64Array(wire.timestamps) };
+    const bytes = wire.records.byteLength + wire.timestamps.byteLength;
+    return { kind: 'batch', records: packr.unpack(new Uint8Array(wire.records)) as unknown[], timestamps: new Float64Array(wire.timestamps), bytes };
   }
   return wire;
+}
+
+/** In-flight batches of one subtask in one checkpoint, each as encodeBatch made it, by channel index. */
+export interface ChannelStateDocument {
+  inputs: [channel: number, batches: Uint8Array[]][];
+  outputs: [channel: number, batches: Uint8Array[]][];
+}
+
+/** A batch as a checkpoint keeps it in channel state: its records and their event times, in one buffer. */
+export function encodeBatch(msg: BatchMessage, origin: ErrorOrigin = {}): Uint8Array {
+  try {
+    return packr.pack(msg.timestamps === undefined ? [msg.records] : [msg.records, msg.timestamps]);
+  } catch (err) {
+    throw new RecordEncodingError(origin, err);
+  }
+}
+
+/** A batch back from channel state. */
+export function decodeBatch(bytes: Uint8Array): BatchMessage {
+  const [records, timestamps] = packr.unpack(bytes) as [unknown[], Float64Array?];
+  return timestamps === undefined ? { kind: 'batch', records } : { kind: 'batch', records, timestamps };
+}
+
+/** The bytes of a channel state file. */
+export function encodeChannelState(doc: ChannelStateDocument): Uint8Array {
+  return packr.pack({ version: 1, ...doc });
+}
+
+/** A channel state file's document; throws naming what is wrong when the bytes are not one. */
+export function decodeChannelState(bytes: Uint8Array): ChannelStateDocument {
+  const doc = packr.unpack(bytes) as Partial<ChannelStateDocument> & { version?: unknown };
+  if (doc?.version !== 1 || !Array.isArray(doc.inputs) || !Array.isArray(doc.outputs)) throw new Error(`not a channel state document of version 1 (version ${String(doc?.version)})`);
+  return { inputs: doc.inputs, outputs: doc.outputs };
 }

@@ -9,7 +9,7 @@
 import type { ElementTime, Output } from '../../operators/api.js';
 import type { Clock } from '../../base/clock.js';
 import type { OutputChannel } from './channel.js';
-import type { DataMessage, StreamEvent } from './protocol.js';
+import type { BarrierMessage, BatchMessage, DataMessage, StreamEvent } from './protocol.js';
 import { BROADCAST, type Partitioner } from './partitioners.js';
 
 /** Batching, backlog and statistics of one output channel. */
@@ -224,6 +224,36 @@ export class OutputRouter implements Output {
   broadcastEvent(event: StreamEvent): void {
     this.flush();
     for (const b of this.all) this.enqueue(b, event);
+  }
+
+  /**
+   * Sends an unaligned barrier ahead of what each channel holds back for lack of credit
+   * (behind an older barrier still waiting there, so barriers keep their order), and returns
+   * the batches it overtook, per channel in output order: the checkpoint keeps them as
+   * channel state while they still go out after it.
+   */
+  overtake(barrier: BarrierMessage): BatchMessage[][] {
+    this.flush();
+    return this.all.map((b) => {
+      let at = b.backlog.length;
+      while (at > 0 && b.backlog[at - 1].kind !== 'barrier') at--;
+      const overtaken = b.backlog.slice(at).filter((m): m is BatchMessage => m.kind === 'batch');
+      if (at === 0) b.channel.send(barrier);
+      else b.backlog.splice(at, 0, barrier);
+      return overtaken;
+    });
+  }
+
+  /** Sends batches a restored checkpoint kept as channel state, per channel in output order, before anything else. */
+  replay(perChannel: BatchMessage[][]): void {
+    perChannel.forEach((batches, c) => {
+      const b = this.all[c];
+      if (b === undefined) throw new Error(`channel state names output channel ${c}, but the actor has ${this.all.length}`);
+      for (const batch of batches) {
+        this.stats.batchesOut++;
+        this.enqueue(b, batch);
+      }
+    });
   }
 
   /** Closes every channel (after end of input was sent). */

@@ -12,6 +12,8 @@ export interface BatchMessage {
   records: unknown[];
   /** Each record's event time (NaN for a record without one); absent when no record has one. */
   timestamps?: Float64Array;
+  /** Bytes the batch took on the wire, set by the receiving channel (never sent). */
+  bytes?: number;
 }
 
 /** Event time on this channel has reached `time`: no record with an earlier timestamp is expected any more. */
@@ -35,6 +37,11 @@ export interface BarrierMessage {
   savepoint?: string;
   /** The final checkpoint of a bounded job: nothing but end of input follows on this channel. */
   final?: boolean;
+  /**
+   * An unaligned barrier: it overtook the batches queued before it, which the checkpoint
+   * keeps as channel state, and the receiver takes it as soon as it arrives.
+   */
+  unaligned?: boolean;
 }
 
 /**

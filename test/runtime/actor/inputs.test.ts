@@ -147,6 +147,8 @@ t.test('busy time is the time spent handling input, not the time between message
   void g.run();
   inputs[0].deliver(batch(1, 2), barrier(1));
   await turn();
+  t.equal(g.busyMs, 7, 'a drain past its time slice gives the event loop a turn before the barrier');
+  await turn();
   t.equal(g.busyMs, 9, 'a batch of two and a barrier');
   now += 500;
   await turn();
@@ -154,4 +156,33 @@ t.test('busy time is the time spent handling input, not the time between message
   inputs[0].deliver(batch(3));
   await turn();
   t.equal(g.busyMs, 15);
+});
+
+t.test('an arrival the actor takes (an unaligned barrier) skips the queue; the batches before it stay to be read', async (t) => {
+  const inputs = [new FakeInput(), new FakeInput()];
+  const seen: string[] = [];
+  const g: InputGate = new InputGate(inputs, {
+    records: (c, records) => seen.push(`${c}:${records.join(',')}`),
+    barrier: (c, b) => seen.push(`${c}:barrier ${b.id}`),
+    watermark: () => {}, status: () => {}, end: () => {}, latency: () => {},
+    arrived: (c, m) => {
+      if (m.kind !== 'barrier' || m.id !== 2) return false;
+      seen.push(`${c}:took barrier 2 with ${JSON.stringify(g.queuedBefore(c, 2))} queued`);
+      return true;
+    },
+  }, { isBlocked: () => false, backpressure: () => null, failed: () => false, fail: (e) => { throw e; }, closed: () => {}, now: () => 0 });
+  void g.run();
+  inputs[0].deliver({ kind: 'batch', records: [1], bytes: 10 }, barrier(1), { kind: 'batch', records: [2], bytes: 20 }, barrier(2));
+  inputs[1].deliver(batch(3), barrier(2));
+  t.equal(g.queuedBarrier(1), 0, 'barrier 1 waits in channel 0\'s queue');
+  t.equal(g.queuedBarrier(2), -1, 'barrier 2 never queued');
+  t.same(g.queuedBefore(0, 1), { batches: [{ kind: 'batch', records: [1], bytes: 10 }], barrier: true }, 'the batches ahead of barrier 1, which leaves the queue');
+  t.equal(g.queuedBarrier(1), -1);
+  await turn();
+  t.same(seen, [
+    '0:took barrier 2 with {"batches":[{"kind":"batch","records":[1],"bytes":10},{"kind":"batch","records":[2],"bytes":20}],"barrier":false} queued',
+    '1:took barrier 2 with {"batches":[{"kind":"batch","records":[3]}],"barrier":false} queued',
+    '0:1', '1:3', '0:2',
+  ], 'taken on arrival, the queues read afterwards');
+  t.equal(g.bytesIn, 30, 'bytes read as the batches crossed their channel');
 });

@@ -31,7 +31,7 @@ async function setup(t: Test, keys: number) {
 }
 
 const barrier = (id: number) => ({ kind: 'barrier' as const, id, timestamp: Date.now() });
-const timing = { startDelayMs: 1, alignmentMs: 2, alignedRecords: 3 };
+const timing = { startDelayMs: 1, alignmentMs: 2, alignedRecords: 3, processedBytes: 4, unaligned: false };
 
 t.test('a snapshot is acknowledged with its handle, sizes and timings once its files are written', async (t) => {
   const s = await setup(t, 5000);

@@ -92,6 +92,16 @@ for (const mode of ['full', 'incremental'] as const) {
   }
 }
 
+t.test('unaligned checkpoints need exactly-once, and the aligned timeout a whole number of ms', async (t) => {
+  for (const [opts, message] of [
+    [{ unaligned: true, guarantee: 'at-least-once' }, /option unaligned: unaligned checkpoints keep in-flight data for exactly-once; they do not go with checkpointing-mode at-least-once/],
+    [{ alignedTimeoutMs: 100, guarantee: 'at-least-once' }, /option aligned-checkpoint-timeout: unaligned checkpoints keep in-flight data/],
+    [{ alignedTimeoutMs: -1 }, /option aligned-checkpoint-timeout/],
+  ] as const) {
+    await t.rejects(execute(JOB, { params: { records: 10, keys: 2 }, stateBackend: 'heap', checkpointing: { intervalMs: 10, ...opts } }), { name: 'ConfigError', message });
+  }
+});
+
 t.test('heap backend with incremental checkpoints is refused before the job starts', async (t) => {
   await t.rejects(execute(JOB, { params: { records: 10, keys: 2 }, stateBackend: 'heap', checkpointing: { intervalMs: 10, mode: 'incremental' } }), {
     name: 'ConfigError', message: /option checkpoint-mode: the heap state backend takes full checkpoints only/,

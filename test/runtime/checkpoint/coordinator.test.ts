@@ -20,7 +20,7 @@ const ACTORS: CheckpointActor[] = [
 function config(over: Partial<CheckpointConfig> = {}): CheckpointConfig {
   return {
     intervalMs: 100, mode: 'full', backend: 'heap', guarantee: 'exactly-once', jobDir: '/nowhere', retained: 1,
-    timeoutMs: 1000, minPauseMs: 0, maxConcurrent: 1, tolerableFailures: 0, maxDeltas: 20, maxDeltaRatio: 0.5, ...over,
+    timeoutMs: 1000, minPauseMs: 0, maxConcurrent: 1, tolerableFailures: 0, maxDeltas: 20, maxDeltaRatio: 0.5, unaligned: false, alignedTimeoutMs: 0, ...over,
   };
 }
 

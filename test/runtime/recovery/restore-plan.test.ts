@@ -72,3 +72,19 @@ t.test('a checkpoint of another job shape or key-group count is refused, naming 
   t.throws(() => checkCompatible(p.meta, renamed, 'from-checkpoint'), /operator chains \[Source; Keyed\], this job has \[Source; Other\]/);
   t.doesNotThrow(() => checkCompatible(p.meta, plan(3, 1), 'from-checkpoint'), 'another parallelism is fine');
 });
+
+t.test('channel state of an unaligned checkpoint goes back to its own subtask, and only at the same parallelism', async (t) => {
+  const p = point(2);
+  const file = { path: 'chk-7/Keyed_1-channel-state-ab.sfs', bytes: 10, sha256: 'x', entries: 2 };
+  p.meta.subtasks[3].channelState = { file, inputBatches: 1, outputBatches: 1 };
+  const same = planRestore(plan(2, 2), p, true);
+  t.same(same.map((a) => a.channelState?.file.path), [undefined, undefined, undefined, file.path], 'keyed subtask 1 replays what it kept');
+  for (const [sources, keyed] of [[2, 3], [1, 2]]) {
+    t.throws(() => planRestore(plan(sources, keyed), p, true), {
+      name: 'ConfigError',
+      message: new RegExp(`checkpoint 7 was taken unaligned and holds in-flight data .*only be restored at the parallelism it was taken with: ${sources === 2 ? 'Keyed ran at 2, not 3' : 'Source ran at 2, not 1'}.*take a savepoint`),
+    });
+  }
+  delete p.meta.subtasks[3].channelState;
+  t.doesNotThrow(() => planRestore(plan(1, 3), p, true), 'an aligned checkpoint rescales');
+});

@@ -247,3 +247,42 @@ t.test('a latency marker waits in the backlog behind batches without credit, and
   clock.advance(10);
   t.equal(router.backpressuredMsAt(clock.now()), 30, 'no longer blocked');
 });
+
+t.test('an unaligned barrier overtakes the backlog, which it returns as channel state and which still goes out after it', async (t) => {
+  const [a, b] = [new FakeChannel(1), new FakeChannel(1)];
+  const router = new OutputRouter([{ partitioner: (r) => (r as number) % 2, channels: [a, b] }], 1, 5, new ManualClock());
+  for (const r of [0, 2, 4, 1]) router.collect(r);
+  router.emitWatermark(7);
+  t.same([a.summary(), b.summary()], [[[0]], [[1], 'watermark']], 'one batch each went out on credit, the rest waits');
+  const overtaken = router.overtake({ kind: 'barrier', id: 3, timestamp: 0, unaligned: true });
+  t.same(overtaken.map((bs) => bs.map((m) => m.records)), [[[2], [4]], []], 'the held-back batches, per channel');
+  t.same([a.summary(), b.summary()], [[[0], 'barrier 3'], [[1], 'watermark', 'barrier 3']], 'the barrier went out at once');
+  a.grant(2);
+  b.grant(1);
+  t.same([a.summary(), b.summary()], [[[0], 'barrier 3', [2], [4], 'watermark'], [[1], 'watermark', 'barrier 3']], 'what it overtook follows it, in order');
+});
+
+t.test('an unaligned barrier does not overtake an older barrier still held back', async (t) => {
+  const ch = new FakeChannel(1);
+  const router = new OutputRouter([{ partitioner: forward, channels: [ch] }], 1, 5, new ManualClock());
+  router.collect('a');
+  router.collect('b');
+  router.broadcastEvent({ kind: 'barrier', id: 1, timestamp: 0 });
+  router.collect('c');
+  const overtaken = router.overtake({ kind: 'barrier', id: 2, timestamp: 0, unaligned: true });
+  t.same(overtaken.map((bs) => bs.map((m) => m.records)), [[['c']]], 'only what follows the older barrier');
+  ch.grant(1);
+  t.same(ch.summary(), [['a'], ['b'], 'barrier 1', 'barrier 2']);
+  ch.grant(1);
+  t.same(ch.summary(), [['a'], ['b'], 'barrier 1', 'barrier 2', ['c']]);
+});
+
+t.test('channel state replays before anything new, per channel', async (t) => {
+  const [a, b] = [new FakeChannel(4), new FakeChannel(4)];
+  const router = new OutputRouter([{ partitioner: () => 1, channels: [a, b] }], 10, 5, new ManualClock());
+  router.replay([[{ kind: 'batch', records: ['x'] }], [{ kind: 'batch', records: ['y'] }, { kind: 'batch', records: ['z'] }]]);
+  router.collect('new');
+  router.flush();
+  t.same([a.summary(), b.summary()], [[['x']], [['y'], ['z'], ['new']]]);
+  t.throws(() => router.replay([[], [], [{ kind: 'batch', records: [] }]]), /output channel 2, but the actor has 2/);
+});
