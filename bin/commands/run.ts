@@ -47,7 +47,7 @@ export function runCommand(y: Argv): Argv {
       .option('inject-seed', { type: 'number', describe: 'seed of random=K injections (default 1)' })
       .option('inject-horizon', { type: 'number', describe: 'random=K injections fire within this many records of a subtask (default 100000)' })
       .group(['parallelism', 'max-parallelism', 'chaining', 'threads', 'local', 'worker-memory-mb', 'param'], 'Job:')
-      .group(['checkpoint-interval', 'checkpoint-mode', 'checkpoint-dir', 'retained', 'checkpointing-mode', 'checkpoint-timeout', 'min-pause', 'max-concurrent-checkpoints', 'tolerable-failures', 'max-deltas', 'max-delta-ratio'], 'Checkpoints (docs/checkpointing.md):')
+      .group(['checkpoint-interval', 'checkpoint-mode', 'checkpoint-dir', 'retained', 'checkpointing-mode', 'checkpoint-timeout', 'min-pause', 'max-concurrent-checkpoints', 'tolerable-failures', 'max-deltas', 'max-delta-ratio', 'unaligned', 'aligned-checkpoint-timeout'], 'Checkpoints (docs/checkpointing.md):')
       .group(['state-backend', 'state-dir', 'state-cache-mb'], 'State:')
       .group(['restart-strategy', 'restart-attempts', 'restart-delay', 'restart-initial-delay', 'restart-max-delay', 'restart-multiplier', 'restart-jitter', 'restart-reset-after', 'restart-max-failures', 'restart-failure-interval', 'savepoint-dir', 'from-savepoint', 'from-checkpoint', 'inject-failure', 'inject-seed', 'inject-horizon'], 'Recovery (docs/recovery.md):')
       .group(['quiet', 'json', 'json-events', 'rest-port', 'rest-address', 'metrics-interval', 'latency-interval', 'profile'], 'Watching (docs/watching.md):')
