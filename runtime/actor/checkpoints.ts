@@ -49,6 +49,8 @@ export class ActorCheckpoints {
   private readonly alignedTimeoutMs: number;
   /** Alignment time of the last checkpoint here. */
   lastAlignmentMs = 0;
+  /** Aligned barriers still held back in an output backlog, each with the timer of its aligned timeout. */
+  private readonly held = new Map<number, { timer: unknown; done(): void }>();
 
   constructor(private readonly c: CheckpointsSetup) {
     const cp = c.state.checkpointing!;
@@ -58,6 +60,9 @@ export class ActorCheckpoints {
     this.participant.attachFaults(c.faults, c.operators, c.fail);
     this.alignedTimeoutMs = cp.alignedTimeoutMs ?? 0;
     if (cp.alignedTimeoutMs !== undefined) this.recorder = new ChannelStateRecorder(c.origin);
+    c.router.onBarrierSent = (id) => {
+      if (!c.router.holdsBarrier(id)) this.held.get(id)?.done();
+    };
     if (c.inputs === 0) return;
     this.barriers = new BarrierHandler(c.inputs, cp.guarantee, {
       clock: c.clock, recordsIn: () => c.gate().recordsIn, bytesIn: () => c.gate().bytesIn, decline: (id, reason) => this.participant.decline(id, reason),
@@ -105,6 +110,9 @@ export class ActorCheckpoints {
 
   /** The coordinator aborted checkpoint `id`: its copy stops and its alignment or recording ends. */
   onAbort(id: number, reason: string): void {
+    const held = this.held.get(id);
+    if (held) this.c.clock.cancelTimer(held.timer);
+    this.held.delete(id);
     this.participant.onAbort(id, reason);
     if (this.barriers) {
       this.barriers.abort(id, reason);
@@ -126,9 +134,11 @@ export class ActorCheckpoints {
       if (this.c.failed()) return;
       const t = timing ?? { startDelayMs: Math.max(0, wallNow() - barrier.timestamp), alignmentMs: 0, alignedRecords: 0, processedBytes: 0, unaligned: false };
       this.lastAlignmentMs = t.alignmentMs;
-      const channelWork = this.overtakeOutputs(barrier, t);
-      this.participant.snapshot(barrier, t, chain.reader?.position(), chain.snapshot(barrier.id), channelWork);
-      if (channelWork === null) this.c.router.broadcastEvent(barrier);
+      // The operators' part first: what they emit for the snapshot goes out before the barrier.
+      const operatorWork = chain.snapshot(barrier.id);
+      const position = chain.reader?.position();
+      const channelWork = this.overtakeOutputs(barrier, t) ?? this.forwardAligned(barrier, t);
+      this.participant.snapshot(barrier, t, position, operatorWork, channelWork);
     };
     if (barrier.final) this.participant.noteFinal(barrier.id);
     if (!barrier.final || chain.finished) {
@@ -136,6 +146,38 @@ export class ActorCheckpoints {
       return null;
     }
     return chain.finish().then(take);
+  }
+
+  /**
+   * Forwards an aligned barrier behind what the outputs hold back. Under an aligned timeout, a
+   * barrier still held back in a backlog when the timeout passes overtakes it there, the batches
+   * it jumps becoming channel state: the returned work writes them, and completes at once when
+   * the barrier leaves every backlog in time. Null without an aligned timeout or when nothing holds it.
+   */
+  private forwardAligned(barrier: BarrierMessage, t: AlignmentTiming): ChannelStateWork | null {
+    const { router, clock } = this.c;
+    router.broadcastEvent(barrier);
+    const r = this.recorder;
+    const { id } = barrier;
+    if (r === null || this.alignedTimeoutMs === 0 || barrier.final || barrier.savepoint !== undefined || !router.holdsBarrier(id)) return null;
+    r.begin(id);
+    const timer = clock.setTimer(Math.max(0, barrier.timestamp + this.alignedTimeoutMs - clock.wall()), () => {
+      this.held.delete(id);
+      if (router.holdsBarrier(id)) {
+        t.unaligned = true;
+        r.outputs(id, router.expediteBarrier(id));
+      }
+      r.finish(id);
+    });
+    this.held.set(id, {
+      timer,
+      done: () => {
+        clock.cancelTimer(timer);
+        this.held.delete(id);
+        r.finish(id);
+      },
+    });
+    return r.work(id);
   }
 
   /**

@@ -59,6 +59,9 @@ export class OutputRouter implements Output {
   private markerTurn = 0;
   readonly stats: OutputStats = { recordsOut: 0, batchesOut: 0, maxInFlight: 0, backpressuredMs: 0 };
 
+  /** Hears each barrier that leaves a backlog (credit came back for the batches before it). */
+  onBarrierSent: (id: number) => void = () => {};
+
   /** Receives errors of sends made outside a caller's stack (on credit arrival, on the linger timer). */
   onError: (err: unknown) => void = (err) => {
     throw err;
@@ -174,6 +177,7 @@ export class OutputRouter implements Output {
       b.backlog.shift();
       b.channel.send(msg);
       if (msg.kind === 'batch') this.noteInFlight(b);
+      else if (msg.kind === 'barrier') this.onBarrierSent(msg.id);
     }
     if (--this.blockedCount === 0) {
       this.stats.backpressuredMs += this.clock.now() - this.blockedSince;
@@ -240,6 +244,31 @@ export class OutputRouter implements Output {
       const overtaken = b.backlog.slice(at).filter((m): m is BatchMessage => m.kind === 'batch');
       if (at === 0) b.channel.send(barrier);
       else b.backlog.splice(at, 0, barrier);
+      return overtaken;
+    });
+  }
+
+  /** Whether some channel still holds barrier `id` back behind batches waiting for credit. */
+  holdsBarrier(id: number): boolean {
+    return this.all.some((b) => b.backlog.some((m) => m.kind === 'barrier' && m.id === id));
+  }
+
+  /**
+   * Moves barrier `id`, where a channel still holds it back, ahead of the batches before it
+   * (behind an older barrier), now unaligned; returns the batches it overtook per channel in
+   * output order: an aligned checkpoint whose barrier waited past its aligned timeout.
+   */
+  expediteBarrier(id: number): BatchMessage[][] {
+    return this.all.map((b) => {
+      const at = b.backlog.findIndex((m) => m.kind === 'barrier' && m.id === id);
+      if (at < 0) return [];
+      const barrier = { ...(b.backlog[at] as BarrierMessage), unaligned: true };
+      b.backlog.splice(at, 1);
+      let to = at;
+      while (to > 0 && b.backlog[to - 1].kind !== 'barrier') to--;
+      const overtaken = b.backlog.slice(to, at).filter((m): m is BatchMessage => m.kind === 'batch');
+      if (to === 0) b.channel.send(barrier);
+      else b.backlog.splice(to, 0, barrier);
       return overtaken;
     });
   }

@@ -286,3 +286,27 @@ t.test('channel state replays before anything new, per channel', async (t) => {
   t.same([a.summary(), b.summary()], [[['x']], [['y'], ['z'], ['new']]]);
   t.throws(() => router.replay([[], [], [{ kind: 'batch', records: [] }]]), /output channel 2, but the actor has 2/);
 });
+
+t.test('an aligned barrier held back past its timeout is expedited: it jumps the batches before it, now unaligned', async (t) => {
+  const ch = new FakeChannel(1);
+  const sent: number[] = [];
+  const router = new OutputRouter([{ partitioner: forward, channels: [ch] }], 1, 5, new ManualClock());
+  router.onBarrierSent = (id) => sent.push(id);
+  for (const r of ['a', 'b', 'c']) router.collect(r);
+  router.broadcastEvent({ kind: 'barrier', id: 4, timestamp: 0 });
+  router.collect('d');
+  t.ok(router.holdsBarrier(4), 'the barrier waits behind b and c');
+  t.same(router.expediteBarrier(4).map((bs) => bs.map((m) => m.records)), [[['b'], ['c']]], 'it overtakes the batches before it');
+  t.notOk(router.holdsBarrier(4));
+  t.same(ch.sent.map((m) => (m.kind === 'barrier' ? `barrier ${m.id} ${m.unaligned ? 'unaligned' : 'aligned'}` : m.kind)), ['batch', 'barrier 4 unaligned']);
+  t.same(router.expediteBarrier(4), [[]], 'nothing to do once it left');
+  ch.grant(3);
+  t.same(ch.summary(), [['a'], 'barrier 4', ['b'], ['c'], ['d']]);
+  router.broadcastEvent({ kind: 'barrier', id: 5, timestamp: 0 });
+  t.same(sent, [], 'an expedited barrier was not sent from the backlog');
+  router.collect('e');
+  router.collect('f');
+  router.broadcastEvent({ kind: 'barrier', id: 6, timestamp: 0 });
+  ch.grant(2);
+  t.same(sent, [6], 'a barrier leaving the backlog on credit is heard');
+});
