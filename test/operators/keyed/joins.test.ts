@@ -61,6 +61,26 @@ for (const mode of MODES) {
   }
 }
 
+t.test('unaligned checkpoints over both inputs: after failures each result once in the file sink', async (t) => {
+  for (const mode of MODES) {
+    const expected = expectedLines({ ...BASE, mode });
+    const dir = await tempDir(t, 'joins');
+    const out = join(dir, 'out');
+    const result = await execute(job, {
+      local: true, parallelism: 2, stateBackend: 'lmdb', stateDir: join(dir, 'state'),
+      params: { ...BASE, mode, rate: 5000, fileOut: out },
+      checkpointing: { intervalMs: 20, mode: 'full', dir: join(dir, 'ckpt'), unaligned: true },
+      restart: { strategy: 'fixed-delay', attempts: 10, delayMs: 0 },
+      injectFailures: ['checkpoint=1', `records=300@${OPERATORS.pass}#1`, 'restore=1'],
+      log: () => {},
+    });
+    t.equal(result.stats.failuresInjected, 3, `${mode}: every failure fired`);
+    t.ok(result.stats.checkpoints!.checkpoints.some((c) => c.status === 'completed' && c.unaligned), `${mode}: unaligned checkpoints completed`);
+    t.same(await committed(out), expected, `${mode}: the file sink committed each result once`);
+    t.same(lines(result.results[OPERATORS.sink]), expected, `${mode}: and so did the collect sink`);
+  }
+});
+
 t.test('at-least-once: checkpoints over both inputs without alignment; after failures nothing is missing', async (t) => {
   for (const mode of MODES) {
     const expected = expectedLines({ ...BASE, mode });
@@ -76,7 +96,15 @@ t.test('at-least-once: checkpoints over both inputs without alignment; after fai
     t.equal(result.stats.failuresInjected, 2, `${mode}: every failure fired`);
     t.ok((result.stats.checkpoints?.counts.completed ?? 0) > 0, `${mode}: checkpoints completed`);
     const got = lines(result.results[OPERATORS.sink]);
-    t.same([...new Set(got)].sort(), [...new Set(expected)].sort(), `${mode}: every result there, none made up (${got.length - expected.length} repeated)`);
+    if (mode === 'co-process') {
+      // Counts, not pairs: a record after the barrier on a channel that did not wait is in the state restored and is read again, so a count may only grow.
+      const counts = (ls: string[]) => new Map(ls.map((l) => l.split(' ')).map(([key, n]) => [key, Number(n)]));
+      const [want, have] = [counts(expected), counts(got)];
+      t.same([...have.keys()].sort(), [...want.keys()].sort(), `${mode}: every key reported, none made up`);
+      t.ok([...want].every(([key, n]) => (have.get(key) ?? -1) >= n), `${mode}: no key counted fewer records than it has`);
+    } else {
+      t.same([...new Set(got)].sort(), [...new Set(expected)].sort(), `${mode}: every result there, none made up (${got.length - expected.length} repeated)`);
+    }
   }
 });
 
