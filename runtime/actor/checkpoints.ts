@@ -61,7 +61,8 @@ export class ActorCheckpoints {
     this.alignedTimeoutMs = cp.alignedTimeoutMs ?? 0;
     if (cp.alignedTimeoutMs !== undefined) this.recorder = new ChannelStateRecorder(c.origin);
     c.router.onBarrierSent = (id) => {
-      if (!c.router.holdsBarrier(id)) this.held.get(id)?.done();
+      const held = this.held.get(id);
+      if (held && !c.router.holdsBarrier(id)) held.done();
     };
     if (c.inputs === 0) return;
     this.barriers = new BarrierHandler(c.inputs, cp.guarantee, {
