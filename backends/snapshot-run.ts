@@ -25,8 +25,8 @@ export class FileOut {
     return this.encoder.bytes;
   }
 
-  /** Adds an entry; await the promise, if any, before adding more. */
-  add(key: Uint8Array, value: Uint8Array | null): void | Promise<void> {
+  /** Adds an entry (a string key is its bytes as latin1); await the promise, if any, before adding more. */
+  add(key: Uint8Array | string, value: Uint8Array | null): void | Promise<void> {
     return this.encoder.add(key, value);
   }
 

@@ -10,7 +10,7 @@ export function withCheckpointFlags<T>(y: Argv<T>) {
   return y
     .option('state-backend', { type: 'string', choices: BACKEND_KINDS, describe: 'where keyed state lives (default lmdb)' })
     .option('state-dir', { type: 'string', describe: 'parent folder of the working LMDB environments (default: system temp folder)' })
-    .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 64; 0 turns it off)' })
+    .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 128; 0 turns it off)' })
     .option('checkpoint-interval', { type: 'string', describe: 'take a checkpoint this often, e.g. 1s or 500ms (a bare number is ms); checkpointing is off without it' })
     .option('checkpoint-mode', { type: 'string', choices: CHECKPOINT_MODES, describe: 'full snapshots, or only what changed (lmdb only) (default full)' })
     .option('checkpoint-dir', { type: 'string', describe: 'checkpoint storage folder or file:// URI; each run gets a job folder inside (default: <tmp>/snapflow-checkpoints)' })

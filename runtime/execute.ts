@@ -54,7 +54,7 @@ export interface ExecuteOptions {
   /** Parent folder of the working LMDB environments (default: the system's temporary folder). */
   stateDir?: string;
   /**
-   * Memory budget, in MiB, of each LMDB subtask's cache of decoded values (default 64). While a
+   * Memory budget, in MiB, of each LMDB subtask's cache of decoded values (default 128). While a
    * key is cached a value read is the stored object, as on the heap; 0 turns the cache off.
    */
   stateCacheMb?: number;

@@ -51,14 +51,18 @@ export class StateFileEncoder {
     this.bytes = this.pos;
   }
 
-  /** Adds an upsert (value given) or a tombstone (null); returns the sink's promise if a chunk was handed over. */
-  add(key: Uint8Array, value: Uint8Array | null): void | Promise<void> {
+  /**
+   * Adds an upsert (value given) or a tombstone (null); a string key is its bytes as latin1 (so
+   * a key kept as a string needs no buffer). Returns the sink's promise if a chunk was handed over.
+   */
+  add(key: Uint8Array | string, value: Uint8Array | null): void | Promise<void> {
     const need = 8 + key.length + (value === null ? 0 : value.length);
     let handedOver: void | Promise<void> = undefined;
     if (this.pos + need > this.chunk.length) handedOver = this.handOver(need);
     const chunk = this.chunk;
     let pos = chunk.writeUInt32BE(key.length, this.pos);
-    chunk.set(key, pos);
+    if (typeof key === 'string') chunk.write(key, pos, key.length, 'latin1');
+    else chunk.set(key, pos);
     pos = chunk.writeUInt32BE(value === null ? TOMBSTONE_LENGTH : value.length, pos + key.length);
     if (value !== null) {
       chunk.set(value, pos);

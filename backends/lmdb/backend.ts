@@ -4,9 +4,11 @@
  * value read is a copy: mutating it without update() changes nothing (as with Flink's
  * RocksDB backend; the heap backend returns stored objects by reference instead).
  *
- * The working copy is not durable (noSync): checkpoints are. Writes go through an overlay
- * store (store.ts); a snapshot's synchronous part only freezes the overlay and pins
- * a read transaction, and the copy into checkpoint files runs while records keep flowing.
+ * The working copy is not durable (noSync): checkpoints are. Writes go through a cache of
+ * decoded values (cache.ts) and an overlay store (store.ts); a snapshot's synchronous part
+ * only hands over the cache's dirty values and freezes the overlay, and the copy into
+ * checkpoint files (the cache's encoded values merged with an LMDB read transaction) runs
+ * while records keep flowing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -105,32 +107,31 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   /** A savepoint is a full file that leaves the incremental chain and its tracked changes alone. */
   snapshot(checkpointId: number, target: SnapshotTarget, options: SnapshotOptions = {}): AsyncSnapshot {
     this.store.check();
-    // A previous snapshot's values go first, so the changes taken below are complete.
-    this.cache?.finishWriteOut();
-    const chain = options.savepoint === true ? undefined : this.chain;
-    const changed = chain === undefined ? undefined : this.store.takeChanged();
-    // The cache's values at the barrier belong to this snapshot's changes; a savepoint leaves them to the next checkpoint.
-    const onKeys = this.chain === undefined ? undefined : changed === undefined ? (keys: Iterable<string>) => this.store.noteChanged(keys) : (keys: Iterable<string>) => {
-      for (const k of keys) changed.add(k);
-    };
-    const { point, pendingKeys } = this.cache?.beginSnapshot(onKeys) ?? { point: this.store.snapshotPoint().point, pendingKeys: 0 };
+    const savepoint = options.savepoint === true;
+    const chain = savepoint ? undefined : this.chain;
+    // A savepoint's write-out leaves its keys to the next checkpoint's changes.
+    const leave = savepoint && this.chain !== undefined ? (keys: Iterable<string>) => this.store.noteChanged(keys) : undefined;
+    const begun = this.cache?.beginSnapshot(leave);
+    const cached = begun?.writeOut;
+    const stored = chain === undefined ? undefined : this.store.takeChanged();
     const db = this.db;
-    const view = point.then((txn) => new SnapshotView(db, txn));
+    const view = (begun?.point ?? this.store.snapshotPoint().point).then((txn) => new SnapshotView(db, txn));
     // A failed store rejects it before any copy awaits it; the copy still sees the error.
     view.catch(() => {});
-    const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, changed!, pendingKeys);
+    const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, { stored: stored!, cached });
     let live: number | undefined;
     const snap = makeAsyncSnapshot({
       checkpointId,
       target,
       copy: async (run) => {
-        const copied = await copyLmdbSnapshot({ run, view, keyGroups: this.options.keyGroups, plan });
+        const copied = await copyLmdbSnapshot({ run, view, cached, keyGroups: this.options.keyGroups, plan });
         live = copied.live;
         return copied.handle;
       },
       release: () => {
         // The transaction may open after a cancel: it is released as soon as it does.
         view.then((v) => v.release(), () => {});
+        cached?.release();
         this.running.delete(snap);
       },
       done: (handle) => chain?.produce(checkpointId, handle, live),

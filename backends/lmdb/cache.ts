@@ -2,76 +2,56 @@
  * A write-back cache of decoded state values in front of the LMDB backend's overlay store,
  * within a memory budget. A read of a cached key neither encodes the key nor decodes a value,
  * and an update only marks it dirty, so a key updated many times between two checkpoints is
- * encoded once. Dirty values go to the store whenever the cache outgrows its budget, and at a
- * snapshot: its synchronous part only hands the values dirty at the barrier to the snapshot
- * (O(1)); they are encoded into the snapshot's reserved overlay in slices afterwards, and one
+ * encoded once.
+ *
+ * At a snapshot the values dirty at the barrier become its write-out (write-out.ts): the
+ * synchronous part only hands them over (O(1)); they are encoded in slices afterwards, and one
  * that is used before its slice is encoded first, so the snapshot holds the value at the
- * barrier (copy on access, as Flink's heap backend copies on write).
+ * barrier (copy on access, as Flink's heap backend copies on write). Written out, a value is
+ * ahead of the store, which still holds an older one or none, and stays so while it is cached:
+ * the snapshots' files take it from its record, which keeps its encoded bytes, and everything
+ * else from LMDB. So a cached key is encoded once per checkpoint that follows a change and
+ * never goes through LMDB; the records ahead stay in key order from one barrier to the next
+ * (write-out.ts), so only keys new to them are sorted.
  *
  * Eviction is by generations: each state has a young and an old map of user keys. Once the
- * young entries outgrow half the budget, the dirty values are written out, the old generation
- * is dropped and the young one becomes old; a hit in the old generation moves the entry back.
- * What is used between two turns stays, as in an LRU cache, at the cost of a Map operation.
+ * young entries and the records ahead outgrow half the budget, the dirty values and those
+ * ahead go to the store (the latter as encoded, and not as changes), the old generation is dropped and the young one becomes old; a hit in the old generation moves the
+ * entry back. What is used between two turns stays, as in an LRU cache, at the cost of a Map operation.
  */
 import type { StateKey } from '../state.js';
 import { decodeMapKey, KeyWriter, mapRangeEnd } from '../format/keys.js';
 import { packValue, unpackValue } from '../format/state-file.js';
+import { ABSENT, cachedValue, ENTRY_BYTES, reckon, CacheTable, type CachedMap, type CachedValue, type Dirty } from './cache-entries.js';
 import type { Transaction } from 'lmdb';
 import type { CurrentKey } from './accessors.js';
-import { TOMBSTONE, type Overlay, type OverlayValue } from './overlay.js';
+import { TOMBSTONE, type OverlayValue } from './overlay.js';
 import type { OverlayStore } from './store.js';
+import { WriteOut } from './write-out.js';
 
 /**
- * Budget of a subtask's cache, in MiB, unless set: room for about half a million small values
- * (a count or a sum per key), and at the default parallelism of two cores 128 MiB in all.
+ * Budget of a subtask's cache, in MiB, unless set: room for about 400,000 small values (a count
+ * or a sum per key), or 170,000 with their records ahead of the store, and at the default
+ * parallelism of two cores 256 MiB in all.
  */
-export const DEFAULT_STATE_CACHE_MB = 64;
+export const DEFAULT_STATE_CACHE_MB = 128;
 
-/** The value of a cached key known to hold nothing. */
-export const ABSENT: unique symbol = Symbol('absent');
-
-/**
- * One cached value, or ABSENT; `stored` says whether the store holds the key (so deleting a key
- * the store never held writes nothing, and deleting one it holds needs no read), undefined when
- * a write that needed no read left it unknown; `bytes` is the memory it is reckoned to take.
- * `storeKey` is the encoded store key of a value, list or reducing state's entry once known
- * (undefined for map entries): a key written at every checkpoint is encoded once.
- */
-export interface CachedValue { value: unknown; dirty: Dirty | null; stored: boolean | undefined; bytes: number; storeKey: string | undefined }
-
-/** A user key's map state: the entries cached so far, `complete` once every stored entry is among them. */
-export interface CachedMap { entries: Map<StateKey, CachedValue>; complete: boolean; bytes: number }
-
-/**
- * Memory reckoned for one cached entry besides its value: a Map slot, the entry object and its
- * key. A decoded value is reckoned at twice its msgpack size (objects and arrays take more room
- * on the heap than their encoding).
- */
-const ENTRY_BYTES = 120;
-const DECODED_PER_ENCODED_BYTE = 2;
 /** Values a snapshot's write-out encodes between two yields to the event loop. */
 const WRITE_OUT_SLICE = 2048;
-
-/** The cached entries of one state: user key → value, or → map for map state. */
-export class CacheTable<R extends CachedValue | CachedMap> {
-  young = new Map<StateKey, R>();
-  old = new Map<StateKey, R>();
-  constructor(readonly header: Buffer) {}
-}
-
-/** A value changed since it was last written, and in which snapshot epoch. */
-export interface Dirty { table: CacheTable<CachedValue | CachedMap>; key: StateKey; group: number; mapKey: StateKey | undefined; entry: CachedValue; epoch: number }
-
-/** A snapshot's values: written out into its reserved overlay from `next` on; `onKeys` hears the keys written. */
-interface WriteOut { records: Dirty[]; next: number; reserved: Overlay; onKeys: ((keys: IterableIterator<string>) => void) | undefined }
+/** Memory reckoned for a record ahead of the store besides its encoded value: the record and the view of its bytes. */
+const RECORD_BYTES = 200;
 
 /** The cache of one LMDB backend. */
 export class StateCache {
   private readonly tables: CacheTable<CachedValue | CachedMap>[] = [];
   private dirty: Dirty[] = [];
+  /** The entries ahead of the store as of the last write-out, in key order; some may have gone to the store since. */
+  private ahead: CachedValue[] = [];
   private youngBytes = 0;
+  /** Encoded bytes the records ahead of the store hold. */
+  private aheadBytes = 0;
   private readonly writer = new KeyWriter();
-  /** Rises with every snapshot: a dirty value of an earlier epoch belongs to the pending write-out. */
+  /** Rises with every snapshot: a value dirty since an earlier epoch belongs to the pending write-out. */
   private epoch = 0;
   private writeOut: WriteOut | undefined;
   private closed = false;
@@ -103,7 +83,7 @@ export class StateCache {
     const hit = this.lookup(t, key);
     if (hit !== undefined) return this.captured(hit);
     this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, key));
-    return this.insert(t, key, { value: ABSENT, dirty: null, stored: undefined, bytes: ENTRY_BYTES, storeKey: this.writer.latin1() });
+    return this.insert(t, key, cachedValue(ABSENT, undefined, ENTRY_BYTES, this.writer.latin1()));
   }
 
   /** The current key's map (of a map state), with the entries cached so far. */
@@ -121,7 +101,7 @@ export class StateCache {
     let entry: CachedValue;
     if (m.complete || blind) {
       if (!m.complete) this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey));
-      entry = { value: ABSENT, dirty: null, stored: m.complete ? false : undefined, bytes: ENTRY_BYTES, storeKey: undefined };
+      entry = cachedValue(ABSENT, m.complete ? false : undefined, ENTRY_BYTES, undefined);
     } else {
       const bytes = this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey);
       entry = this.load(this.writer.latin1(), bytes);
@@ -137,8 +117,8 @@ export class StateCache {
     const prefix = Buffer.from(this.writer.encode(this.cur.group, t.header, this.cur.key!));
     for (const [k, v] of this.store.mapEntries(this.writer.latin1(), prefix, mapRangeEnd(prefix))) {
       const mapKey = decodeMapKey(Buffer.from(k, 'latin1'), prefix.length);
-      // A cached entry, dirty or not, is newer than the store's.
-      if (!m.entries.has(mapKey)) this.addToMap(m, mapKey, { value: unpackValue(v), dirty: null, stored: true, bytes: reckon(v.length), storeKey: undefined });
+      // A cached entry, dirty, ahead or neither, is newer than the store's.
+      if (!m.entries.has(mapKey)) this.addToMap(m, mapKey, cachedValue(unpackValue(v), true, reckon(v.length), undefined));
     }
     m.complete = true;
   }
@@ -151,42 +131,53 @@ export class StateCache {
     return out;
   }
 
-  /** Gives an entry of the current key a new value (ABSENT deletes); it is written to the store later. */
+  /** Gives an entry of the current key a new value (ABSENT deletes); it is written out later. */
   set(t: CacheTable<CachedValue | CachedMap>, entry: CachedValue, value: unknown, mapKey?: StateKey): void {
     this.captured(entry).value = value;
     if (entry.dirty !== null) return;
-    const d: Dirty = { table: t, key: this.cur.key!, group: this.cur.group, mapKey, entry, epoch: this.epoch };
+    const d: Dirty = { table: t, key: this.cur.key!, group: this.cur.group, mapKey, entry, epoch: this.epoch, storeKey: '', mapPrefix: undefined, out: undefined, held: false };
     entry.dirty = d;
+    entry.epoch = this.epoch;
     this.dirty.push(d);
   }
 
   /**
-   * A snapshot's synchronous part: the values dirty now become its write-out, encoded in slices
-   * after the barrier into an overlay reserved for it; `point` opens once they are committed.
-   * `onKeys` hears the keys written (an incremental snapshot's changes), `pendingKeys` how many there may be.
+   * A snapshot's synchronous part: the values dirty now become the barrier's write-out, and the
+   * store's point is set. When keeping the write-out's records ahead would outgrow the budget,
+   * the records ahead go to the store first and the write-out's values into an overlay the
+   * point waits for, so LMDB at the point holds the whole state (as a cache too small for
+   * the state's changes between two barriers would have it anyway).
+   * `onDone` hears the keys written out as soon as the last one is encoded.
    */
-  beginSnapshot(onKeys?: (keys: IterableIterator<string>) => void): { point: Promise<Transaction>; pendingKeys: number } {
+  beginSnapshot(onDone?: (keys: Iterable<string>) => void): { writeOut: WriteOut; point: Promise<Transaction> } {
     this.finishWriteOut();
-    const { point, reserved } = this.store.snapshotPoint(true);
-    this.writeOut = { records: this.dirty, next: 0, reserved: reserved!, onKeys };
-    const pendingKeys = this.dirty.length;
+    const inStore = this.youngBytes + this.aheadBytes + this.dirty.length * (RECORD_BYTES + 32) > this.budgetBytes / 2;
+    if (inStore) this.spillAhead();
+    const { point, reserved } = this.store.snapshotPoint(inStore);
+    const w = new WriteOut(this.dirty, this.epoch, reserved, onDone);
+    this.writeOut = w;
     this.dirty = [];
     this.epoch++;
     setImmediate(this.slice);
-    return { point, pendingKeys };
+    return { writeOut: w, point };
   }
 
-  /** Writes out what is left of a pending snapshot's values at once and seals its overlay. */
+  /** Encodes what is left of the pending write-out at once; its records join those ahead of the store. */
   finishWriteOut(): void {
     const w = this.writeOut;
     if (w === undefined) return;
-    for (; w.next < w.records.length; w.next++) this.writeOutRecord(w.records[w.next]);
+    try {
+      for (; w.next < w.records.length; w.next++) this.writeOutRecord(w, w.records[w.next]);
+    } catch (err) {
+      w.fail(err);
+      throw err;
+    }
     this.writeOut = undefined;
-    w.onKeys?.(w.reserved.entries.keys());
-    this.store.seal(w.reserved);
+    if (w.reserved !== undefined) this.store.seal(w.reserved);
+    this.ahead = w.finish(this.ahead);
   }
 
-  /** Writes every dirty value to the store, encoded; the entries stay cached, clean. */
+  /** Writes every dirty value, and every value ahead of the store, to the store; the entries stay cached, clean. */
   flush(): void {
     this.finishWriteOut();
     const dirty = this.dirty;
@@ -194,19 +185,23 @@ export class StateCache {
     for (const d of dirty) {
       if (d.entry.dirty !== d) continue;
       d.entry.dirty = null;
-      this.write(d, undefined);
+      this.write(d);
     }
+    this.spillAhead();
   }
 
   /** Stops the write-out's slices (the backend is closing). */
   close(): void {
     this.closed = true;
+    this.writeOut?.fail(new Error('the state backend is closed'));
   }
 
   /** Forgets every cached entry, dirty ones too (the store's state was replaced: a restore). */
   clear(): void {
     this.finishWriteOut();
     this.dirty = [];
+    this.ahead = [];
+    this.aheadBytes = 0;
     this.youngBytes = 0;
     for (const t of this.tables) {
       t.young = new Map();
@@ -218,13 +213,13 @@ export class StateCache {
   reckonedBytes(): number {
     let old = 0;
     for (const t of this.tables) for (const r of t.old.values()) old += r.bytes;
-    return this.youngBytes + old;
+    return this.youngBytes + this.aheadBytes + old;
   }
 
   private currentKey(): StateKey {
     const key = this.cur.key;
     if (key === undefined) throw new Error('keyed state accessed with no current key');
-    if (this.youngBytes > this.budgetBytes / 2) this.turn();
+    if (this.youngBytes + this.aheadBytes > this.budgetBytes / 2) this.makeRoom();
     return key;
   }
 
@@ -242,64 +237,132 @@ export class StateCache {
 
   /** An entry whose value is the snapshot's as well as the caller's: one dirty at the pending snapshot's barrier is written out first. */
   private captured(e: CachedValue): CachedValue {
-    if (e.dirty !== null && e.dirty.epoch < this.epoch) this.writeOutRecord(e.dirty);
+    // The epoch sits on the entry itself: reading the record too would cost a memory access per use.
+    if (e.dirty !== null && e.epoch < this.epoch) this.writeOutRecord(this.writeOut!, e.dirty);
     return e;
   }
 
-  /** A slice of the pending write-out; the last one seals the snapshot's overlay. */
+  /** A slice of the pending write-out. */
   private readonly slice = (): void => {
     const w = this.writeOut;
     if (w === undefined || this.closed) return;
     try {
       const end = Math.min(w.next + WRITE_OUT_SLICE, w.records.length);
-      for (; w.next < end; w.next++) this.writeOutRecord(w.records[w.next]);
+      for (; w.next < end; w.next++) this.writeOutRecord(w, w.records[w.next]);
       if (w.next < w.records.length) setImmediate(this.slice);
       else this.finishWriteOut();
     } catch (err) {
-      // A value that cannot be encoded, or a failed store: the backend fails with it, and the actor hears it.
+      // A value that cannot be encoded: the backend fails with it, and the actor hears it.
+      w.fail(err);
       this.store.abort(err);
     }
   };
 
-  private writeOutRecord(d: Dirty): void {
-    // Captured already, or dirty again after it was: nothing of this snapshot's left to write.
-    if (d.entry.dirty !== d) return;
-    d.entry.dirty = null;
-    this.write(d, this.writeOut!.reserved);
+  /** Encodes one record of the write-out: it then stands for its key, ahead of the store. */
+  private writeOutRecord(w: WriteOut, d: Dirty): void {
+    const e = d.entry;
+    // Captured already, or written to the store since (a turn).
+    if (e.dirty !== d) return;
+    if (w.reserved !== undefined) {
+      this.writeReserved(w, d);
+      return;
+    }
+    this.encodeKey(d);
+    // Unknown after a write that needed no read: the store is as it was at the barrier for this key.
+    e.stored ??= this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
+    if (e.value === ABSENT) {
+      // Neither the store nor an earlier write-out holds it: there is nothing to undo.
+      if (!e.stored && e.ahead === null) {
+        e.dirty = null;
+        return;
+      }
+      d.out = TOMBSTONE;
+    } else {
+      const out = packValue(e.value);
+      d.out = out;
+      const bytes = reckon(out.length);
+      this.youngBytes += bytes - e.bytes;
+      e.bytes = bytes;
+    }
+    // The record it supersedes is let go.
+    if (e.ahead !== null) this.aheadBytes -= recordBytes(e.ahead);
+    this.aheadBytes += recordBytes(d);
+    e.dirty = null;
+    d.held = e.stored;
+    e.ahead = d;
+    w.add(d);
   }
 
-  /** Encodes one value (or its deletion) into the store, or into a snapshot's reserved overlay. */
-  private write(d: Dirty, reserved: Overlay | undefined): void {
+  /** Encodes one record of a write-out that goes to the store: into the overlay reserved for it, before the point. */
+  private writeReserved(w: WriteOut, d: Dirty): void {
     const e = d.entry;
-    // Created and deleted since it was last written: the store never saw it.
-    if (e.value === ABSENT && e.stored === false) return;
-    let key = e.storeKey;
-    let keyBytes: Buffer | undefined;
-    let mapPrefix: string | undefined;
-    if (key === undefined) {
-      const w = this.writer;
-      keyBytes = w.encode(d.group, d.table.header, d.key, d.mapKey);
-      this.store.checkKeySize(keyBytes);
-      mapPrefix = d.mapKey === undefined ? undefined : w.prefixLatin1();
-      key = w.latin1();
-      if (d.mapKey === undefined) e.storeKey = key;
-    }
+    this.encodeKey(d);
+    e.stored ??= this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
+    e.dirty = null;
+    // Nothing was ahead at this barrier: a key the store does not hold is in no snapshot either.
+    if (e.value === ABSENT && !e.stored) return;
     let value: OverlayValue = TOMBSTONE;
-    if (e.value === ABSENT) {
-      // Unknown whether the store holds it: a tombstone only if it does.
-      const held = e.stored ?? this.store.read(key, keyBytes ?? Buffer.from(key, 'latin1')) !== undefined;
-      e.stored = false;
-      if (!held) return;
-    } else {
+    if (e.value !== ABSENT) {
       value = packValue(e.value);
-      e.stored = true;
       const bytes = reckon(value.length);
       this.youngBytes += bytes - e.bytes;
       e.bytes = bytes;
     }
+    e.stored = value !== TOMBSTONE;
+    this.store.writeReserved(w.reserved!, d.storeKey, value, d.mapPrefix);
+    w.add(d);
+  }
+
+  /** Fills a record's store key (checking its size once), and its map prefix for a map entry. */
+  private encodeKey(d: Dirty): void {
+    const e = d.entry;
+    if (e.storeKey !== undefined) {
+      d.storeKey = e.storeKey;
+      return;
+    }
+    const w = this.writer;
+    this.store.checkKeySize(w.encode(d.group, d.table.header, d.key, d.mapKey));
+    d.storeKey = w.latin1();
+    if (d.mapKey === undefined) e.storeKey = d.storeKey;
+    else d.mapPrefix = w.prefixLatin1();
+  }
+
+  /** Hands the values ahead of the store to it: not as changes, a snapshot holds them. */
+  private spillAhead(): void {
+    // The list keeps its order for the next write-out: an entry written out again keeps its place.
+    for (const e of this.ahead) {
+      const d = e.ahead;
+      // Gone already, or dirty and just written as a change (flush).
+      if (d === null) continue;
+      e.ahead = null;
+      if (d.out !== TOMBSTONE) this.store.write(d.storeKey, undefined, d.out!, d.mapPrefix, false);
+      else if (e.stored) this.store.write(d.storeKey, undefined, TOMBSTONE, d.mapPrefix, false);
+      e.stored = d.out !== TOMBSTONE;
+    }
+    this.aheadBytes = 0;
+  }
+
+  /** Writes a dirty value (or its deletion) to the store as a change. */
+  private write(d: Dirty): void {
+    const e = d.entry;
+    // An earlier write-out may hold the key though the store does not: its deletion must reach the next snapshot.
+    const ahead = e.ahead !== null;
+    e.ahead = null;
+    if (e.value === ABSENT && e.stored === false && !ahead) return;
+    this.encodeKey(d);
+    if (e.value === ABSENT) {
+      const held = e.stored ?? this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
+      e.stored = false;
+      if (held || ahead) this.store.write(d.storeKey, undefined, TOMBSTONE, d.mapPrefix);
+      return;
+    }
+    const value = packValue(e.value);
+    e.stored = true;
+    const bytes = reckon(value.length);
+    this.youngBytes += bytes - e.bytes;
+    e.bytes = bytes;
     // The key's size was checked when it was first encoded.
-    if (reserved === undefined) this.store.write(key, undefined, value, mapPrefix);
-    else this.store.writeReserved(reserved, key, undefined, value, mapPrefix);
+    this.store.write(d.storeKey, undefined, value, d.mapPrefix);
   }
 
   /** Puts a new entry of a key into the young generation. */
@@ -312,8 +375,8 @@ export class StateCache {
   private load(str: string, keyBytes: Buffer): CachedValue {
     this.store.checkKeySize(keyBytes);
     const stored = this.store.read(str, keyBytes);
-    if (stored === undefined) return { value: ABSENT, dirty: null, stored: false, bytes: ENTRY_BYTES, storeKey: str };
-    return { value: unpackValue(stored), dirty: null, stored: true, bytes: reckon(stored.length), storeKey: str };
+    if (stored === undefined) return cachedValue(ABSENT, false, ENTRY_BYTES, str);
+    return cachedValue(unpackValue(stored), true, reckon(stored.length), str);
   }
 
   private addToMap(m: CachedMap, mapKey: StateKey, entry: CachedValue): void {
@@ -322,7 +385,20 @@ export class StateCache {
     this.youngBytes += entry.bytes;
   }
 
-  /** Writes out what is dirty, drops the old generation and makes the young one old. */
+  /**
+   * Over budget: the records ahead of the store go to it first, which keeps every decoded value;
+   * if that is not enough, the cache turns a generation.
+   */
+  private makeRoom(): void {
+    if (this.aheadBytes > 0) {
+      this.finishWriteOut();
+      this.spillAhead();
+      if (this.youngBytes <= this.budgetBytes / 2) return;
+    }
+    this.turn();
+  }
+
+  /** Writes out what is dirty or ahead, drops the old generation and makes the young one old. */
   private turn(): void {
     this.flush();
     for (const t of this.tables) {
@@ -333,7 +409,7 @@ export class StateCache {
   }
 }
 
-/** Memory reckoned for a cached value whose encoding takes `encoded` bytes. */
-function reckon(encoded: number): number {
-  return ENTRY_BYTES + DECODED_PER_ENCODED_BYTE * encoded;
+/** Memory reckoned for a record ahead of the store. */
+function recordBytes(d: Dirty): number {
+  return RECORD_BYTES + (d.out === TOMBSTONE || d.out === undefined ? 0 : d.out.length);
 }

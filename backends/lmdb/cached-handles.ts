@@ -5,7 +5,8 @@
  * backend does, which lets add() append to the cached list instead of rewriting it.
  */
 import { stateHeader } from '../format/keys.js';
-import { ABSENT, type CacheTable, type CachedMap, type CachedValue, type StateCache } from './cache.js';
+import { ABSENT, type CacheTable, type CachedMap, type CachedValue } from './cache-entries.js';
+import type { StateCache } from './cache.js';
 import type { ListState, MapState, ReducingState, StateKey, ValueState } from '../state.js';
 
 function present<T>(entry: CachedValue): T | undefined {

@@ -13,8 +13,14 @@
 import type { KeyedStateHandle } from '../snapshot.js';
 import { sameKeyGroups, type KeyGroups } from '../format/restore-reader.js';
 
-/** Keys changed in one interval between snapshots, as latin1 strings of their bytes. */
-export type ChangedKeys = Set<string>;
+/**
+ * Keys changed in one interval between snapshots, as latin1 strings of their bytes: those
+ * written to the store, and those the cache wrote out at the barrier (known once its write-out is done).
+ */
+export interface ChangedKeys {
+  stored: Set<string>;
+  cached?: { readonly size: number; keys(): Iterable<string> };
+}
 
 /** What an incremental snapshot writes. */
 export type IncrementalPlan =
@@ -56,14 +62,13 @@ export class IncrementalChain {
   /**
    * Registers the keys changed since the previous snapshot under checkpoint `id` and says
    * what to write. O(unconfirmed snapshots), so it may run in a snapshot's synchronous part.
-   * `pendingKeys` more may join `changed` before the copy reads it (the cache's write-out).
    */
-  plan(id: number, changed: ChangedKeys, pendingKeys = 0): IncrementalPlan {
+  plan(id: number, changed: ChangedKeys): IncrementalPlan {
     this.unconfirmed.push({ id, changed });
     const on = this.confirmed;
     const sets = this.unconfirmed.filter((u) => u.id <= id).map((u) => u.changed);
-    let changedKeys = pendingKeys;
-    for (const s of sets) changedKeys += s.size;
+    let changedKeys = 0;
+    for (const s of sets) changedKeys += s.stored.size + (s.cached?.size ?? 0);
     this.planned.set(id, changedKeys);
     if (on === undefined) return { kind: 'base' };
     return wouldRebase(on, changedKeys, this.opts, this.measure) ? { kind: 'base' } : { kind: 'delta', on, changed: sets };

@@ -21,8 +21,6 @@ export class Overlay {
   readonly entries = new Map<string, OverlayValue>();
   /** Order in which overlays were frozen (later writes have higher numbers). */
   seq = 0;
-  /** A snapshot's reserved overlay still taking the values of its barrier: not to be committed yet. */
-  open = false;
   /** Map-state prefix → this overlay's keys under it, so iterating one map does not scan the overlay. */
   readonly maps = new Map<string, Set<string>>();
 

@@ -1,19 +1,26 @@
 /**
  * The asynchronous copy of an LMDB snapshot: a whole view into one file (a full snapshot, a
  * savepoint or an incremental base), or the keys changed since the confirmed checkpoint into a
- * delta. Every file is in key order.
+ * delta. The values of keys the cache holds ahead of the store at the barrier come from their
+ * write-out records (LMDB at the snapshot's point holds older ones or none); all others from
+ * LMDB. Every file is in key order.
  */
 import type { KeyedStateHandle } from '../snapshot.js';
 import type { ChangedKeys, IncrementalPlan } from './chain.js';
 import type { SnapshotView } from './view.js';
 import type { KeyGroups } from '../format/restore-reader.js';
-import type { SnapshotRun } from '../snapshot-run.js';
+import type { FileOut, SnapshotRun } from '../snapshot-run.js';
+import type { Dirty } from './cache-entries.js';
+import { TOMBSTONE } from './overlay.js';
+import { findAhead, type WriteOut } from './write-out.js';
 
 /** What one LMDB snapshot copies. */
 export interface LmdbCopy {
   run: SnapshotRun;
   /** The view, once the snapshot's point is reached; the file is created meanwhile. */
   view: Promise<SnapshotView>;
+  /** The cache's write-out at the barrier, if the backend has a cache. */
+  cached: WriteOut | undefined;
   keyGroups: KeyGroups;
   /** Full mode, or what the incremental chain asked for. */
   plan: { kind: 'full' } | IncrementalPlan;
@@ -27,46 +34,74 @@ export interface LmdbCopied {
 
 /** Writes the files of one LMDB snapshot and returns its handle. */
 export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
-  const keyGroups = { ...c.keyGroups };
   if (c.plan.kind === 'delta') return copyDelta(c, c.plan.on, c.plan.changed);
   const full = c.plan.kind === 'full';
-  const out = await c.run.createFile(full ? 'exclusive' : 'shared', full ? 'full' : 'base');
+  const { run } = c;
+  const out = await run.createFile(full ? 'exclusive' : 'shared', full ? 'full' : 'base');
   const view = await c.view;
-  c.run.check();
-  await view.scan(keyGroups, c.run, (key, value) => out.add(key, value));
+  const ahead = await recordsAhead(c);
+  let j = 0;
+  // LMDB's entries and the records ahead, merged in key order; a record replaces LMDB's value of its key.
+  // Synchronous but for the rare chunk write, so that a merge costs no promise per entry.
+  const upTo = (key: Buffer, value: Buffer): void | Promise<void> => {
+    while (j < ahead.length) {
+      const d = ahead[j];
+      const order = compareLatin1(d.storeKey, key);
+      if (order > 0) break;
+      j++;
+      const written = d.out === TOMBSTONE ? undefined : out.add(d.storeKey, d.out!);
+      if (order === 0) return written;
+      if (written) return written.then(() => upTo(key, value));
+    }
+    return out.add(key, value);
+  };
+  await view.scan(c.keyGroups, run, upTo);
+  for (; j < ahead.length; j++) {
+    const d = ahead[j];
+    const p = d.out === TOMBSTONE ? undefined : put(run, out, d.storeKey, d.out!);
+    if (p) await p;
+  }
   const ref = await out.close();
-  return { handle: { backend: 'lmdb', mode: full ? 'full' : 'incremental', keyGroups, files: [ref], written: [ref.path], entries: ref.entries }, live: ref.entries };
+  const handle: KeyedStateHandle = { backend: 'lmdb', mode: full ? 'full' : 'incremental', keyGroups: { ...c.keyGroups }, files: [ref], written: [ref.path], entries: ref.entries };
+  return { handle, live: ref.entries };
 }
 
 async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys[]): Promise<LmdbCopied> {
   const { run } = c;
   const out = await run.createFile('shared', 'delta');
-  // The view opens once the snapshot's own values are written, and with them its last changed keys.
   const view = await c.view;
-  run.check();
-  let keys = changed.length === 1 ? changed[0] : undefined;
-  if (keys === undefined) {
-    keys = new Set();
-    for (const set of changed) {
-      for (const k of set) {
-        keys.add(k);
-        const pause = run.tick();
-        if (pause) await pause;
-      }
+  const ahead = await recordsAhead(c);
+  const fresh = c.cached?.fresh() ?? [];
+  // Keys changed since the confirmed checkpoint and not written out at this barrier: a record ahead or LMDB holds their values.
+  const others = new Set<string>();
+  for (const ch of changed) {
+    for (const k of ch.stored) await add(run, others, k);
+    // This barrier's own keys are among them when its write-out went to the store.
+    const own = ch.cached === c.cached && c.cached?.reserved === undefined;
+    if (ch.cached !== undefined && !own) for (const k of ch.cached.keys()) await add(run, others, k);
+  }
+  if (others.size > 0) for (const d of fresh) others.delete(d.storeKey);
+  // latin1 strings compare char by char with chars 0-255, which is byte order.
+  const order = [...others].sort();
+  let i = 0;
+  let j = 0;
+  // Both in key order: merged into one file, so a restore merges the deltas with their base in one pass.
+  while (i < order.length || j < fresh.length) {
+    if (j >= fresh.length || (i < order.length && order[i] < fresh[j].storeKey)) {
+      const key = order[i++];
+      const d = findAhead(ahead, key);
+      const bytes = Buffer.from(key, 'latin1');
+      // A key changed since the confirmed checkpoint but absent now was deleted: a tombstone undoes it on restore.
+      const value = d === undefined ? view.get(bytes) ?? null : d.out === TOMBSTONE ? null : d.out!;
+      const p = put(run, out, bytes, value);
+      if (p) await p;
+    } else {
+      const d = fresh[j++];
+      const p = put(run, out, d.storeKey, d.out === TOMBSTONE ? null : d.out!);
+      if (p) await p;
     }
   }
-  // In key order, like every state file, so a restore merges the deltas with their base in one pass.
-  // latin1 strings compare char by char with chars 0-255, which is byte order.
-  const order = [...keys].sort();
-  for (const k of order) {
-    const bytes = Buffer.from(k, 'latin1');
-    // A key changed since the confirmed checkpoint but absent now was deleted: a tombstone undoes it on restore.
-    const written = out.add(bytes, view.get(bytes) ?? null);
-    if (written) await run.settle(written);
-    const pause = run.tick();
-    if (pause) await pause;
-  }
-  const live = view.count();
+  const live = view.count() + liveChange(ahead);
   const ref = await out.close();
   const files = [...on.files, ref];
   const handle: KeyedStateHandle = {
@@ -78,4 +113,46 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
     entries: files.reduce((n, f) => n + f.entries, 0),
   };
   return { handle, live };
+}
+
+/** The records ahead of the store at the barrier, in key order, once the write-out is done. */
+async function recordsAhead(c: LmdbCopy): Promise<Dirty[]> {
+  if (c.cached === undefined) return [];
+  await c.cached.done;
+  c.run.check();
+  return c.cached.ahead();
+}
+
+/** Adds an entry to a file; a promise (its chunk being written, or a pause for the event loop) must be awaited before the next. */
+function put(run: SnapshotRun, out: FileOut, key: Uint8Array | string, value: Uint8Array | null): Promise<void> | undefined {
+  const written = out.add(key, value);
+  const pause = run.tick();
+  if (written) return pause ? run.settle(written).then(() => pause) : run.settle(written);
+  return pause;
+}
+
+async function add(run: SnapshotRun, keys: Set<string>, key: string): Promise<void> {
+  keys.add(key);
+  const pause = run.tick();
+  if (pause) await pause;
+}
+
+/** How the records ahead change the count of LMDB's entries: keys they add, less keys they delete. */
+function liveChange(fresh: Dirty[]): number {
+  let n = 0;
+  for (const d of fresh) {
+    if (d.out === TOMBSTONE) n -= d.held ? 1 : 0;
+    else n += d.held ? 0 : 1;
+  }
+  return n;
+}
+
+/** Byte order of a key held as a latin1 string and one held as bytes. */
+function compareLatin1(a: string, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a.charCodeAt(i) - b[i];
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
 }

@@ -57,6 +57,8 @@ export class OverlayStore {
   private waiters: Waiter[] = [];
   /** Snapshots waiting for their read transaction, oldest first. */
   private points: SnapshotPoint[] = [];
+  /** The live overlay holds a write made as no change (see write). */
+  private untrackedLive = false;
   private readonly maxKeySize: number;
 
   constructor(private readonly db: RootDatabase<Buffer, Buffer>, private readonly opts: OverlayStoreOptions) {
@@ -90,14 +92,19 @@ export class OverlayStore {
     }
   }
 
-  /** Writes an encoded value or a tombstone; `keyBytes` may be a scratch view, and is only given when its size is still to be checked. */
-  write(key: string, keyBytes: Buffer | undefined, value: OverlayValue, mapPrefix?: string): void {
+  /**
+   * Writes an encoded value or a tombstone; `keyBytes` may be a scratch view, and is only given
+   * when its size is still to be checked. `change` false writes a value a snapshot already holds
+   * (the cache's values ahead of the store), which a delta need not carry again.
+   */
+  write(key: string, keyBytes: Buffer | undefined, value: OverlayValue, mapPrefix?: string, change = true): void {
     this.check();
     if (keyBytes !== undefined) this.checkKeySize(keyBytes);
     const size = this.dirty.entries.size;
     this.dirty.set(key, value, mapPrefix);
-    // Keys already in the live overlay are already tracked: it is never older than the change set.
-    if (this.changed !== null && this.dirty.entries.size > size) this.changed.add(key);
+    // A key already in the live overlay was tracked when it came, unless it came as no change.
+    if (this.changed !== null && change && (this.dirty.entries.size > size || this.untrackedLive)) this.changed.add(key);
+    if (!change) this.untrackedLive = true;
     if (this.dirty.entries.size >= this.opts.flushEntries) {
       this.freeze();
       this.submitPending();
@@ -122,7 +129,6 @@ export class OverlayStore {
     if (reserve) {
       reserved = new Overlay();
       reserved.seq = ++this.frozen;
-      reserved.open = true;
       // Read newest first, it stands after every earlier write and before every later one.
       this.flushing.push(reserved);
     }
@@ -131,16 +137,14 @@ export class OverlayStore {
     return { point, reserved };
   }
 
-  /** Writes an encoded value or a tombstone into a snapshot's reserved overlay; keys are tracked there, not as changes. */
-  writeReserved(reserved: Overlay, key: string, keyBytes: Buffer | undefined, value: OverlayValue, mapPrefix?: string): void {
+  /** Writes an encoded value or a tombstone into a snapshot's reserved overlay; its keys reach the snapshot's changes another way. */
+  writeReserved(reserved: Overlay, key: string, value: OverlayValue, mapPrefix?: string): void {
     this.check();
-    if (keyBytes !== undefined) this.checkKeySize(keyBytes);
     reserved.set(key, value, mapPrefix);
   }
 
   /** Closes a reserved overlay: it is committed in its place, after the writes before it. */
   seal(reserved: Overlay): void {
-    reserved.open = false;
     if (this.failure || !this.flushing.includes(reserved)) return;
     let i = 0;
     while (i < this.unsubmitted.length && this.unsubmitted[i].seq < reserved.seq) i++;
@@ -155,7 +159,7 @@ export class OverlayStore {
     return out;
   }
 
-  /** Counts keys as changed since the last snapshot (written where this store does not track them: a savepoint's reserved overlay). */
+  /** Counts keys as changed since the last snapshot (written out for a savepoint, which leaves them to the next checkpoint). */
   noteChanged(keys: Iterable<string>): void {
     if (this.changed !== null) for (const k of keys) this.changed.add(k);
   }
@@ -262,6 +266,7 @@ export class OverlayStore {
     this.flushing.push(this.dirty);
     this.unsubmitted.push(this.dirty);
     this.dirty = new Overlay();
+    this.untrackedLive = false;
   }
 
   /** Submits the frozen overlays a waiting snapshot point allows (all of them without one), oldest first. */

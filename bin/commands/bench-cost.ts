@@ -16,7 +16,7 @@ export function costCommand(b: Argv): Argv {
       .option('input', { type: 'string', describe: 'a transaction file (snapflow gen) to read instead of generating one' })
       .option('state-backend', { type: 'string', default: BACKEND_KINDS.join(','), describe: 'comma-separated backends to measure' })
       .option('parallelism', { type: 'string', default: '1,2', describe: 'comma-separated parallelisms to measure' })
-      .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 64; 0 turns it off)' })
+      .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 128; 0 turns it off)' })
       .option('runs', { type: 'string', default: '1', describe: 'runs of each configuration and of the baseline (figures are medians)' })
       .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),

@@ -24,7 +24,7 @@ export function nexmarkCommand(b: Argv): Argv {
       .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
       .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
       .option('state-backend', { type: 'string', default: 'lmdb', choices: [...BACKEND_KINDS], describe: 'where keyed state lives' })
-      .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 64; 0 turns it off)' })
+      .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 128; 0 turns it off)' })
       .option('verify', { type: 'boolean', default: false, describe: 'compare every result with a plain single-threaded reference over the same events' })
       .option('failures', { type: 'string', describe: 'inject this many failures into each run at the source (throws and thread exits in turn); needs --checkpoint-interval' })
       .option('runs', { type: 'string', default: '1', describe: 'runs per query (figures are medians)' })

@@ -1,0 +1,76 @@
+/**
+ * What the LMDB backend's cache of decoded values (cache.ts) holds: an entry per key, tables of
+ * them per state, and the record of a value changed since the last barrier, which the barrier's
+ * write-out (write-out.ts) encodes and which then stands for the key until the store has it.
+ */
+import type { StateKey } from '../state.js';
+import type { OverlayValue } from './overlay.js';
+
+/** The value of a cached key known to hold nothing. */
+export const ABSENT: unique symbol = Symbol('absent');
+
+/**
+ * One cached value, or ABSENT. `dirty` is its change since the last barrier (made in `epoch`);
+ * `ahead` the record of its last write-out while the store still holds an older value. `stored`
+ * says whether the store holds the key (so deleting a key the store never held writes nothing),
+ * undefined when a write that needed no read left it unknown; `bytes` is the memory it is
+ * reckoned to take. `storeKey` is the encoded store key of a value, list or reducing state's
+ * entry once known (undefined for map entries): a key written at every checkpoint is encoded once.
+ * `listed` while it is in the cache's key-ordered list of entries ahead of the store.
+ */
+export interface CachedValue {
+  value: unknown;
+  dirty: Dirty | null;
+  epoch: number;
+  ahead: Dirty | null;
+  stored: boolean | undefined;
+  bytes: number;
+  storeKey: string | undefined;
+  listed: boolean;
+}
+
+/** A user key's map state: the entries cached so far, `complete` once every stored entry is among them. */
+export interface CachedMap { entries: Map<StateKey, CachedValue>; complete: boolean; bytes: number }
+
+/** The cached entries of one state: user key → value, or → map for map state. */
+export class CacheTable<R extends CachedValue | CachedMap> {
+  young = new Map<StateKey, R>();
+  old = new Map<StateKey, R>();
+  constructor(readonly header: Buffer) {}
+}
+
+/**
+ * A value changed since the last barrier of `epoch`. Its write-out fills `storeKey`, `mapPrefix`
+ * (map entries), `out` (the encoded value, or TOMBSTONE) and `held` (whether the store held the
+ * key then); `out` stays undefined when there was nothing to write (created and deleted unseen).
+ */
+export interface Dirty {
+  table: CacheTable<CachedValue | CachedMap>;
+  key: StateKey;
+  group: number;
+  mapKey: StateKey | undefined;
+  entry: CachedValue;
+  epoch: number;
+  storeKey: string;
+  mapPrefix: string | undefined;
+  out: OverlayValue | undefined;
+  held: boolean;
+}
+
+/**
+ * Memory reckoned for one cached entry besides its value: a Map slot, the entry object and its
+ * key. A decoded value is reckoned at twice its msgpack size (objects and arrays take more room
+ * on the heap than their encoding).
+ */
+export const ENTRY_BYTES = 120;
+const DECODED_PER_ENCODED_BYTE = 2;
+
+/** Memory reckoned for a cached value whose encoding takes `encoded` bytes. */
+export function reckon(encoded: number): number {
+  return ENTRY_BYTES + DECODED_PER_ENCODED_BYTE * encoded;
+}
+
+/** A fresh entry. */
+export function cachedValue(value: unknown, stored: boolean | undefined, bytes: number, storeKey: string | undefined): CachedValue {
+  return { value, dirty: null, epoch: 0, ahead: null, stored, bytes, storeKey, listed: false };
+}

@@ -1,0 +1,148 @@
+/**
+ * One barrier's write-out: the cache's values dirty at the barrier, encoded after it in slices
+ * (one used before its slice comes is encoded first, so each holds its value at the barrier).
+ * Encoded, a record stands for its key ahead of the store until the key changes again or the
+ * cache lets it go, and the snapshots' files take its bytes from it, in key order. The entries
+ * ahead stay in a key-ordered list from one barrier to the next (even when their records went
+ * to the store to make room): a key written out again keeps its place, so only keys new to the
+ * list are sorted, and a state whose keys all change between every two barriers is sorted once.
+ */
+import type { CachedValue, Dirty } from './cache-entries.js';
+import type { Overlay } from './overlay.js';
+
+/** The records of one write-out and what became of them. */
+export class WriteOut {
+  /** The next record to encode. */
+  next = 0;
+  /** How many keys the write-out may write. */
+  readonly size: number;
+  /** Records encoded with something to write, in the order encoded. */
+  private written: Dirty[] = [];
+  /** Every record ahead of the store at this barrier, in key order; once done. */
+  private all: Dirty[] = [];
+  /** The keys written, once the snapshot's copy has let the records go. */
+  private kept: string[] | undefined;
+  private finished = false;
+  private released = false;
+  private settle!: { resolve: () => void; reject: (err: Error) => void };
+  /** Resolves once every record is encoded; rejects if one could not be. */
+  readonly done: Promise<void>;
+
+  /**
+   * `reserved` when the write-out goes to the store (into that overlay, before the snapshot's
+   * point) rather than staying ahead of it.
+   */
+  constructor(public records: Dirty[], readonly epoch: number, readonly reserved: Overlay | undefined, private readonly onDone?: (keys: Iterable<string>) => void) {
+    this.size = records.length;
+    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    // A snapshot cancelled before its copy ran never awaits it.
+    this.done.catch(() => {});
+  }
+
+  /** Notes a record encoded with something to write. */
+  add(d: Dirty): void {
+    this.written.push(d);
+  }
+
+  /** Every record is encoded: given the list of entries ahead before, returns the list now. */
+  finish(before: CachedValue[]): CachedValue[] {
+    const { entries, records } = mergeAhead(before, this.written);
+    this.all = records;
+    this.finished = true;
+    this.onDone?.(this.keys());
+    this.settle.resolve();
+    if (this.released) this.keepKeysOnly();
+    return entries;
+  }
+
+  /** The write-out failed: the snapshot fails with it. */
+  fail(err: unknown): void {
+    this.settle.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Every record ahead of the store at this barrier, in key order; once done. */
+  ahead(): Dirty[] {
+    return this.all;
+  }
+
+  /** This barrier's records, in key order; once done. */
+  fresh(): Dirty[] {
+    return this.all.filter((d) => d.epoch === this.epoch);
+  }
+
+  /** The keys written; once done. */
+  *keys(): IterableIterator<string> {
+    if (this.kept !== undefined) yield* this.kept;
+    else for (const d of this.written) yield d.storeKey;
+  }
+
+  /** The snapshot's copy is over: once done, only the keys are kept (a later delta carries them if its checkpoint does not complete). */
+  release(): void {
+    this.released = true;
+    if (this.finished) this.keepKeysOnly();
+  }
+
+  private keepKeysOnly(): void {
+    if (this.kept !== undefined) return;
+    this.kept = this.written.map((d) => d.storeKey);
+    this.written = [];
+    this.records = [];
+    this.all = [];
+  }
+}
+
+/**
+ * The entries ahead of the store after a write-out, in key order, with their records: each entry
+ * of `before` that still has a record keeps its place (its record may be this write-out's), then
+ * the entries new to the list are sorted and merged in. An entry without a record leaves it.
+ */
+export function mergeAhead(before: CachedValue[], written: Dirty[]): { entries: CachedValue[]; records: Dirty[] } {
+  const entries: CachedValue[] = [];
+  const records: Dirty[] = [];
+  for (const e of before) {
+    const r = e.ahead;
+    if (r === null) {
+      e.listed = false;
+      continue;
+    }
+    entries.push(e);
+    records.push(r);
+  }
+  const added: Dirty[] = [];
+  for (const d of written) {
+    const e = d.entry;
+    if (e.listed || e.ahead !== d) continue;
+    e.listed = true;
+    added.push(d);
+  }
+  if (added.length === 0) return { entries, records };
+  // latin1 strings compare char by char with chars 0-255, which is byte order.
+  added.sort((a, b) => (a.storeKey < b.storeKey ? -1 : a.storeKey > b.storeKey ? 1 : 0));
+  if (records.length === 0) return { entries: added.map((d) => d.entry), records: added };
+  const outE: CachedValue[] = [];
+  const outR: Dirty[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < records.length || j < added.length) {
+    if (j >= added.length || (i < records.length && records[i].storeKey < added[j].storeKey)) {
+      outE.push(entries[i]);
+      outR.push(records[i++]);
+    } else {
+      outE.push(added[j].entry);
+      outR.push(added[j++]);
+    }
+  }
+  return { entries: outE, records: outR };
+}
+
+/** The record ahead for a key in records sorted by key, or undefined. */
+export function findAhead(sorted: Dirty[], key: string): Dirty | undefined {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid].storeKey < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo].storeKey === key ? sorted[lo] : undefined;
+}
