@@ -21,11 +21,11 @@
  */
 import type { StateKey } from '../state.js';
 import { decodeMapKey, KeyWriter, mapRangeEnd } from '../format/keys.js';
-import { packValue, unpackValue } from '../format/state-file.js';
+import { unpackValue } from '../format/state-file.js';
 import { ABSENT, cachedValue, ENTRY_BYTES, reckon, CacheTable, type CachedMap, type CachedValue, type Dirty } from './cache-entries.js';
 import type { Transaction } from 'lmdb';
 import type { CurrentKey } from './accessors.js';
-import { TOMBSTONE, type OverlayValue } from './overlay.js';
+import { CacheWrites, RECORD_BYTES, type CacheBytes } from './cache-writes.js';
 import type { OverlayStore } from './store.js';
 import { WriteOut } from './write-out.js';
 
@@ -38,8 +38,8 @@ export const DEFAULT_STATE_CACHE_MB = 128;
 
 /** Values a snapshot's write-out encodes between two yields to the event loop. */
 const WRITE_OUT_SLICE = 2048;
-/** Memory reckoned for a record ahead of the store besides its encoded value: the record and the view of its bytes. */
-const RECORD_BYTES = 200;
+/** What a write-out's record is reckoned at before its value is encoded: the record and a small value. */
+const RECORD_GUESS = RECORD_BYTES + 32;
 
 /** The cache of one LMDB backend. */
 export class StateCache {
@@ -47,16 +47,18 @@ export class StateCache {
   private dirty: Dirty[] = [];
   /** The entries ahead of the store as of the last write-out, in key order; some may have gone to the store since. */
   private ahead: CachedValue[] = [];
-  private youngBytes = 0;
-  /** Encoded bytes the records ahead of the store hold. */
-  private aheadBytes = 0;
+  /** Reckoned memory of the young entries and of the records ahead of the store. */
+  private readonly bytes: CacheBytes = { young: 0, ahead: 0 };
+  private readonly writes: CacheWrites;
   private readonly writer = new KeyWriter();
   /** Rises with every snapshot: a value dirty since an earlier epoch belongs to the pending write-out. */
   private epoch = 0;
   private writeOut: WriteOut | undefined;
   private closed = false;
 
-  constructor(private readonly store: OverlayStore, private readonly cur: CurrentKey, private readonly budgetBytes: number) {}
+  constructor(private readonly store: OverlayStore, private readonly cur: CurrentKey, private readonly budgetBytes: number) {
+    this.writes = new CacheWrites(store, this.bytes);
+  }
 
   /** A table for one state. */
   table<R extends CachedValue | CachedMap>(header: Buffer): CacheTable<R> {
@@ -151,8 +153,8 @@ export class StateCache {
    */
   beginSnapshot(onDone?: (keys: Iterable<string>) => void): { writeOut: WriteOut; point: Promise<Transaction> } {
     this.finishWriteOut();
-    const inStore = this.youngBytes + this.aheadBytes + this.dirty.length * (RECORD_BYTES + 32) > this.budgetBytes / 2;
-    if (inStore) this.spillAhead();
+    const inStore = this.bytes.young + this.bytes.ahead + this.dirty.length * RECORD_GUESS > this.budgetBytes / 2;
+    if (inStore) this.writes.spill(this.ahead);
     const { point, reserved } = this.store.snapshotPoint(inStore);
     const w = new WriteOut(this.dirty, this.epoch, reserved, onDone);
     this.writeOut = w;
@@ -185,9 +187,9 @@ export class StateCache {
     for (const d of dirty) {
       if (d.entry.dirty !== d) continue;
       d.entry.dirty = null;
-      this.write(d);
+      this.writes.change(d);
     }
-    this.spillAhead();
+    this.writes.spill(this.ahead);
   }
 
   /** Stops the write-out's slices (the backend is closing). */
@@ -201,8 +203,8 @@ export class StateCache {
     this.finishWriteOut();
     this.dirty = [];
     this.ahead = [];
-    this.aheadBytes = 0;
-    this.youngBytes = 0;
+    this.bytes.ahead = 0;
+    this.bytes.young = 0;
     for (const t of this.tables) {
       t.young = new Map();
       t.old = new Map();
@@ -213,13 +215,13 @@ export class StateCache {
   reckonedBytes(): number {
     let old = 0;
     for (const t of this.tables) for (const r of t.old.values()) old += r.bytes;
-    return this.youngBytes + this.aheadBytes + old;
+    return this.bytes.young + this.bytes.ahead + old;
   }
 
   private currentKey(): StateKey {
     const key = this.cur.key;
     if (key === undefined) throw new Error('keyed state accessed with no current key');
-    if (this.youngBytes + this.aheadBytes > this.budgetBytes / 2) this.makeRoom();
+    if (this.bytes.young + this.bytes.ahead > this.budgetBytes / 2) this.makeRoom();
     return key;
   }
 
@@ -231,7 +233,7 @@ export class StateCache {
     if (old === undefined) return undefined;
     t.old.delete(key);
     t.young.set(key, old);
-    this.youngBytes += old.bytes;
+    this.bytes.young += old.bytes;
     return old;
   }
 
@@ -258,117 +260,15 @@ export class StateCache {
     }
   };
 
-  /** Encodes one record of the write-out: it then stands for its key, ahead of the store. */
+  /** Encodes one record of the pending write-out, unless its entry is no longer dirty with it (captured already, or written to the store by a turn). */
   private writeOutRecord(w: WriteOut, d: Dirty): void {
-    const e = d.entry;
-    // Captured already, or written to the store since (a turn).
-    if (e.dirty !== d) return;
-    if (w.reserved !== undefined) {
-      this.writeReserved(w, d);
-      return;
-    }
-    this.encodeKey(d);
-    // Unknown after a write that needed no read: the store is as it was at the barrier for this key.
-    e.stored ??= this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
-    if (e.value === ABSENT) {
-      // Neither the store nor an earlier write-out holds it: there is nothing to undo.
-      if (!e.stored && e.ahead === null) {
-        e.dirty = null;
-        return;
-      }
-      d.out = TOMBSTONE;
-    } else {
-      const out = packValue(e.value);
-      d.out = out;
-      const bytes = reckon(out.length);
-      this.youngBytes += bytes - e.bytes;
-      e.bytes = bytes;
-    }
-    // The record it supersedes is let go.
-    if (e.ahead !== null) this.aheadBytes -= recordBytes(e.ahead);
-    this.aheadBytes += recordBytes(d);
-    e.dirty = null;
-    d.held = e.stored;
-    e.ahead = d;
-    w.add(d);
-  }
-
-  /** Encodes one record of a write-out that goes to the store: into the overlay reserved for it, before the point. */
-  private writeReserved(w: WriteOut, d: Dirty): void {
-    const e = d.entry;
-    this.encodeKey(d);
-    e.stored ??= this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
-    e.dirty = null;
-    // Nothing was ahead at this barrier: a key the store does not hold is in no snapshot either.
-    if (e.value === ABSENT && !e.stored) return;
-    let value: OverlayValue = TOMBSTONE;
-    if (e.value !== ABSENT) {
-      value = packValue(e.value);
-      const bytes = reckon(value.length);
-      this.youngBytes += bytes - e.bytes;
-      e.bytes = bytes;
-    }
-    e.stored = value !== TOMBSTONE;
-    this.store.writeReserved(w.reserved!, d.storeKey, value, d.mapPrefix);
-    w.add(d);
-  }
-
-  /** Fills a record's store key (checking its size once), and its map prefix for a map entry. */
-  private encodeKey(d: Dirty): void {
-    const e = d.entry;
-    if (e.storeKey !== undefined) {
-      d.storeKey = e.storeKey;
-      return;
-    }
-    const w = this.writer;
-    this.store.checkKeySize(w.encode(d.group, d.table.header, d.key, d.mapKey));
-    d.storeKey = w.latin1();
-    if (d.mapKey === undefined) e.storeKey = d.storeKey;
-    else d.mapPrefix = w.prefixLatin1();
-  }
-
-  /** Hands the values ahead of the store to it: not as changes, a snapshot holds them. */
-  private spillAhead(): void {
-    // The list keeps its order for the next write-out: an entry written out again keeps its place.
-    for (const e of this.ahead) {
-      const d = e.ahead;
-      // Gone already, or dirty and just written as a change (flush).
-      if (d === null) continue;
-      e.ahead = null;
-      if (d.out !== TOMBSTONE) this.store.write(d.storeKey, undefined, d.out!, d.mapPrefix, false);
-      else if (e.stored) this.store.write(d.storeKey, undefined, TOMBSTONE, d.mapPrefix, false);
-      e.stored = d.out !== TOMBSTONE;
-    }
-    this.aheadBytes = 0;
-  }
-
-  /** Writes a dirty value (or its deletion) to the store as a change. */
-  private write(d: Dirty): void {
-    const e = d.entry;
-    // An earlier write-out may hold the key though the store does not: its deletion must reach the next snapshot.
-    const ahead = e.ahead !== null;
-    e.ahead = null;
-    if (e.value === ABSENT && e.stored === false && !ahead) return;
-    this.encodeKey(d);
-    if (e.value === ABSENT) {
-      const held = e.stored ?? this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
-      e.stored = false;
-      if (held || ahead) this.store.write(d.storeKey, undefined, TOMBSTONE, d.mapPrefix);
-      return;
-    }
-    const value = packValue(e.value);
-    e.stored = true;
-    const bytes = reckon(value.length);
-    this.youngBytes += bytes - e.bytes;
-    e.bytes = bytes;
-    // The key's size was checked when it was first encoded.
-    this.store.write(d.storeKey, undefined, value, d.mapPrefix);
+    if (d.entry.dirty === d) this.writes.writeOut(w, d);
   }
 
   /** Puts a new entry of a key into the young generation. */
   private insert<R extends CachedValue | CachedMap>(t: CacheTable<R>, key: StateKey, entry: R): R {
     t.young.set(key, entry);
-    this.youngBytes += entry.bytes;
+    this.bytes.young += entry.bytes;
     return entry;
   }
 
@@ -382,7 +282,7 @@ export class StateCache {
   private addToMap(m: CachedMap, mapKey: StateKey, entry: CachedValue): void {
     m.entries.set(mapKey, entry);
     m.bytes += entry.bytes;
-    this.youngBytes += entry.bytes;
+    this.bytes.young += entry.bytes;
   }
 
   /**
@@ -390,10 +290,10 @@ export class StateCache {
    * if that is not enough, the cache turns a generation.
    */
   private makeRoom(): void {
-    if (this.aheadBytes > 0) {
+    if (this.bytes.ahead > 0) {
       this.finishWriteOut();
-      this.spillAhead();
-      if (this.youngBytes <= this.budgetBytes / 2) return;
+      this.writes.spill(this.ahead);
+      if (this.bytes.young <= this.budgetBytes / 2) return;
     }
     this.turn();
   }
@@ -405,11 +305,7 @@ export class StateCache {
       t.old = t.young;
       t.young = new Map();
     }
-    this.youngBytes = 0;
+    this.bytes.young = 0;
   }
 }
 
-/** Memory reckoned for a record ahead of the store. */
-function recordBytes(d: Dirty): number {
-  return RECORD_BYTES + (d.out === TOMBSTONE || d.out === undefined ? 0 : d.out.length);
-}
