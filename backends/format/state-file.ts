@@ -15,6 +15,8 @@ export const STATE_FILE_MAGIC = Buffer.from('SFSTATE1', 'latin1');
 export const CHUNK_BYTES = 1 << 20;
 /** The value length that marks a tombstone. */
 export const TOMBSTONE_LENGTH = 0xffffffff;
+/** Keys held as strings up to this length are copied into a chunk char by char. */
+const LOOP_KEY_LENGTH = 64;
 /** The shortest well-formed key: key group, empty name, kind, empty string ('s' · u32 length). */
 const MIN_KEY_LENGTH = 2 + 1 + 1 + 5;
 
@@ -61,8 +63,10 @@ export class StateFileEncoder {
     if (this.pos + need > this.chunk.length) handedOver = this.handOver(need);
     const chunk = this.chunk;
     let pos = chunk.writeUInt32BE(key.length, this.pos);
-    if (typeof key === 'string') chunk.write(key, pos, key.length, 'latin1');
-    else chunk.set(key, pos);
+    if (typeof key !== 'string') chunk.set(key, pos);
+    else if (key.length > LOOP_KEY_LENGTH) chunk.write(key, pos, key.length, 'latin1');
+    // A short key is copied faster by hand than through Buffer#write's native call.
+    else for (let i = 0; i < key.length; i++) chunk[pos + i] = key.charCodeAt(i);
     pos = chunk.writeUInt32BE(value === null ? TOMBSTONE_LENGTH : value.length, pos + key.length);
     if (value !== null) {
       chunk.set(value, pos);

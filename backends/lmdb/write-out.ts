@@ -17,11 +17,9 @@ export class WriteOut {
   /** How many keys the write-out may write. */
   readonly size: number;
   /** Records encoded with something to write, in the order encoded. */
-  private written: Dirty[] = [];
+  private readonly written: Dirty[] = [];
   /** Every record ahead of the store at this barrier, in key order; once done. */
   private all: Dirty[] = [];
-  /** The keys written, once the snapshot's copy has let the records go. */
-  private kept: string[] | undefined;
   private finished = false;
   private released = false;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
@@ -72,20 +70,17 @@ export class WriteOut {
 
   /** The keys written; once done. */
   *keys(): IterableIterator<string> {
-    if (this.kept !== undefined) yield* this.kept;
-    else for (const d of this.written) yield d.storeKey;
+    for (const d of this.written) yield d.storeKey;
   }
 
-  /** The snapshot's copy is over: once done, only the keys are kept (a later delta carries them if its checkpoint does not complete). */
+  /** The snapshot's copy is over: once done, only what the keys need is kept (a later delta carries them if its checkpoint does not complete). */
   release(): void {
     this.released = true;
     if (this.finished) this.keepKeysOnly();
   }
 
   private keepKeysOnly(): void {
-    if (this.kept !== undefined) return;
-    this.kept = this.written.map((d) => d.storeKey);
-    this.written = [];
+    // The written records stay for their keys: the entries ahead hold them anyway until they change again.
     this.records = [];
     this.all = [];
   }
