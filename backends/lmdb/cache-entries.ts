@@ -42,7 +42,7 @@ export class CacheTable<R extends CachedValue | CachedMap> {
 /**
  * A value changed since the last barrier of `epoch`. Its write-out fills `storeKey`, `mapPrefix`
  * (map entries), `out` (the encoded value, or TOMBSTONE) and `held` (whether the store held the
- * key then); `out` stays undefined when there was nothing to write (created and deleted unseen).
+ * key then; undefined until a snapshot's copy looks it up); `out` stays undefined when there was nothing to write (created and deleted unseen).
  */
 export interface Dirty {
   table: CacheTable<CachedValue | CachedMap>;
@@ -54,7 +54,7 @@ export interface Dirty {
   storeKey: string;
   mapPrefix: string | undefined;
   out: OverlayValue | undefined;
-  held: boolean;
+  held: boolean | undefined;
 }
 
 /**

@@ -30,8 +30,9 @@ export class CacheWrites {
   writeOut(w: WriteOut, d: Dirty): void {
     const e = d.entry;
     this.encodeKey(d);
-    // Unknown after a write that needed no read: the store is as it was at the barrier for this key.
-    e.stored ??= this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
+    // Unknown after a write that needed no read. A deletion needs it now; a value only for the
+    // count of entries, which the snapshot's copy looks up in key order (snapshot.ts).
+    if (e.value === ABSENT) e.stored ??= this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
     e.dirty = null;
     if (w.reserved !== undefined) {
       // Nothing was ahead at this barrier: a key the store does not hold is in no snapshot either.

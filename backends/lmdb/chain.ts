@@ -12,13 +12,15 @@
  */
 import type { KeyedStateHandle } from '../snapshot.js';
 import { sameKeyGroups, type KeyGroups } from '../format/restore-reader.js';
+import type { ChangedValues } from './store.js';
 
 /**
  * Keys changed in one interval between snapshots, as latin1 strings of their bytes: those
- * written to the store, and those the cache wrote out at the barrier (known once its write-out is done).
+ * written to the store (with their values at the interval's end), and those the cache wrote out
+ * at the barrier (known once its write-out is done).
  */
 export interface ChangedKeys {
-  stored: Set<string>;
+  stored: ChangedValues;
   cached?: { readonly size: number; keys(): Iterable<string> };
 }
 

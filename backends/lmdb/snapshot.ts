@@ -72,36 +72,29 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
   const view = await c.view;
   const ahead = await recordsAhead(c);
   const fresh = c.cached?.fresh() ?? [];
-  // Keys changed since the confirmed checkpoint and not written out at this barrier: a record ahead or LMDB holds their values.
-  const others = new Set<string>();
-  for (const ch of changed) {
-    for (const k of ch.stored) await add(run, others, k);
-    // This barrier's own keys are among them when its write-out went to the store.
-    const own = ch.cached === c.cached && c.cached?.reserved === undefined;
-    if (ch.cached !== undefined && !own) for (const k of ch.cached.keys()) await add(run, others, k);
-  }
-  if (others.size > 0) for (const d of fresh) others.delete(d.storeKey);
-  // latin1 strings compare char by char with chars 0-255, which is byte order.
-  const order = [...others].sort();
+  const order = await otherKeys(c, changed);
+  // The newest interval's values are LMDB's at this point, unless this barrier's write-out went to LMDB after them.
+  const exact = c.cached?.reserved === undefined ? changed[changed.length - 1].stored : undefined;
   let i = 0;
   let j = 0;
   // Both in key order: merged into one file, so a restore merges the deltas with their base in one pass.
   while (i < order.length || j < fresh.length) {
     if (j >= fresh.length || (i < order.length && order[i] < fresh[j].storeKey)) {
       const key = order[i++];
-      const d = findAhead(ahead, key);
-      const bytes = Buffer.from(key, 'latin1');
+      // A key written to the store in the interval has no older record ahead of it (the write let it go).
+      const value = exact?.get(key) ?? findAhead(ahead, key)?.out ?? view.get(Buffer.from(key, 'latin1')) ?? TOMBSTONE;
       // A key changed since the confirmed checkpoint but absent now was deleted: a tombstone undoes it on restore.
-      const value = d === undefined ? view.get(bytes) ?? null : d.out === TOMBSTONE ? null : d.out!;
-      const p = put(run, out, bytes, value);
+      const p = put(run, out, key, value === TOMBSTONE ? null : value);
       if (p) await p;
     } else {
       const d = fresh[j++];
+      // This barrier's record supersedes whatever else changed the key.
+      if (i < order.length && order[i] === d.storeKey) i++;
       const p = put(run, out, d.storeKey, d.out === TOMBSTONE ? null : d.out!);
       if (p) await p;
     }
   }
-  const live = view.count() + liveChange(ahead);
+  const live = view.count() + liveChange(ahead, view);
   const ref = await out.close();
   const files = [...on.files, ref];
   const handle: KeyedStateHandle = {
@@ -123,6 +116,27 @@ async function recordsAhead(c: LmdbCopy): Promise<Dirty[]> {
   return c.cached.ahead();
 }
 
+/**
+ * Keys changed since the confirmed checkpoint, sorted; this barrier's own records are merged in
+ * by the caller. One interval's keys need no set to merge them.
+ */
+async function otherKeys(c: LmdbCopy, changed: ChangedKeys[]): Promise<string[]> {
+  // This barrier's own keys are among them when its write-out went to the store.
+  const extra = (ch: ChangedKeys) => ch.cached !== undefined && !(ch.cached === c.cached && c.cached?.reserved === undefined);
+  let keys: string[];
+  if (changed.length === 1 && !extra(changed[0])) keys = [...changed[0].stored.keys()];
+  else {
+    const union = new Set<string>();
+    for (const ch of changed) {
+      for (const k of ch.stored.keys()) await add(c.run, union, k);
+      if (extra(ch)) for (const k of ch.cached!.keys()) await add(c.run, union, k);
+    }
+    keys = [...union];
+  }
+  // latin1 strings compare char by char with chars 0-255, which is byte order.
+  return keys.sort();
+}
+
 /** Adds an entry to a file; a promise (its chunk being written, or a pause for the event loop) must be awaited before the next. */
 function put(run: SnapshotRun, out: FileOut, key: Uint8Array | string, value: Uint8Array | null): Promise<void> | undefined {
   const written = out.add(key, value);
@@ -137,10 +151,19 @@ async function add(run: SnapshotRun, keys: Set<string>, key: string): Promise<vo
   if (pause) await pause;
 }
 
-/** How the records ahead change the count of LMDB's entries: keys they add, less keys they delete. */
-function liveChange(fresh: Dirty[]): number {
+/**
+ * How the records ahead change the count of LMDB's entries: keys they add, less keys they
+ * delete. Whether LMDB holds a record's key is looked up here when its write-out left it unknown
+ * (a write that needed no read), in key order, once per record.
+ */
+function liveChange(ahead: Dirty[], view: SnapshotView): number {
   let n = 0;
-  for (const d of fresh) {
+  for (const d of ahead) {
+    if (d.held === undefined) {
+      d.held = view.get(Buffer.from(d.storeKey, 'latin1')) !== undefined;
+      // While the record is ahead nothing wrote the key: the entry may know it too.
+      if (d.entry.ahead === d) d.entry.stored ??= d.held;
+    }
     if (d.out === TOMBSTONE) n -= d.held ? 1 : 0;
     else n += d.held ? 0 : 1;
   }

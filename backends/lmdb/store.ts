@@ -33,6 +33,9 @@ export interface OverlayStoreOptions {
  */
 export const DEFAULT_STORE_OPTIONS: OverlayStoreOptions = { flushEntries: 16384, maxInFlight: 4, trackChanges: false };
 
+/** Keys changed since a snapshot (latin1 strings) → their last value, undefined when left to be read. */
+export type ChangedValues = Map<string, OverlayValue | undefined>;
+
 type Waiter = { atMost: number; resolve: () => void; reject: (err: Error) => void };
 /** A snapshot waiting for its read transaction: every overlay up to `seq` committed, none after it submitted. */
 type SnapshotPoint = { seq: number; resolve: (txn: Transaction) => void; reject: (err: Error) => void };
@@ -51,18 +54,20 @@ export class OverlayStore {
   private flushing: Overlay[] = [];
   /** Frozen overlays whose batch is not yet submitted, oldest first; submitted in this order. */
   private unsubmitted: Overlay[] = [];
-  /** Keys written or deleted since the last snapshot, as latin1 strings. */
-  private changed: Set<string> | null;
+  /**
+   * Keys written or deleted since the last snapshot, as latin1 strings, each with its last value
+   * (undefined: not known here, see noteChanged): at a snapshot's point they are what LMDB holds,
+   * so a delta need not read them back.
+   */
+  private changed: ChangedValues | null;
   private failure: Error | undefined;
   private waiters: Waiter[] = [];
   /** Snapshots waiting for their read transaction, oldest first. */
   private points: SnapshotPoint[] = [];
-  /** The live overlay holds a write made as no change (see write). */
-  private untrackedLive = false;
   private readonly maxKeySize: number;
 
   constructor(private readonly db: RootDatabase<Buffer, Buffer>, private readonly opts: OverlayStoreOptions) {
-    this.changed = opts.trackChanges ? new Set() : null;
+    this.changed = opts.trackChanges ? new Map() : null;
     this.maxKeySize = (db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978;
   }
 
@@ -100,11 +105,9 @@ export class OverlayStore {
   write(key: string, keyBytes: Buffer | undefined, value: OverlayValue, mapPrefix?: string, change = true): void {
     this.check();
     if (keyBytes !== undefined) this.checkKeySize(keyBytes);
-    const size = this.dirty.entries.size;
     this.dirty.set(key, value, mapPrefix);
-    // A key already in the live overlay was tracked when it came, unless it came as no change.
-    if (this.changed !== null && change && (this.dirty.entries.size > size || this.untrackedLive)) this.changed.add(key);
-    if (!change) this.untrackedLive = true;
+    // A key changed earlier in the interval keeps its newest value, whatever writes it.
+    if (this.changed !== null && (change || this.changed.has(key))) this.changed.set(key, value);
     if (this.dirty.entries.size >= this.opts.flushEntries) {
       this.freeze();
       this.submitPending();
@@ -152,16 +155,17 @@ export class OverlayStore {
     this.openPoints();
   }
 
-  /** Takes the set of keys changed since the last call. */
-  takeChanged(): Set<string> {
-    const out = this.changed ?? new Set<string>();
-    if (this.changed !== null) this.changed = new Set();
+  /** Takes the keys changed since the last call, with their values. */
+  takeChanged(): ChangedValues {
+    const out = this.changed ?? new Map<string, OverlayValue | undefined>();
+    if (this.changed !== null) this.changed = new Map();
     return out;
   }
 
-  /** Counts keys as changed since the last snapshot (written out for a savepoint, which leaves them to the next checkpoint). */
+  /** Counts keys as changed since the last snapshot (written out for a savepoint, which leaves them to the next checkpoint); their values stay to be read. */
   noteChanged(keys: Iterable<string>): void {
-    if (this.changed !== null) for (const k of keys) this.changed.add(k);
+    if (this.changed === null) return;
+    for (const k of keys) if (!this.changed.has(k)) this.changed.set(k, undefined);
   }
 
   /** Fails the store with an error met while writing to it from outside a call (a snapshot's write-out). */
@@ -172,7 +176,7 @@ export class OverlayStore {
 
   /** Forgets the changed keys (after a restore, the restored state is the reference). */
   clearChanged(): void {
-    if (this.changed !== null) this.changed = new Set();
+    if (this.changed !== null) this.changed = new Map();
   }
 
   /** A promise while more than maxInFlight batches are uncommitted, else null. */
@@ -266,7 +270,6 @@ export class OverlayStore {
     this.flushing.push(this.dirty);
     this.unsubmitted.push(this.dirty);
     this.dirty = new Overlay();
-    this.untrackedLive = false;
   }
 
   /** Submits the frozen overlays a waiting snapshot point allows (all of them without one), oldest first. */

@@ -115,6 +115,18 @@ t.test('a key deleted while ahead of the store is a tombstone in the next delta,
   t.strictSame(got, ['a:1:x', 'b:undefined:', 'c:1:x']);
 });
 
+/** The entries of the state the confirmed checkpoint copied, as the backend's incremental chain measured them. */
+function measuredLive(b: KeyedStateBackend): number | undefined {
+  return (b as unknown as { chain: { measure?: { live: number } } }).chain.measure?.live;
+}
+
+/** The keys LMDB would hold for a model's state: one per value, list and sum, one per map entry. */
+function lmdbKeys(m: Model): number {
+  let n = m.values.size + m.lists.size + m.sums.size;
+  for (const entries of m.maps.values()) n += entries.size;
+  return n;
+}
+
 // Checkpoints completed, aborted or left unconfirmed at random, with the cache evicting often, now and then, or never.
 for (const stateCacheMb of [0.05, 0.3, 1, undefined]) {
   t.test(`every completed checkpoint restores to its barrier's state, whatever became of the ones before (cache ${stateCacheMb ?? 'default'} MiB)`, async (t) => {
@@ -139,6 +151,7 @@ for (const stateCacheMb of [0.05, 0.3, 1, undefined]) {
       else {
         b.notifyCheckpointComplete(id);
         completed.push({ id, handle, model: atBarrier });
+        t.equal(measuredLive(b), lmdbKeys(atBarrier), `checkpoint ${id} counted the entries of its state (the re-base policy weighs them)`);
       }
       randomOps(w, 1 + Math.floor(rnd() * 1500));
     }
