@@ -70,6 +70,31 @@ export function reckon(encoded: number): number {
   return ENTRY_BYTES + DECODED_PER_ENCODED_BYTE * encoded;
 }
 
+/** Members of an array looked at by guessEncoded; a longer array is reckoned from them. */
+const GUESS_SAMPLE = 16;
+
+/**
+ * About how many bytes a decoded value takes encoded, without encoding it: strings by length,
+ * numbers by their largest form, objects and arrays by their members two levels down (a longer
+ * array from its first members). A value written without being read counts against the budget by
+ * this until it is encoded, which then reckons it exactly.
+ */
+export function guessEncoded(value: unknown, depth = 2): number {
+  if (typeof value === 'string') return 5 + value.length;
+  if (typeof value !== 'object' || value === null) return 9;
+  if (value instanceof Uint8Array) return 5 + value.length;
+  if (depth === 0) return 32;
+  let n = 5;
+  if (Array.isArray(value)) {
+    const seen = Math.min(value.length, GUESS_SAMPLE);
+    let sample = 0;
+    for (let i = 0; i < seen; i++) sample += guessEncoded(value[i], depth - 1);
+    return seen === 0 ? n : n + Math.round((sample * value.length) / seen);
+  }
+  for (const k in value) n += 1 + k.length + guessEncoded((value as Record<string, unknown>)[k], depth - 1);
+  return n;
+}
+
 /** A fresh entry. */
 export function cachedValue(value: unknown, stored: boolean | undefined, bytes: number, storeKey: string | undefined): CachedValue {
   return { value, dirty: null, epoch: 0, ahead: null, stored, bytes, storeKey, listed: false };

@@ -22,7 +22,7 @@
 import type { StateKey } from '../state.js';
 import { decodeMapKey, KeyWriter, mapRangeEnd } from '../format/keys.js';
 import { unpackValue } from '../format/state-file.js';
-import { ABSENT, cachedValue, ENTRY_BYTES, reckon, CacheTable, type CachedMap, type CachedValue, type Dirty } from './cache-entries.js';
+import { ABSENT, cachedValue, ENTRY_BYTES, guessEncoded, reckon, CacheTable, type CachedMap, type CachedValue, type Dirty } from './cache-entries.js';
 import type { Transaction } from 'lmdb';
 import type { CurrentKey } from './accessors.js';
 import { CacheWrites, RECORD_BYTES, type CacheBytes } from './cache-writes.js';
@@ -137,6 +137,10 @@ export class StateCache {
   set(t: CacheTable<CachedValue | CachedMap>, entry: CachedValue, value: unknown, mapKey?: StateKey): void {
     this.captured(entry).value = value;
     if (entry.dirty !== null) return;
+    // Reckoned by a guess until it is encoded: a value written without a read would otherwise count as an empty entry.
+    const bytes = value === ABSENT ? ENTRY_BYTES : reckon(guessEncoded(value));
+    this.bytes.young += bytes - entry.bytes;
+    entry.bytes = bytes;
     const d: Dirty = { table: t, key: this.cur.key!, group: this.cur.group, mapKey, entry, epoch: this.epoch, storeKey: '', mapPrefix: undefined, out: undefined, held: false };
     entry.dirty = d;
     entry.epoch = this.epoch;

@@ -123,6 +123,24 @@ t.test('lmdb backend specifics', async (t) => {
     t.equal(b.entryCount(), n + Math.ceil(n / 3), 'entries counted through the store');
   });
 
+  t.test('values written without a read count against the budget by their size, before they are ever encoded', async (t) => {
+    const b = backend(undefined, 1);
+    const v = b.valueState<{ name: string; tags: string[] }>('v');
+    for (let i = 0; i < 200; i++) {
+      enter(b, i);
+      v.update({ name: 'x'.repeat(1000), tags: ['a'.repeat(100), 'b'.repeat(100)] });
+    }
+    const cache = (b as unknown as { cache: { reckonedBytes(): number } }).cache;
+    t.ok(cache.reckonedBytes() >= 200 * 1200, `200 values of over 1,200 encoded bytes reckoned at ${cache.reckonedBytes()} bytes`);
+    for (let i = 0; i < 2000; i++) {
+      enter(b, i);
+      v.update({ name: 'y'.repeat(1000), tags: [] });
+    }
+    t.ok(cache.reckonedBytes() <= 1024 * 1024 + 4000, `and they stay within the budget (${cache.reckonedBytes()} bytes reckoned)`);
+    enter(b, 1999);
+    t.equal(v.value()?.name.length, 1000, 'what was written reads back');
+  });
+
   t.test('blocked() holds the actor back while too many batches are in flight', async (t) => {
     const b = backend(undefined, 0);
     const v = b.valueState<number>('v');
