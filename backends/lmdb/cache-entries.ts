@@ -42,7 +42,8 @@ export class CacheTable<R extends CachedValue | CachedMap> {
 /**
  * A value changed since the last barrier of `epoch`. Its write-out fills `storeKey`, `mapPrefix`
  * (map entries), `out` (the encoded value, or TOMBSTONE) and `held` (whether the store held the
- * key then; undefined until a snapshot's copy looks it up); `out` stays undefined when there was nothing to write (created and deleted unseen).
+ * key then; left undefined by a write that needed no read, until a snapshot's copy looks it up);
+ * `out` stays undefined when there was nothing to write (created and deleted unseen).
  */
 export interface Dirty {
   table: CacheTable<CachedValue | CachedMap>;

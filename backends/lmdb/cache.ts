@@ -141,7 +141,7 @@ export class StateCache {
     const bytes = value === ABSENT ? ENTRY_BYTES : reckon(guessEncoded(value));
     this.bytes.young += bytes - entry.bytes;
     entry.bytes = bytes;
-    const d: Dirty = { table: t, key: this.cur.key!, group: this.cur.group, mapKey, entry, epoch: this.epoch, storeKey: '', mapPrefix: undefined, out: undefined, held: false };
+    const d: Dirty = { table: t, key: this.cur.key!, group: this.cur.group, mapKey, entry, epoch: this.epoch, storeKey: '', mapPrefix: undefined, out: undefined, held: undefined };
     entry.dirty = d;
     entry.epoch = this.epoch;
     this.dirty.push(d);
