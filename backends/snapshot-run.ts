@@ -30,6 +30,11 @@ export class FileOut {
     return this.encoder.add(key, value);
   }
 
+  /** Adds an upsert of `len` bytes of `src` from `at`, as add() does. */
+  addFrom(key: Uint8Array | string, src: Uint8Array, at: number, len: number): void | Promise<void> {
+    return this.encoder.addFrom(key, src, at, len);
+  }
+
   /** Writes the last chunk and closes the file. */
   async close(): Promise<StateFileRef> {
     await this.encoder.finish();

@@ -106,6 +106,11 @@ export interface SnapshotOptions {
    * the mode; it neither consumes the changes an incremental chain tracks nor becomes a base.
    */
   savepoint?: boolean;
+  /**
+   * The final checkpoint of a bounded job: nothing changes the state after it, so a backend
+   * need not keep what it writes in a form later work reads fast.
+   */
+  final?: boolean;
 }
 
 /** How a restore treats the handles. */

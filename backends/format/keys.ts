@@ -223,6 +223,11 @@ export function decodeMapKey(key: Uint8Array, prefixLength: number): StateKey {
   return readUserKey(buf, prefixLength)[0];
 }
 
+/** Bytes a user or map key takes in a key. */
+export function userKeyLength(k: StateKey): number {
+  return typeof k === 'number' ? 9 : 5 + Buffer.byteLength(k, 'utf8');
+}
+
 function sizeBound(k: StateKey): number {
   return typeof k === 'number' ? 9 : 5 + k.length * 3;
 }

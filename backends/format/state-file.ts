@@ -6,7 +6,7 @@
  * where the key is a `keys.ts` key, the value msgpack, and valLen 0xFFFFFFFF marks a
  * tombstone (a key deleted since the file this one builds on).
  */
-import { Packr } from 'msgpackr';
+import { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
 import { CorruptCheckpointError } from '../../base/errors.js';
 
 /** First bytes of every state file. */
@@ -26,6 +26,20 @@ const packr = new Packr({ useRecords: false, moreTypes: true, copyBuffers: true 
 /** Encodes a state value (the returned bytes are never reused by the encoder). */
 export function packValue(value: unknown): Buffer {
   return packr.pack(value);
+}
+
+/**
+ * Encodes a state value into the encoder's scratch space: its bytes are `start` to `end` of the
+ * returned buffer, until the next encoding overwrites them (for a caller that copies them at once).
+ */
+export function packScratch(value: unknown): Buffer & { start: number; end: number } {
+  return packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as Buffer & { start: number; end: number };
+}
+
+/** Copies `len` bytes; a short run by hand, faster than a native call that also makes a view. */
+export function copyBytes(src: Uint8Array, at: number, len: number, dst: Uint8Array, pos: number): void {
+  if (len > 64) dst.set(at === 0 && len === src.length ? src : src.subarray(at, at + len), pos);
+  else for (let i = 0; i < len; i++) dst[pos + i] = src[at + i];
 }
 
 /** Decodes a state value into fresh objects that share nothing with the bytes. */
@@ -58,7 +72,12 @@ export class StateFileEncoder {
    * a key kept as a string needs no buffer). Returns the sink's promise if a chunk was handed over.
    */
   add(key: Uint8Array | string, value: Uint8Array | null): void | Promise<void> {
-    const need = 8 + key.length + (value === null ? 0 : value.length);
+    return value === null ? this.addFrom(key, null, 0, 0) : this.addFrom(key, value, 0, value.length);
+  }
+
+  /** Adds an upsert whose value is `len` bytes of `src` from `at` (or a tombstone, `src` null), as add() does. */
+  addFrom(key: Uint8Array | string, src: Uint8Array | null, at: number, len: number): void | Promise<void> {
+    const need = 8 + key.length + len;
     let handedOver: void | Promise<void> = undefined;
     if (this.pos + need > this.chunk.length) handedOver = this.handOver(need);
     const chunk = this.chunk;
@@ -67,15 +86,15 @@ export class StateFileEncoder {
     else if (key.length > LOOP_KEY_LENGTH) chunk.write(key, pos, key.length, 'latin1');
     // A short key is copied faster by hand than through Buffer#write's native call.
     else for (let i = 0; i < key.length; i++) chunk[pos + i] = key.charCodeAt(i);
-    pos = chunk.writeUInt32BE(value === null ? TOMBSTONE_LENGTH : value.length, pos + key.length);
-    if (value !== null) {
-      chunk.set(value, pos);
-      pos += value.length;
+    pos = chunk.writeUInt32BE(src === null ? TOMBSTONE_LENGTH : len, pos + key.length);
+    if (src !== null) {
+      copyBytes(src, at, len, chunk, pos);
+      pos += len;
     }
     this.pos = pos;
     this.bytes += need;
     this.entries++;
-    if (value === null) this.tombstones++;
+    if (src === null) this.tombstones++;
     return handedOver;
   }
 

@@ -111,7 +111,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     const chain = savepoint ? undefined : this.chain;
     // A savepoint's write-out leaves its keys to the next checkpoint's changes.
     const leave = savepoint && this.chain !== undefined ? (keys: Iterable<string>) => this.store.noteChanged(keys) : undefined;
-    const begun = this.cache?.beginSnapshot(leave);
+    const begun = this.cache?.beginSnapshot(leave, options.final === true);
     const cached = begun?.writeOut;
     const stored = chain === undefined ? undefined : this.store.takeChanged();
     const db = this.db;

@@ -4,7 +4,7 @@
  * write-out (write-out.ts) encodes and which then stands for the key until the store has it.
  */
 import type { StateKey } from '../state.js';
-import type { OverlayValue } from './overlay.js';
+import type { Encoded } from './encodings.js';
 
 /** The value of a cached key known to hold nothing. */
 export const ABSENT: unique symbol = Symbol('absent');
@@ -14,8 +14,8 @@ export const ABSENT: unique symbol = Symbol('absent');
  * `ahead` the record of its last write-out while the store still holds an older value. `stored`
  * says whether the store holds the key (so deleting a key the store never held writes nothing),
  * undefined when a write that needed no read left it unknown; `bytes` is the memory it is
- * reckoned to take. `storeKey` is the encoded store key of a value, list or reducing state's
- * entry once known (undefined for map entries): a key written at every checkpoint is encoded once.
+ * reckoned to take. `storeKey` is the encoded store key once known (a map entry's once it was
+ * written out): a key written at every checkpoint is encoded once.
  * `listed` while it is in the cache's key-ordered list of entries ahead of the store.
  */
 export interface CachedValue {
@@ -41,11 +41,12 @@ export class CacheTable<R extends CachedValue | CachedMap> {
 
 /**
  * A value changed since the last barrier of `epoch`. Its write-out fills `storeKey`, `mapPrefix`
- * (map entries), `out` (the encoded value, or TOMBSTONE) and `held` (whether the store held the
- * key then; left undefined by a write that needed no read, until a snapshot's copy looks it up);
- * `out` stays undefined when there was nothing to write (created and deleted unseen).
+ * (map entries), its encoding (`chunk`, `at`, `len`: the encoded value, or TOMBSTONE) and `held`
+ * (whether the store held the key then; left undefined by a write that needed no read, until a
+ * snapshot's copy looks it up); `chunk` stays undefined when there was nothing to write (created
+ * and deleted unseen).
  */
-export interface Dirty {
+export interface Dirty extends Encoded {
   table: CacheTable<CachedValue | CachedMap>;
   key: StateKey;
   group: number;
@@ -54,7 +55,6 @@ export interface Dirty {
   epoch: number;
   storeKey: string;
   mapPrefix: string | undefined;
-  out: OverlayValue | undefined;
   held: boolean | undefined;
 }
 

@@ -4,15 +4,16 @@
  * changes, or handed to the store from their records. What the encodings change of the cache's
  * reckoned memory is kept in the shared `CacheBytes`.
  */
-import { KeyWriter } from '../format/keys.js';
+import { KeyWriter, userKeyLength } from '../format/keys.js';
 import { packValue } from '../format/state-file.js';
 import { ABSENT, reckon, type CachedValue, type Dirty } from './cache-entries.js';
 import { TOMBSTONE, type OverlayValue } from './overlay.js';
+import { EncodingSlab, encodedValue } from './encodings.js';
 import type { OverlayStore } from './store.js';
 import type { WriteOut } from './write-out.js';
 
-/** Memory reckoned for a record ahead of the store besides its encoded value: the record and the view of its bytes. */
-export const RECORD_BYTES = 200;
+/** Memory reckoned for a record ahead of the store besides the chunk of its encoding: the record and its places in the lists. */
+export const RECORD_BYTES = 128;
 
 /** The cache's reckoned memory: its young entries, and its records ahead of the store. */
 export interface CacheBytes {
@@ -23,6 +24,7 @@ export interface CacheBytes {
 /** Encodings and writes of one cache's values. */
 export class CacheWrites {
   private readonly writer = new KeyWriter();
+  private slab = new EncodingSlab();
 
   constructor(private readonly store: OverlayStore, private readonly bytes: CacheBytes) {}
 
@@ -30,42 +32,46 @@ export class CacheWrites {
   writeOut(w: WriteOut, d: Dirty): void {
     const e = d.entry;
     this.encodeKey(d);
-    // Unknown after a write that needed no read. A deletion needs it now; a value only for the
-    // count of entries, which the snapshot's copy looks up in key order (snapshot.ts).
-    if (e.value === ABSENT) e.stored ??= this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
+    // Unknown after a write that needed no read. A deletion of a key no earlier write-out holds
+    // needs it now (a key nowhere needs no tombstone); otherwise it is needed only for the count
+    // of entries, which the snapshot's copy looks up in key order (snapshot.ts).
+    if (e.value === ABSENT && e.ahead === null) e.stored ??= this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
     e.dirty = null;
     if (w.reserved !== undefined) {
       // Nothing was ahead at this barrier: a key the store does not hold is in no snapshot either.
       if (e.value === ABSENT && !e.stored) return;
-      const value = this.encode(e);
-      e.stored = value !== TOMBSTONE;
-      this.store.writeReserved(w.reserved, d.storeKey, value, d.mapPrefix);
+      // The encoding stays until the snapshot's copy is over, which then need not read it back from LMDB.
+      this.encodeRecord(d);
+      e.stored = d.chunk !== TOMBSTONE;
+      this.store.writeReserved(w.reserved, d.storeKey, encodedValue(d)!, d.mapPrefix);
       w.add(d);
       return;
     }
     // Neither the store nor an earlier write-out holds it: there is nothing to undo.
     if (e.value === ABSENT && !e.stored && e.ahead === null) return;
-    d.out = this.encode(e);
+    this.encodeRecord(d);
     // The record it supersedes is let go.
-    if (e.ahead !== null) this.bytes.ahead -= recordBytes(e.ahead);
-    this.bytes.ahead += recordBytes(d);
+    if (e.ahead !== null) this.leave(e.ahead);
+    this.join(d);
     d.held = e.stored;
     e.ahead = d;
     w.add(d);
   }
 
-  /** Hands the values ahead of the store to it: not as changes, a snapshot holds them. */
+  /** Hands the values ahead of the store to it: not as changes, a snapshot holds them. The entries leave the list. */
   spill(listed: CachedValue[]): void {
     for (const e of listed) {
+      e.listed = false;
       const d = e.ahead;
       // Gone already, or dirty and just written as a change (flush).
       if (d === null) continue;
       e.ahead = null;
-      if (d.out !== TOMBSTONE) this.store.write(d.storeKey, undefined, d.out!, d.mapPrefix, false);
-      else if (e.stored) this.store.write(d.storeKey, undefined, TOMBSTONE, d.mapPrefix, false);
-      e.stored = d.out !== TOMBSTONE;
+      this.leave(d);
+      if (d.chunk !== TOMBSTONE) this.store.write(d.storeKey, undefined, encodedValue(d)!, d.mapPrefix, false);
+      // Unknown whether the store holds it: deleting a key it lacks is harmless.
+      else if (e.stored !== false) this.store.write(d.storeKey, undefined, TOMBSTONE, d.mapPrefix, false);
+      e.stored = d.chunk !== TOMBSTONE;
     }
-    this.bytes.ahead = 0;
   }
 
   /** Writes a dirty value (or its deletion) to the store as a change. */
@@ -73,6 +79,7 @@ export class CacheWrites {
     const e = d.entry;
     // An earlier write-out may hold the key though the store does not: its deletion must reach the next snapshot.
     const ahead = e.ahead !== null;
+    if (e.ahead !== null) this.leave(e.ahead);
     e.ahead = null;
     if (e.value === ABSENT && e.stored === false && !ahead) return;
     this.encodeKey(d);
@@ -88,6 +95,38 @@ export class CacheWrites {
     this.store.write(d.storeKey, undefined, value, d.mapPrefix);
   }
 
+  /** Packs encodings into new chunks from now on (the cache forgot its entries: no record stands in the old ones). */
+  reset(): void {
+    this.slab = new EncodingSlab();
+  }
+
+  /** A record's value encoded into the slab (TOMBSTONE for none), its entry's reckoned size brought up to date. */
+  private encodeRecord(d: Dirty): void {
+    const e = d.entry;
+    if (e.value === ABSENT) {
+      d.chunk = TOMBSTONE;
+      return;
+    }
+    this.slab.encode(e.value, d);
+    const bytes = reckon(d.len);
+    this.bytes.young += bytes - e.bytes;
+    e.bytes = bytes;
+  }
+
+  /** A record goes ahead of the store: its chunk counts whole while it holds one. */
+  private join(d: Dirty): void {
+    this.bytes.ahead += RECORD_BYTES;
+    const c = d.chunk;
+    if (c !== undefined && c !== TOMBSTONE && c.ahead++ === 0) this.bytes.ahead += c.buf.length;
+  }
+
+  /** A record stops standing for its key ahead of the store. */
+  private leave(d: Dirty): void {
+    this.bytes.ahead -= RECORD_BYTES;
+    const c = d.chunk;
+    if (c !== undefined && c !== TOMBSTONE && --c.ahead === 0) this.bytes.ahead -= c.buf.length;
+  }
+
   /** An entry's value encoded (TOMBSTONE for none), its reckoned size brought up to date. */
   private encode(e: CachedValue): OverlayValue {
     if (e.value === ABSENT) return TOMBSTONE;
@@ -98,22 +137,18 @@ export class CacheWrites {
     return value;
   }
 
-  /** Fills a record's store key (checking its size once), and its map prefix for a map entry. */
+  /** Fills a record's store key (checking its size once, then kept on the entry), and its map prefix for a map entry. */
   private encodeKey(d: Dirty): void {
     const e = d.entry;
     if (e.storeKey !== undefined) {
       d.storeKey = e.storeKey;
+      if (d.mapKey !== undefined) d.mapPrefix = e.storeKey.slice(0, e.storeKey.length - userKeyLength(d.mapKey));
       return;
     }
     const w = this.writer;
     this.store.checkKeySize(w.encode(d.group, d.table.header, d.key, d.mapKey));
     d.storeKey = w.latin1();
-    if (d.mapKey === undefined) e.storeKey = d.storeKey;
-    else d.mapPrefix = w.prefixLatin1();
+    e.storeKey = d.storeKey;
+    if (d.mapKey !== undefined) d.mapPrefix = w.prefixLatin1();
   }
-}
-
-/** Memory reckoned for a record ahead of the store. */
-function recordBytes(d: Dirty): number {
-  return RECORD_BYTES + (d.out === TOMBSTONE || d.out === undefined ? 0 : d.out.length);
 }

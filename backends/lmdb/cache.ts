@@ -141,7 +141,7 @@ export class StateCache {
     const bytes = value === ABSENT ? ENTRY_BYTES : reckon(guessEncoded(value));
     this.bytes.young += bytes - entry.bytes;
     entry.bytes = bytes;
-    const d: Dirty = { table: t, key: this.cur.key!, group: this.cur.group, mapKey, entry, epoch: this.epoch, storeKey: '', mapPrefix: undefined, out: undefined, held: undefined };
+    const d: Dirty = { table: t, key: this.cur.key!, group: this.cur.group, mapKey, entry, epoch: this.epoch, storeKey: '', mapPrefix: undefined, chunk: undefined, at: 0, len: 0, held: undefined };
     entry.dirty = d;
     entry.epoch = this.epoch;
     this.dirty.push(d);
@@ -153,12 +153,14 @@ export class StateCache {
    * the records ahead go to the store first and the write-out's values into an overlay the
    * point waits for, so LMDB at the point holds the whole state (as a cache too small for
    * the state's changes between two barriers would have it anyway).
+   * A final snapshot's write-out always stays ahead: the store is dropped once the job ends, so
+   * writing its changes there would be wasted (a bounded job's end deletes most of its state).
    * `onDone` hears the keys written out as soon as the last one is encoded.
    */
-  beginSnapshot(onDone?: (keys: Iterable<string>) => void): { writeOut: WriteOut; point: Promise<Transaction> } {
+  beginSnapshot(onDone?: (keys: Iterable<string>) => void, final = false): { writeOut: WriteOut; point: Promise<Transaction> } {
     this.finishWriteOut();
-    const inStore = this.bytes.young + this.bytes.ahead + this.dirty.length * RECORD_GUESS > this.budgetBytes / 2;
-    if (inStore) this.writes.spill(this.ahead);
+    const inStore = !final && this.bytes.young + this.bytes.ahead + this.dirty.length * RECORD_GUESS > this.budgetBytes / 2;
+    if (inStore) this.spillAhead();
     const { point, reserved } = this.store.snapshotPoint(inStore);
     const w = new WriteOut(this.dirty, this.epoch, reserved, onDone);
     this.writeOut = w;
@@ -193,7 +195,7 @@ export class StateCache {
       d.entry.dirty = null;
       this.writes.change(d);
     }
-    this.writes.spill(this.ahead);
+    this.spillAhead();
   }
 
   /** Stops the write-out's slices (the backend is closing). */
@@ -207,6 +209,7 @@ export class StateCache {
     this.finishWriteOut();
     this.dirty = [];
     this.ahead = [];
+    this.writes.reset();
     this.bytes.ahead = 0;
     this.bytes.young = 0;
     for (const t of this.tables) {
@@ -269,6 +272,12 @@ export class StateCache {
     if (d.entry.dirty === d) this.writes.writeOut(w, d);
   }
 
+  /** Hands every value ahead to the store: the list of entries ahead starts again empty, so the next write-out's merge costs only its own records. */
+  private spillAhead(): void {
+    this.writes.spill(this.ahead);
+    this.ahead = [];
+  }
+
   /** Puts a new entry of a key into the young generation. */
   private insert<R extends CachedValue | CachedMap>(t: CacheTable<R>, key: StateKey, entry: R): R {
     t.young.set(key, entry);
@@ -296,7 +305,7 @@ export class StateCache {
   private makeRoom(): void {
     if (this.bytes.ahead > 0) {
       this.finishWriteOut();
-      this.writes.spill(this.ahead);
+      this.spillAhead();
       if (this.bytes.young <= this.budgetBytes / 2) return;
     }
     this.turn();

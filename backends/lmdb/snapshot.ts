@@ -13,6 +13,7 @@ import type { FileOut, SnapshotRun } from '../snapshot-run.js';
 import type { Dirty } from './cache-entries.js';
 import { TOMBSTONE } from './overlay.js';
 import { findAhead, type WriteOut } from './write-out.js';
+import { encodedValue, type EncodedChunk } from './encodings.js';
 
 /** What one LMDB snapshot copies. */
 export interface LmdbCopy {
@@ -49,7 +50,7 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
       const order = compareLatin1(d.storeKey, key);
       if (order > 0) break;
       j++;
-      const written = d.out === TOMBSTONE ? undefined : out.add(d.storeKey, d.out!);
+      const written = d.chunk === TOMBSTONE ? undefined : addRecord(out, d);
       if (order === 0) return written;
       if (written) return written.then(() => upTo(key, value));
     }
@@ -58,7 +59,7 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
   await view.scan(c.keyGroups, run, upTo);
   for (; j < ahead.length; j++) {
     const d = ahead[j];
-    const p = d.out === TOMBSTONE ? undefined : put(run, out, d.storeKey, d.out!);
+    const p = d.chunk === TOMBSTONE ? undefined : putRecord(run, out, d);
     if (p) await p;
   }
   const ref = await out.close();
@@ -73,8 +74,8 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
   const ahead = await recordsAhead(c);
   const fresh = c.cached?.fresh() ?? [];
   const order = await otherKeys(c, changed);
-  // The newest interval's values are LMDB's at this point, unless this barrier's write-out went to LMDB after them.
-  const exact = c.cached?.reserved === undefined ? changed[changed.length - 1].stored : undefined;
+  // The newest interval's values are LMDB's at this point; this barrier's own records, which may have gone to LMDB after them, supersede them in the merge.
+  const exact = changed[changed.length - 1].stored;
   let i = 0;
   let j = 0;
   // Both in key order: merged into one file, so a restore merges the deltas with their base in one pass.
@@ -82,7 +83,11 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
     if (j >= fresh.length || (i < order.length && order[i] < fresh[j].storeKey)) {
       const key = order[i++];
       // A key written to the store in the interval has no older record ahead of it (the write let it go).
-      const value = exact?.get(key) ?? findAhead(ahead, key)?.out ?? view.get(Buffer.from(key, 'latin1')) ?? TOMBSTONE;
+      let value = exact.get(key);
+      if (value === undefined) {
+        const rec = findAhead(ahead, key);
+        value = (rec && encodedValue(rec)) ?? view.get(Buffer.from(key, 'latin1')) ?? TOMBSTONE;
+      }
       // A key changed since the confirmed checkpoint but absent now was deleted: a tombstone undoes it on restore.
       const p = put(run, out, key, value === TOMBSTONE ? null : value);
       if (p) await p;
@@ -90,7 +95,7 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
       const d = fresh[j++];
       // This barrier's record supersedes whatever else changed the key.
       if (i < order.length && order[i] === d.storeKey) i++;
-      const p = put(run, out, d.storeKey, d.out === TOMBSTONE ? null : d.out!);
+      const p = putRecord(run, out, d);
       if (p) await p;
     }
   }
@@ -121,8 +126,8 @@ async function recordsAhead(c: LmdbCopy): Promise<Dirty[]> {
  * by the caller. One interval's keys need no set to merge them.
  */
 async function otherKeys(c: LmdbCopy, changed: ChangedKeys[]): Promise<string[]> {
-  // This barrier's own keys are among them when its write-out went to the store.
-  const extra = (ch: ChangedKeys) => ch.cached !== undefined && !(ch.cached === c.cached && c.cached?.reserved === undefined);
+  // This barrier's own records are merged in by the caller; an earlier write-out's keys are carried.
+  const extra = (ch: ChangedKeys) => ch.cached !== undefined && ch.cached !== c.cached;
   let keys: string[];
   if (changed.length === 1 && !extra(changed[0])) keys = [...changed[0].stored.keys()];
   else {
@@ -145,6 +150,20 @@ function put(run: SnapshotRun, out: FileOut, key: Uint8Array | string, value: Ui
   return pause;
 }
 
+/** Adds a record's value (or its tombstone) to a file, as put() does. */
+function putRecord(run: SnapshotRun, out: FileOut, d: Dirty): Promise<void> | undefined {
+  const written = d.chunk === TOMBSTONE ? out.add(d.storeKey, null) : addRecord(out, d);
+  const pause = run.tick();
+  if (written) return pause ? run.settle(written).then(() => pause) : run.settle(written);
+  return pause;
+}
+
+/** Adds a record's value to a file straight from its chunk. */
+function addRecord(out: FileOut, d: Dirty): void | Promise<void> {
+  const c = d.chunk as EncodedChunk;
+  return out.addFrom(d.storeKey, c.buf, d.at, d.len);
+}
+
 async function add(run: SnapshotRun, keys: Set<string>, key: string): Promise<void> {
   keys.add(key);
   const pause = run.tick();
@@ -164,7 +183,7 @@ function liveChange(ahead: Dirty[], view: SnapshotView): number {
       // While the record is ahead nothing wrote the key: the entry may know it too.
       if (d.entry.ahead === d) d.entry.stored ??= d.held;
     }
-    if (d.out === TOMBSTONE) n -= d.held ? 1 : 0;
+    if (d.chunk === TOMBSTONE) n -= d.held ? 1 : 0;
     else n += d.held ? 0 : 1;
   }
   return n;

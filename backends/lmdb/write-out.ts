@@ -20,6 +20,8 @@ export class WriteOut {
   private readonly written: Dirty[] = [];
   /** Every record ahead of the store at this barrier, in key order; once done. */
   private all: Dirty[] = [];
+  /** Into the store: the records written, in key order; once done. */
+  private reservedInOrder: Dirty[] = [];
   private finished = false;
   private released = false;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
@@ -46,6 +48,7 @@ export class WriteOut {
   finish(before: CachedValue[]): CachedValue[] {
     const { entries, records } = mergeAhead(before, this.written);
     this.all = records;
+    if (this.reserved !== undefined) this.reservedInOrder = [...this.written].sort(byStoreKey);
     this.finished = true;
     this.onDone?.(this.keys());
     this.settle.resolve();
@@ -65,7 +68,7 @@ export class WriteOut {
 
   /** This barrier's records, in key order; once done. */
   fresh(): Dirty[] {
-    return this.all.filter((d) => d.epoch === this.epoch);
+    return this.reserved !== undefined ? this.reservedInOrder : this.all.filter((d) => d.epoch === this.epoch);
   }
 
   /** The keys written; once done. */
@@ -83,6 +86,9 @@ export class WriteOut {
     // The written records stay for their keys: the entries ahead hold them anyway until they change again.
     this.records = [];
     this.all = [];
+    this.reservedInOrder = [];
+    // Into the store, the encodings were kept for the copy alone: the store holds them.
+    if (this.reserved !== undefined) for (const d of this.written) d.chunk = undefined;
   }
 }
 
@@ -111,8 +117,7 @@ export function mergeAhead(before: CachedValue[], written: Dirty[]): { entries: 
     added.push(d);
   }
   if (added.length === 0) return { entries, records };
-  // latin1 strings compare char by char with chars 0-255, which is byte order.
-  added.sort((a, b) => (a.storeKey < b.storeKey ? -1 : a.storeKey > b.storeKey ? 1 : 0));
+  added.sort(byStoreKey);
   if (records.length === 0) return { entries: added.map((d) => d.entry), records: added };
   const outE: CachedValue[] = [];
   const outR: Dirty[] = [];
@@ -128,6 +133,11 @@ export function mergeAhead(before: CachedValue[], written: Dirty[]): { entries: 
     }
   }
   return { entries: outE, records: outR };
+}
+
+/** Orders records by key: latin1 strings compare char by char with chars 0-255, which is byte order. */
+function byStoreKey(a: Dirty, b: Dirty): number {
+  return a.storeKey < b.storeKey ? -1 : a.storeKey > b.storeKey ? 1 : 0;
 }
 
 /** The record ahead for a key in records sorted by key, or undefined. */

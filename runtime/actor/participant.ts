@@ -117,7 +117,7 @@ export class CheckpointParticipant {
     let target: SnapshotTarget;
     try {
       target = barrier.savepoint ? new CheckpointStorage(barrier.savepoint, { flat: true }).target(id, this.o.actor) : this.storage.target(id, this.o.actor);
-      copy = keyed ? keyed.snapshot(id, target, { savepoint: barrier.savepoint !== undefined }) : null;
+      copy = keyed ? keyed.snapshot(id, target, { savepoint: barrier.savepoint !== undefined, final: barrier.final === true }) : null;
     } catch (err) {
       channelWork?.cancel('the snapshot failed');
       this.o.send({ kind: 'decline', id, reason: `its snapshot failed: ${errorMessage(err)}` });

@@ -141,6 +141,57 @@ t.test('lmdb backend specifics', async (t) => {
     t.equal(v.value()?.name.length, 1000, 'what was written reads back');
   });
 
+  t.test('records ahead of the store are reckoned by the chunks their encodings share, and nothing is left reckoned once they went to the store', async (t) => {
+    const b = backend(undefined, 64);
+    const v = b.valueState<string>('v');
+    const l = b.listState<string>('l');
+    type Internals = { cache: { bytes: { ahead: number }; flush(): void; finishWriteOut(): void } };
+    const cache = (b as unknown as Internals).cache;
+    const storage = new MemoryStorage();
+    for (let round = 1; round <= 4; round++) {
+      for (let i = 0; i < 3000; i++) {
+        enter(b, i);
+        // Some keys change at every barrier, so their records supersede older ones; some are deleted.
+        if (i % 2 === 0 || round === 1) v.update(`${round}:${i}`.padEnd(48, '.'));
+        if (round === 3 && i % 7 === 0) v.clear();
+        if (i % 3 === 0) l.add(`${round}`);
+      }
+      await b.snapshot(round, storage.target(round)).run();
+      cache.finishWriteOut();
+      const ahead = cache.bytes.ahead;
+      const records = 3000 + 1000;
+      const chunks = (ahead - records * 128) / (64 * 1024);
+      t.ok(Number.isInteger(chunks) && chunks >= 3, `barrier ${round}: ${records} records ahead and ${chunks} whole chunks reckoned (${ahead} bytes)`);
+    }
+    cache.flush();
+    t.equal(cache.bytes.ahead, 0, 'every record went to the store, and with it every chunk');
+  });
+
+  t.test('a final snapshot keeps its write-out ahead of the store, even when a barrier would put it there', async (t) => {
+    const b = backend(undefined, 0.05);
+    const v = b.valueState<string>('v');
+    type Internals = { cache: { writeOut: { reserved: unknown } | undefined } };
+    const cache = (b as unknown as Internals).cache;
+    const storage = new MemoryStorage();
+    for (let i = 0; i < 2000; i++) {
+      enter(b, i);
+      v.update('x'.repeat(40));
+    }
+    const first = b.snapshot(1, storage.target(1));
+    t.not(cache.writeOut?.reserved, undefined, 'over its budget, a barrier writes its values into the store');
+    await first.run();
+    for (let i = 0; i < 2000; i++) {
+      enter(b, i);
+      v.clear();
+    }
+    const last = b.snapshot(2, storage.target(2), { final: true });
+    t.equal(cache.writeOut?.reserved, undefined, 'the final one keeps them ahead');
+    const handle = await last.run();
+    const fresh = backend(undefined, 0);
+    await fresh.restore([handle], storage);
+    t.equal(fresh.entryCount(), 0, 'and its snapshot holds the state at the barrier: every key deleted');
+  });
+
   t.test('blocked() holds the actor back while too many batches are in flight', async (t) => {
     const b = backend(undefined, 0);
     const v = b.valueState<number>('v');

@@ -14,7 +14,7 @@ const table = new CacheTable(Buffer.from('v'));
 
 /** A record of `key` written out in `epoch`, standing ahead for its entry. */
 function record(key: string, epoch: number, entry = cachedValue(1, false, 0, key)): Dirty {
-  const d: Dirty = { table, key, group: 0, mapKey: undefined, entry, epoch, storeKey: key, mapPrefix: undefined, out: Buffer.from([1]), held: false };
+  const d: Dirty = { table, key, group: 0, mapKey: undefined, entry, epoch, storeKey: key, mapPrefix: undefined, chunk: { buf: Buffer.from([1]), ahead: 1 }, at: 0, len: 1, held: false };
   entry.ahead = d;
   return d;
 }
