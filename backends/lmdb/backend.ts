@@ -118,7 +118,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     const view = (begun?.point ?? this.store.snapshotPoint().point).then((txn) => new SnapshotView(db, txn));
     // A failed store rejects it before any copy awaits it; the copy still sees the error.
     view.catch(() => {});
-    const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, { stored: stored!, cached }, options.final === true);
+    const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, { stored: stored!, cached });
     let live: number | undefined;
     const snap = makeAsyncSnapshot({
       checkpointId,

@@ -64,11 +64,8 @@ export class IncrementalChain {
   /**
    * Registers the keys changed since the previous snapshot under checkpoint `id` and says
    * what to write. O(unconfirmed snapshots), so it may run in a snapshot's synchronous part.
-   * A bounded job's final snapshot is a delta whenever the chain is not at its longest: it is
-   * read once at most (an audit, a restore of a finished job), while a base would copy the
-   * whole state just as the job ends (whose end often deletes most of it).
    */
-  plan(id: number, changed: ChangedKeys, final = false): IncrementalPlan {
+  plan(id: number, changed: ChangedKeys): IncrementalPlan {
     this.unconfirmed.push({ id, changed });
     const on = this.confirmed;
     const sets = this.unconfirmed.filter((u) => u.id <= id).map((u) => u.changed);
@@ -76,8 +73,7 @@ export class IncrementalChain {
     for (const s of sets) changedKeys += s.stored.size + (s.cached?.size ?? 0);
     this.planned.set(id, changedKeys);
     if (on === undefined) return { kind: 'base' };
-    const rebase = final ? on.files.length - 1 >= this.opts.maxDeltas : wouldRebase(on, changedKeys, this.opts, this.measure);
-    return rebase ? { kind: 'base' } : { kind: 'delta', on, changed: sets };
+    return wouldRebase(on, changedKeys, this.opts, this.measure) ? { kind: 'base' } : { kind: 'delta', on, changed: sets };
   }
 
   /** The snapshot of checkpoint `id` finished with this handle; `live` entries were in the state it copied. */

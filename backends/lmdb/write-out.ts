@@ -94,21 +94,10 @@ export class WriteOut {
 
 /**
  * The entries ahead of the store after a write-out, in key order, with their records: each entry
- * of `before` that still has a record keeps its place (its record may be this write-out's), then
- * the entries new to the list are sorted and merged in. An entry without a record leaves it.
+ * of `before` that still has a record keeps its place (its record may be this write-out's), and
+ * the entries new to the list are sorted and merged in, in one pass. An entry without a record leaves it.
  */
 export function mergeAhead(before: CachedValue[], written: Dirty[]): { entries: CachedValue[]; records: Dirty[] } {
-  const entries: CachedValue[] = [];
-  const records: Dirty[] = [];
-  for (const e of before) {
-    const r = e.ahead;
-    if (r === null) {
-      e.listed = false;
-      continue;
-    }
-    entries.push(e);
-    records.push(r);
-  }
   const added: Dirty[] = [];
   for (const d of written) {
     const e = d.entry;
@@ -116,23 +105,28 @@ export function mergeAhead(before: CachedValue[], written: Dirty[]): { entries: 
     e.listed = true;
     added.push(d);
   }
-  if (added.length === 0) return { entries, records };
   added.sort(byStoreKey);
-  if (records.length === 0) return { entries: added.map((d) => d.entry), records: added };
-  const outE: CachedValue[] = [];
-  const outR: Dirty[] = [];
-  let i = 0;
+  const entries: CachedValue[] = [];
+  const records: Dirty[] = [];
   let j = 0;
-  while (i < records.length || j < added.length) {
-    if (j >= added.length || (i < records.length && records[i].storeKey < added[j].storeKey)) {
-      outE.push(entries[i]);
-      outR.push(records[i++]);
-    } else {
-      outE.push(added[j].entry);
-      outR.push(added[j++]);
+  for (const e of before) {
+    const r = e.ahead;
+    if (r === null) {
+      e.listed = false;
+      continue;
     }
+    while (j < added.length && added[j].storeKey < r.storeKey) {
+      entries.push(added[j].entry);
+      records.push(added[j++]);
+    }
+    entries.push(e);
+    records.push(r);
   }
-  return { entries: outE, records: outR };
+  for (; j < added.length; j++) {
+    entries.push(added[j].entry);
+    records.push(added[j]);
+  }
+  return { entries, records };
 }
 
 /** Orders records by key: latin1 strings compare char by char with chars 0-255, which is byte order. */

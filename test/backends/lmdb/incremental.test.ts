@@ -142,32 +142,6 @@ t.test('a fresh base is written once the deltas would outgrow maxDeltaRatio of t
   t.equal((await step(5, range(0, 120))).files.length, 1, 'a single delta above the ratio is written as a base at once');
 });
 
-t.test('a final snapshot is a delta past maxDeltaRatio (its end deleted most of the state), and a base only once the chain is maxDeltas long', async (t) => {
-  const storage = new MemoryStorage();
-  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 0.1, maxDeltas: 2 });
-  t.teardown(() => b.dispose());
-  const v = b.valueState<number>('v');
-  setValues(b, range(0, 1000), 0);
-  await b.snapshot(1, storage.target(1)).run();
-  b.notifyCheckpointComplete(1);
-  for (const k of range(0, 900)) {
-    enter(b, k);
-    v.clear();
-  }
-  const final = await b.snapshot(2, storage.target(2), { final: true }).run();
-  t.equal(final.files.length, 2, 'a delta of 900 deletions, far past 10% of the state');
-  const fresh = makeBackend({ kind: 'lmdb' });
-  t.teardown(() => fresh.dispose());
-  await fresh.restore([final], storage);
-  t.equal(fresh.entryCount(), 100, 'it restores the 100 keys left');
-  b.notifyCheckpointComplete(2);
-  setValues(b, [5], 1);
-  t.equal((await b.snapshot(3, storage.target(3), { final: true }).run()).files.length, 3, 'another delta up to maxDeltas');
-  b.notifyCheckpointComplete(3);
-  setValues(b, [6], 1);
-  t.equal((await b.snapshot(4, storage.target(4), { final: true }).run()).files.length, 1, 'then a base');
-});
-
 for (const inLmdb of [false, true]) t.test(`deltas of new keys waste nothing: a growing state builds on its base up to maxDeltas, rewrites and deletions re-base${inLmdb ? ' (the rewritten keys in LMDB, not ahead of it)' : ''}`, async (t) => {
   const storage = new MemoryStorage();
   const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 0.1, maxDeltas: 4 });
