@@ -146,9 +146,13 @@ t.test('a worker over its memory limit fails the attempt; the restart restores a
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const lines: string[] = [];
   const result = await execute(JOB, {
-    parallelism: 1, workerMemoryMb: 64, params: { records: RECORDS, keys: KEYS, rate: 15_000, hogAt: 5000, hogMarker: join(dir, 'hogged') },
+    parallelism: 1, workerMemoryMb: 64, params: { records: RECORDS, keys: KEYS, rate: 3_000, hogArm: join(dir, 'armed'), hogMarker: join(dir, 'hogged') },
     stateDir: join(dir, 'state'), checkpointing: { intervalMs: 25, dir: join(dir, 'ckpt') },
     restart: { strategy: 'fixed-delay', attempts: 2, delayMs: 0 }, log: (line) => lines.push(line),
+    // The heap is exhausted only after a checkpoint completed, however slowly the machine runs.
+    onEvent: (e) => {
+      if (e.kind === 'checkpoint' && e.status === 'completed') writeFileSync(join(dir, 'armed'), '');
+    },
   });
   t.equal(result.stats.restarts.length, 1);
   t.match(result.stats.restarts[0].cause, /worker thread ended unexpectedly/);
