@@ -144,15 +144,16 @@ async function otherKeys(c: LmdbCopy, changed: ChangedKeys[]): Promise<string[]>
 
 /** Adds an entry to a file; a promise (its chunk being written, or a pause for the event loop) must be awaited before the next. */
 function put(run: SnapshotRun, out: FileOut, key: Uint8Array | string, value: Uint8Array | null): Promise<void> | undefined {
-  const written = out.add(key, value);
-  const pause = run.tick();
-  if (written) return pause ? run.settle(written).then(() => pause) : run.settle(written);
-  return pause;
+  return paced(run, out.add(key, value));
 }
 
 /** Adds a record's value (or its tombstone) to a file, as put() does. */
 function putRecord(run: SnapshotRun, out: FileOut, d: Dirty): Promise<void> | undefined {
-  const written = d.chunk === TOMBSTONE ? out.add(d.storeKey, null) : addRecord(out, d);
+  return paced(run, d.chunk === TOMBSTONE ? out.add(d.storeKey, null) : addRecord(out, d));
+}
+
+/** What to await after an entry was added: its chunk being written, a pause for the event loop, or nothing. */
+function paced(run: SnapshotRun, written: void | Promise<void>): Promise<void> | undefined {
   const pause = run.tick();
   if (written) return pause ? run.settle(written).then(() => pause) : run.settle(written);
   return pause;
