@@ -162,10 +162,14 @@ export class OverlayStore {
     return out;
   }
 
-  /** Counts keys as changed since the last snapshot (written out for a savepoint, which leaves them to the next checkpoint); their values stay to be read. */
+  /**
+   * Counts keys as changed since the last snapshot (written out for a savepoint, which leaves them
+   * to the next checkpoint); their values stay to be read: a value the store took for one earlier in
+   * the interval is older than the savepoint's.
+   */
   noteChanged(keys: Iterable<string>): void {
     if (this.changed === null) return;
-    for (const k of keys) if (!this.changed.has(k)) this.changed.set(k, undefined);
+    for (const k of keys) this.changed.set(k, undefined);
   }
 
   /** Fails the store with an error met while writing to it from outside a call (a snapshot's write-out). */

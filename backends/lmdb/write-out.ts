@@ -3,8 +3,8 @@
  * (one used before its slice comes is encoded first, so each holds its value at the barrier).
  * Encoded, a record stands for its key ahead of the store until the key changes again or the
  * cache lets it go, and the snapshots' files take its bytes from it, in key order. The entries
- * ahead stay in a key-ordered list from one barrier to the next (even when their records went
- * to the store to make room): a key written out again keeps its place, so only keys new to the
+ * ahead stay in a key-ordered list from one barrier to the next, until the cache hands them all
+ * to the store to make room: a key written out again keeps its place, so only keys new to the
  * list are sorted, and a state whose keys all change between every two barriers is sorted once.
  */
 import type { CachedValue, Dirty } from './cache-entries.js';

@@ -176,6 +176,33 @@ for (const inLmdb of [false, true]) t.test(`deltas of new keys waste nothing: a 
   t.equal(await step(13, grow(325, 326)), 'base', '20 deletions count twice (the tombstone and the entry it undoes): past 10% of the 305 keys left');
 });
 
+for (const cacheMb of [0.05, 64]) t.test(`a key written to the store, then changed and written out for a savepoint, reaches the next delta with its newest value (cache ${cacheMb} MiB)`, async (t) => {
+  const storage = new MemoryStorage();
+  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', stateCacheMb: cacheMb, maxDeltaRatio: 10 });
+  t.teardown(() => b.dispose());
+  setValues(b, range(0, 400), 0);
+  await b.snapshot(1, storage.target(1)).run();
+  b.notifyCheckpointComplete(1);
+  // Counting entries writes every dirty value to the store, as a change of the interval.
+  setValues(b, range(0, 400), 1);
+  b.entryCount();
+  setValues(b, range(0, 400), 2);
+  await b.snapshot(2, storage.target(2), { savepoint: true }).run();
+  setValues(b, range(1000, 1400), 3);
+  const h3 = await b.snapshot(3, storage.target(3)).run();
+  t.equal(h3.files.length, 2, 'a delta');
+  const fresh = makeBackend({ kind: 'lmdb', stateCacheMb: 0 });
+  t.teardown(() => fresh.dispose());
+  await fresh.restore([h3], storage);
+  const v = fresh.valueState<number>('v');
+  let stale = 0;
+  for (const k of range(0, 400)) {
+    enter(fresh, k);
+    if (v.value() !== 2) stale++;
+  }
+  t.equal(stale, 0, 'every key restores the value the savepoint wrote out, not the one written to the store before it');
+});
+
 /** 300 keys in a confirmed base, then 5 of them changed in a delta: the handle of the delta and its storage. */
 async function baseAndDelta(): Promise<{ storage: MemoryStorage; h2: KeyedStateHandle }> {
   const storage = new MemoryStorage();
