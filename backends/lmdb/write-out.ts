@@ -87,8 +87,9 @@ export class WriteOut {
     this.records = [];
     this.all = [];
     this.reservedInOrder = [];
-    // Into the store, the encodings were kept for the copy alone: the store holds them.
-    if (this.reserved !== undefined) for (const d of this.written) d.chunk = undefined;
+    // A record no longer ahead (into the store, the encodings were kept for the copy alone) lets
+    // its chunk go: the written records stay only for their keys, and would keep whole chunks alive.
+    for (const d of this.written) if (d.entry.ahead !== d) d.chunk = undefined;
   }
 }
 
