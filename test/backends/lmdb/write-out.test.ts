@@ -127,7 +127,7 @@ function lmdbKeys(m: Model): number {
   return n;
 }
 
-// Checkpoints completed, aborted or left unconfirmed at random, with the cache evicting often, now and then, or never.
+// Checkpoints completed, aborted or left unconfirmed at random, savepoints between them, with the cache evicting often, now and then, or never.
 for (const stateCacheMb of [0.05, 0.3, 1, undefined]) {
   t.test(`every completed checkpoint restores to its barrier's state, whatever became of the ones before (cache ${stateCacheMb ?? 'default'} MiB)`, async (t) => {
     const storage = new MemoryStorage();
@@ -141,6 +141,14 @@ for (const stateCacheMb of [0.05, 0.3, 1, undefined]) {
     const completed: { id: number; handle: KeyedStateHandle; model: Model }[] = [];
     const pending: number[] = [];
     for (let id = 1; id <= 14; id++) {
+      if (rnd() < 0.3) {
+        // A savepoint leaves the chain alone: the keys it wrote out are the next checkpoint's changes.
+        const sp = b.snapshot(100 + id, storage.target(100 + id), { savepoint: true });
+        const atSavepoint = model.clone();
+        randomOps(w, 200);
+        completed.push({ id: 100 + id, handle: await sp.run(), model: atSavepoint });
+        randomOps(w, 1 + Math.floor(rnd() * 800));
+      }
       const snap = b.snapshot(id, storage.target(id));
       const atBarrier = model.clone();
       randomOps(w, 400);
@@ -155,7 +163,7 @@ for (const stateCacheMb of [0.05, 0.3, 1, undefined]) {
       }
       randomOps(w, 1 + Math.floor(rnd() * 1500));
     }
-    t.ok(completed.length >= 5, `${completed.length} checkpoints completed`);
+    t.ok(completed.filter((c) => c.id < 100).length >= 5, `${completed.length} checkpoints and savepoints completed`);
     for (const c of completed) {
       const fresh = makeBackend({ kind: 'lmdb', mode: 'incremental' });
       await fresh.restore([c.handle], storage);
