@@ -79,7 +79,7 @@ export class CacheWrites {
     const e = d.entry;
     // An earlier write-out may hold the key though the store does not: its deletion must reach the next snapshot.
     const ahead = e.ahead !== null;
-    if (e.ahead !== null) this.leave(e.ahead);
+    if (ahead) this.leave(e.ahead!);
     e.ahead = null;
     if (e.value === ABSENT && e.stored === false && !ahead) return;
     this.encodeKey(d);

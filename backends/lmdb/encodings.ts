@@ -35,15 +35,19 @@ export class EncodingSlab {
   encode(value: unknown, into: Encoded): void {
     const scratch = packScratch(value);
     const len = scratch.end - scratch.start;
-    let chunk = this.chunk;
+    let chunk: EncodedChunk;
+    let at = 0;
     if (len > OWN_CHUNK_OVER) chunk = { buf: Buffer.allocUnsafe(len), ahead: 0 };
-    else if (this.pos + len > chunk.buf.length) {
-      chunk = this.chunk = { buf: Buffer.allocUnsafe(CHUNK_BYTES), ahead: 0 };
-      this.pos = 0;
+    else {
+      if (this.pos + len > this.chunk.buf.length) {
+        this.chunk = { buf: Buffer.allocUnsafe(CHUNK_BYTES), ahead: 0 };
+        this.pos = 0;
+      }
+      chunk = this.chunk;
+      at = this.pos;
+      this.pos += len;
     }
-    const at = chunk === this.chunk ? this.pos : 0;
     copyBytes(scratch, scratch.start, len, chunk.buf, at);
-    if (chunk === this.chunk) this.pos += len;
     into.chunk = chunk;
     into.at = at;
     into.len = len;
