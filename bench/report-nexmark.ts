@@ -9,14 +9,22 @@ const setting = (run: BenchRun<NexmarkReport>) => {
   return o.checkpointIntervalMs === undefined ? 'no checkpoints' : `${o.checkpointMode ?? 'incremental'} checkpoints every ${o.checkpointIntervalMs} ms`;
 };
 
-/** One row per query and run setting. */
+/** A run's paired runs without checkpoints, as a label. */
+const PAIRED = 'no checkpoints (paired)';
+
+/** One row per query and run setting; a run paired with runs without checkpoints gives a row for those too, and the pairs' ratio. */
 export function nexmarkTable(runs: BenchRun<NexmarkReport>[]): Table {
   const header = ['query', 'setting', 'events', 'parallelism', 'cores', 'eventsPerSec', 'eventsPerSecPerCore', 'flinkPerCore', 'peakRssMiB', 'verified',
-    'checkpoints', 'stateBytes', 'checkpointedBytesMedian', 'e2eMsMedian', 'runsEventsPerSec'];
-  const rows = runs.flatMap((run) => run.report.results.map((r) => [
-    r.query, setting(run), r.events, r.parallelism, r.cores, r.eventsPerSec, r.eventsPerSecPerCore, r.flinkPerCore, r.peakRssMiB, r.verified === null ? '' : r.verified,
-    r.checkpoints.completed, r.checkpoints.stateBytes, r.checkpoints.checkpointedBytesMedian, r.checkpoints.e2eMsMedian, r.runs.join(' '),
-  ]));
+    'checkpoints', 'stateBytes', 'checkpointedBytesMedian', 'e2eMsMedian', 'runsEventsPerSec', 'ratioToPaired', 'pairRatios'];
+  const rows = runs.flatMap((run) => run.report.results.flatMap((r) => {
+    const w = r.withoutCheckpoints;
+    const row = [
+      r.query, setting(run), r.events, r.parallelism, r.cores, r.eventsPerSec, r.eventsPerSecPerCore, r.flinkPerCore, r.peakRssMiB, r.verified === null ? '' : r.verified,
+      r.checkpoints.completed, r.checkpoints.stateBytes, r.checkpoints.checkpointedBytesMedian, r.checkpoints.e2eMsMedian, r.runs.join(' '), w?.ratio ?? '', w?.ratios.join(' ') ?? '',
+    ];
+    if (w === undefined) return [row];
+    return [[r.query, PAIRED, r.events, r.parallelism, r.cores, w.eventsPerSec, w.eventsPerSecPerCore, r.flinkPerCore, w.peakRssMiB, '', 0, 0, 0, 0, w.runs.join(' '), '', ''], row];
+  }));
   return { header, rows };
 }
 
@@ -26,11 +34,12 @@ export function nexmarkCharts(res: SuiteResults): ChartSpec[] {
   if (runs.length === 0) return [];
   const queries = [...new Set(runs.flatMap((run) => run.report.results.map((r) => r.query)))];
   const flink = queries.map((q) => runs.flatMap((run) => run.report.results).find((r) => r.query === q)!.flinkPerCore);
+  const series = runs.flatMap((run) => [
+    ...(run.report.results.some((r) => r.withoutCheckpoints) ? [{ label: PAIRED, perCore: (q: string) => run.report.results.find((r) => r.query === q)?.withoutCheckpoints?.eventsPerSecPerCore ?? null }] : []),
+    { label: setting(run), perCore: (q: string) => run.report.results.find((r) => r.query === q)?.eventsPerSecPerCore ?? null },
+  ]);
   const datasets = [
-    ...runs.map((run, i) => ({
-      label: `snapflow, ${setting(run)}`, backgroundColor: PALETTE[i % PALETTE.length],
-      data: queries.map((q) => run.report.results.find((r) => r.query === q)?.eventsPerSecPerCore ?? null),
-    })),
+    ...series.map((s, i) => ({ label: `snapflow, ${s.label}`, backgroundColor: PALETTE[i % PALETTE.length], data: queries.map(s.perCore) })),
     { label: 'Flink 1.13 (published, other hardware)', backgroundColor: '#bbbbbb', data: flink },
   ];
   return [{

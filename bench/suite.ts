@@ -110,10 +110,12 @@ export function planSuite(o: SuitePlanOptions): SuiteStep[] {
     // The same with deltas kept up to the base's size: incremental checkpoints then carry the purged windows as deletions.
     steps.push({ part: 'windows', kind: 'windows', label: `windows ${windowKeys} keys, tumbling+sliding, incremental with deltas up to the base`, options: { ...win, modes: ['incremental'], maxDeltaRatio: 1 } });
   }
-  // Nexmark at parallelism 2, without checkpoints and with incremental ones every second: the ratio is what they cost.
-  const nexmark = { queries: [...QUERY_NAMES], events: full ? 2_000_000 : 500_000, parallelism: 2, stateBackend: 'lmdb' as const, verify: false, runs: full ? 3 : 1, threads };
-  steps.push({ part: 'nexmark', kind: 'nexmark', label: `nexmark ${nexmark.events} events, p=2, no checkpoints`, options: nexmark });
-  steps.push({ part: 'nexmark', kind: 'nexmark', label: `nexmark ${nexmark.events} events, p=2, incremental checkpoints every 1 s`, options: { ...nexmark, checkpointIntervalMs: 1000, checkpointMode: 'incremental' } });
+  // Nexmark at parallelism 2 with incremental checkpoints every second, each run paired with one without: the pairs' ratio is what they cost.
+  const nexmark = {
+    queries: [...QUERY_NAMES], events: full ? 2_000_000 : 500_000, parallelism: 2, stateBackend: 'lmdb' as const, verify: false, runs: full ? 3 : 1, threads,
+    checkpointIntervalMs: 1000, checkpointMode: 'incremental' as const, compareWithout: true,
+  };
+  steps.push({ part: 'nexmark', kind: 'nexmark', label: `nexmark ${nexmark.events} events, p=2, incremental checkpoints every 1 s, each run paired with one without`, options: nexmark });
   // COST: the keyed job over a generated file on both backends, beside a hand-written single thread in the same run.
   const cost = { rows: full ? 3_000_000 : 1_000_000, keys: 100_000, seed: 42, backends: ['lmdb', 'heap'] as BackendKind[], parallelism: [1, 2], runs: full ? 3 : 1, threads };
   steps.push({ part: 'cost', kind: 'cost', label: `cost ${cost.rows} rows, lmdb+heap, p=1,2, beside a single thread`, options: cost });
@@ -158,7 +160,7 @@ export function commandOf(step: SuiteStep): string {
     case 'nexmark': {
       const n = step.options;
       const checkpoints = n.checkpointIntervalMs === undefined ? '' : ` --checkpoint-interval ${n.checkpointIntervalMs} --checkpoint-mode ${n.checkpointMode ?? 'incremental'}`;
-      return `snapflow bench nexmark --queries ${n.queries.join(',')} --events ${n.events} --parallelism ${n.parallelism}${checkpoints} --state-backend ${n.stateBackend} --runs ${n.runs}${threads} --json`;
+      return `snapflow bench nexmark --queries ${n.queries.join(',')} --events ${n.events} --parallelism ${n.parallelism}${checkpoints}${n.compareWithout ? ' --compare-without' : ''} --state-backend ${n.stateBackend} --runs ${n.runs}${threads} --json`;
     }
     case 'cost': {
       const c = step.options;

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execute, type BackendKind, type CheckpointMode, type JobResult } from '../../runtime/index.js';
 import { median, processingMs, round, sampleRss } from '../measure.js';
 import { scratchDir } from '../scratch.js';
+import { ConfigError } from '../../base/errors.js';
 import { nexmarkConfig } from './generator.js';
 import type { NexmarkParams } from './query.js';
 import { FLINK_PER_CORE, QUERIES, queryModule } from './queries/index.js';
@@ -35,6 +36,12 @@ export interface NexmarkBenchOptions {
   stateCacheMb?: number;
   verify: boolean;
   runs: number;
+  /**
+   * With checkpoints: each run is paired with one of the same query without them, the two in
+   * turn (the order alternating from pair to pair), so that the machine's drift falls on both
+   * and each pair's ratio is what checkpoints cost.
+   */
+  compareWithout?: boolean;
   /** Failures injected into each run at the source's subtasks (throws and thread exits in turn); needs checkpoints. */
   failures?: number;
   threads?: number;
@@ -48,6 +55,19 @@ export interface NexmarkCheckpointFigures {
   stateBytes: number;
   checkpointedBytesMedian: number;
   e2eMsMedian: number;
+}
+
+/** The runs without checkpoints paired with those with them, and what checkpoints cost. */
+export interface NexmarkWithoutCheckpoints {
+  eventsPerSec: number;
+  eventsPerSecPerCore: number;
+  peakRssMiB: number;
+  /** Events per second of each run without checkpoints. */
+  runs: number[];
+  /** Each pair's events/s with checkpoints divided by its events/s without. */
+  ratios: number[];
+  /** The median of the pairs' ratios. */
+  ratio: number;
 }
 
 /** One query's figures: medians over the runs. */
@@ -70,6 +90,8 @@ export interface NexmarkResult {
   runs: number[];
   /** Flink's published figure, measured on other hardware. */
   flinkPerCore: number;
+  /** With `compareWithout`: the paired runs without checkpoints. */
+  withoutCheckpoints?: NexmarkWithoutCheckpoints;
 }
 
 /** The benchmark's output. */
@@ -93,9 +115,40 @@ export function sourceFailures(failures: number, events: number, parallelism: nu
   return Array.from({ length: failures }, (_, j) => `records=${after}@Source: Nexmark#${j % parallelism}${j % 2 === 0 ? '!throw' : '!exit'}`);
 }
 
+/** One run's figures. */
+interface RunFigures {
+  eventsPerSec: number;
+  peakRssMiB: number;
+  result: JobResult;
+}
+
+/** Runs one query once, with the options' checkpoints and failures or with neither. */
+async function runOnce(o: NexmarkBenchOptions, query: string, run: number, stateDir: string, checkpointed: boolean): Promise<RunFigures> {
+  const params: NexmarkParams = { events: o.events, rate: o.rate, seed: o.seed, throttle: o.throttle, sink: o.verify ? 'check' : 'discard' };
+  const stopRss = sampleRss();
+  const withCheckpoints = checkpointed && o.checkpointIntervalMs !== undefined;
+  const result = await execute(fileURLToPath(queryModule(query)), {
+    parallelism: o.parallelism, threads: o.threads, stateBackend: o.stateBackend, stateCacheMb: o.stateCacheMb, stateDir, params: { ...params }, jobName: `nexmark-${query}-${run}`,
+    ...(withCheckpoints ? { checkpointing: { intervalMs: o.checkpointIntervalMs!, mode: o.checkpointMode ?? 'incremental', dir: stateDir, maxDeltas: o.maxDeltas, maxDeltaRatio: o.maxDeltaRatio } } : {}),
+    ...(withCheckpoints && o.failures ? { injectFailures: sourceFailures(o.failures, o.events, o.parallelism), restart: { strategy: 'fixed-delay' as const, attempts: o.failures + 2, delayMs: 0 }, log: () => {} } : {}),
+  });
+  const peakRssMiB = stopRss();
+  // A run that restarted counts its whole duration; otherwise from the first actor's start to the last one's end.
+  const ms = result.stats.restarts.length > 0 ? result.stats.durationMs : processingMs(result.stats);
+  return { eventsPerSec: Math.round(o.events / (ms / 1000)), peakRssMiB, result };
+}
+
+/** The paired runs' figures. */
+function withoutFigures(rates: number[], paired: number[], peak: number, cores: number): NexmarkWithoutCheckpoints {
+  const eventsPerSec = Math.round(median(paired));
+  const ratios = rates.map((r, i) => round(r / paired[i]!, 3));
+  return { eventsPerSec, eventsPerSecPerCore: Math.round(eventsPerSec / cores), peakRssMiB: round(peak, 1), runs: paired, ratios, ratio: round(median(ratios), 3) };
+}
+
 /** Runs the benchmark. */
 export async function benchNexmark(o: NexmarkBenchOptions): Promise<NexmarkReport> {
   const say = o.progress ?? (() => {});
+  if (o.compareWithout && o.checkpointIntervalMs === undefined) throw new ConfigError('compare-without', 'needs --checkpoint-interval: it pairs runs with checkpoints with runs without');
   nexmarkConfig({ events: o.events, rate: o.rate, seed: o.seed, throttle: o.throttle });
   const queries = o.queries.map((name) => QUERIES.find((q) => q.name === name)!);
   const scratch = await scratchDir('snapflow-bench-nexmark-');
@@ -104,35 +157,44 @@ export async function benchNexmark(o: NexmarkBenchOptions): Promise<NexmarkRepor
     for (const query of queries) {
       const expected = o.verify ? referenceDigest(query, { events: o.events, rate: o.rate, seed: o.seed }) : undefined;
       const rates: number[] = [];
+      const paired: number[] = [];
       let peak = 0;
+      let pairedPeak = 0;
       let verified: boolean | null = o.verify ? true : null;
       let cores = 1;
       let failuresInjected = 0;
       let restarts = 0;
       let last: JobResult | undefined;
-      for (let run = 1; run <= o.runs; run++) {
-        const params: NexmarkParams = { events: o.events, rate: o.rate, seed: o.seed, throttle: o.throttle, sink: o.verify ? 'check' : 'discard' };
-        const stopRss = sampleRss();
-        const result = await execute(fileURLToPath(queryModule(query.name)), {
-          parallelism: o.parallelism, threads: o.threads, stateBackend: o.stateBackend, stateCacheMb: o.stateCacheMb, stateDir: scratch.path, params: { ...params }, jobName: `nexmark-${query.name}-${run}`,
-          ...(o.checkpointIntervalMs === undefined ? {} : { checkpointing: { intervalMs: o.checkpointIntervalMs, mode: o.checkpointMode ?? 'incremental', dir: scratch.path, maxDeltas: o.maxDeltas, maxDeltaRatio: o.maxDeltaRatio } }),
-          ...(o.failures ? { injectFailures: sourceFailures(o.failures, o.events, o.parallelism), restart: { strategy: 'fixed-delay' as const, attempts: o.failures + 2, delayMs: 0 }, log: () => {} } : {}),
-        });
-        peak = Math.max(peak, stopRss());
-        // A run that restarted counts its whole duration; otherwise from the first actor's start to the last one's end.
-        const ms = result.stats.restarts.length > 0 ? result.stats.durationMs : processingMs(result.stats);
-        rates.push(Math.round(o.events / (ms / 1000)));
-        cores = Math.min(result.stats.actors.length, o.threads ?? availableParallelism(), availableParallelism());
-        failuresInjected += result.stats.failuresInjected;
-        restarts += result.stats.restarts.length;
+      const check = (result: JobResult) => {
         if (expected !== undefined && !sameDigest(resultDigest(query, result), expected)) verified = false;
-        last = result;
-        say(`nexmark ${query.name}: run ${run}/${o.runs}: ${rates.at(-1)} events/s${verified === null ? '' : verified ? ', verified' : ', NOT equal to the reference'}`);
+      };
+      const outcome = () => (verified === null ? '' : verified ? ', verified' : ', NOT equal to the reference');
+      const without = async (run: number) => {
+        const r = await runOnce(o, query.name, run, scratch.path, false);
+        paired.push(r.eventsPerSec);
+        pairedPeak = Math.max(pairedPeak, r.peakRssMiB);
+        check(r.result);
+        say(`nexmark ${query.name}: run ${run}/${o.runs} without checkpoints: ${r.eventsPerSec} events/s${outcome()}`);
+      };
+      for (let run = 1; run <= o.runs; run++) {
+        // Pairs alternate which run goes first, so that neither always meets a warmer or cooler machine.
+        if (o.compareWithout && run % 2 === 1) await without(run);
+        const r = await runOnce(o, query.name, run, scratch.path, true);
+        rates.push(r.eventsPerSec);
+        peak = Math.max(peak, r.peakRssMiB);
+        cores = Math.min(r.result.stats.actors.length, o.threads ?? availableParallelism(), availableParallelism());
+        failuresInjected += r.result.stats.failuresInjected;
+        restarts += r.result.stats.restarts.length;
+        check(r.result);
+        last = r.result;
+        say(`nexmark ${query.name}: run ${run}/${o.runs}: ${r.eventsPerSec} events/s${outcome()}`);
+        if (o.compareWithout && run % 2 === 0) await without(run);
       }
       const eventsPerSec = Math.round(median(rates));
       report.results.push({
         query: query.name, events: o.events, parallelism: o.parallelism, cores, eventsPerSec, eventsPerSecPerCore: Math.round(eventsPerSec / cores),
         peakRssMiB: round(peak, 1), verified, checkpoints: checkpointFigures(last!), failuresInjected, restarts, runs: rates, flinkPerCore: FLINK_PER_CORE[query.name]!,
+        ...(o.compareWithout ? { withoutCheckpoints: withoutFigures(rates, paired, pairedPeak, cores) } : {}),
       });
     }
   } finally {

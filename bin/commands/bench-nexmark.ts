@@ -28,12 +28,14 @@ export function nexmarkCommand(b: Argv): Argv {
       .option('verify', { type: 'boolean', default: false, describe: 'compare every result with a plain single-threaded reference over the same events' })
       .option('failures', { type: 'string', describe: 'inject this many failures into each run at the source (throws and thread exits in turn); needs --checkpoint-interval' })
       .option('runs', { type: 'string', default: '1', describe: 'runs per query (figures are medians)' })
+      .option('compare-without', { type: 'boolean', default: false, describe: 'pair each run with one without checkpoints, in turn, and report each pair\'s ratio (what checkpoints cost); needs --checkpoint-interval' })
       .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
     async (argv) => {
       const interval = argv['checkpoint-interval'] === undefined ? undefined : positiveDuration('checkpoint-interval', argv['checkpoint-interval']);
       const failures = argv.failures === undefined ? undefined : positiveInt('failures', argv.failures);
       if (failures !== undefined && interval === undefined) throw new ConfigError('failures', 'needs --checkpoint-interval: a job without checkpoints does not restart');
+      if (argv['compare-without'] && interval === undefined) throw new ConfigError('compare-without', 'needs --checkpoint-interval: it pairs runs with checkpoints with runs without');
       const mode = argv['checkpoint-mode'] as CheckpointMode;
       const backend = argv['state-backend'] as BackendKind;
       if (interval !== undefined && mode === 'incremental' && backend !== 'lmdb') throw new ConfigError('checkpoint-mode', 'incremental checkpoints need --state-backend lmdb');
@@ -41,7 +43,7 @@ export function nexmarkCommand(b: Argv): Argv {
         queries: [...new Set(choiceList('queries', argv.queries, QUERY_NAMES))], events: positiveInt('events', argv.events), parallelism: positiveInt('parallelism', argv.parallelism),
         rate: argv.rate === undefined ? undefined : positiveInt('rate', argv.rate), seed: argv.seed,
         throttle: argv.throttle === undefined ? undefined : positiveInt('throttle', argv.throttle), checkpointIntervalMs: interval, checkpointMode: mode, maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'],
-        stateBackend: backend, stateCacheMb: argv['state-cache-mb'], verify: argv.verify, runs: positiveInt('runs', argv.runs), failures,
+        stateBackend: backend, stateCacheMb: argv['state-cache-mb'], verify: argv.verify, runs: positiveInt('runs', argv.runs), compareWithout: argv['compare-without'], failures,
         threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
         progress: (line) => process.stderr.write(line + '\n'),
       });

@@ -59,6 +59,10 @@ const COST: BenchRun<CostReport> = {
 const NEXMARK: BenchRun<NexmarkReport>[] = [
   { command: 'snapflow bench nexmark --queries q0,q5 --json', options: { events: 1000 }, report: { results: [nexmarkResult('q0', 300_000, 0), nexmarkResult('q5', 20_000, 0)] } },
   { command: 'snapflow bench nexmark --queries q0 --checkpoint-interval 1000 --json', options: { events: 1000, checkpointIntervalMs: 1000, checkpointMode: 'incremental' }, report: { results: [nexmarkResult('q0', 250_000, 3)] } },
+  {
+    command: 'snapflow bench nexmark --queries q5 --checkpoint-interval 1000 --compare-without --json', options: { events: 1000, checkpointIntervalMs: 1000, checkpointMode: 'incremental', compareWithout: true },
+    report: { results: [{ ...nexmarkResult('q5', 20_000, 2), withoutCheckpoints: { eventsPerSec: 50_000, eventsPerSecPerCore: 25_000, peakRssMiB: 90, runs: [50_000], ratios: [0.8], ratio: 0.8 } }] },
+  },
 ];
 
 function ck(mode: CheckpointMode, keys: number, updateRatio: number, bytes: number, e2eMs: number): CheckpointBenchResult {
@@ -133,7 +137,11 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   t.same(JSON.parse(await read('windows.json')), RESULTS.windows);
   const nxCsv = (await read('nexmark.csv')).trimEnd().split('\n');
   t.match(nxCsv[0], /^query,setting,events,parallelism,cores,eventsPerSec,eventsPerSecPerCore,flinkPerCore,/);
-  t.equal(nxCsv[3], 'q0,incremental checkpoints every 1000 ms,1000,2,2,500000,250000,155000,100,,3,3000,300,30,500000', 'a row per query and setting');
+  t.equal(nxCsv[3], 'q0,incremental checkpoints every 1000 ms,1000,2,2,500000,250000,155000,100,,3,3000,300,30,500000,,', 'a row per query and setting');
+  t.same(nxCsv.slice(4), [
+    'q5,no checkpoints (paired),1000,2,2,50000,25000,155000,90,,0,0,0,0,50000,,',
+    'q5,incremental checkpoints every 1000 ms,1000,2,2,40000,20000,155000,100,,2,2000,200,20,40000,0.8,0.8',
+  ], 'a run paired with runs without checkpoints: a row for those, and the pairs\' ratio beside the run with them');
   const costCsv = (await read('cost.csv')).trimEnd().split('\n');
   t.equal(costCsv[0], 'rows,backend,parallelism,checkpointing,recordsPerSec,baselineRecordsPerSec,vsBaseline,peakRssMiB,checkpoints,runsRecordsPerSec');
   t.equal(costCsv[2], '1000,lmdb,2,incremental,320000,400000,0.8,300,4,320000', 'a row per configuration beside the baseline');
@@ -163,8 +171,9 @@ t.test('writeResults writes JSON, CSV and a self-contained report', async (t) =>
   const nexmarkBars = data.charts.find((c) => c.id === 'nexmark')!.config.data as unknown as { labels: string[]; datasets: { label: string; data: (number | null)[] }[] };
   t.same(nexmarkBars.labels, ['q0', 'q5']);
   t.same(nexmarkBars.datasets.map((d) => [d.label, d.data]), [
-    ['snapflow, no checkpoints', [300_000, 20_000]], ['snapflow, incremental checkpoints every 1000 ms', [250_000, null]], ['Flink 1.13 (published, other hardware)', [155_000, 155_000]],
-  ], 'a bar per setting beside Flink\'s; none where a query was not run');
+    ['snapflow, no checkpoints', [300_000, 20_000]], ['snapflow, incremental checkpoints every 1000 ms', [250_000, null]],
+    ['snapflow, no checkpoints (paired)', [null, 25_000]], ['snapflow, incremental checkpoints every 1000 ms', [null, 20_000]], ['Flink 1.13 (published, other hardware)', [155_000, 155_000]],
+  ], 'a bar per setting beside Flink\'s, the paired runs too; none where a query was not run');
   const costBars = data.charts.find((c) => c.id === 'cost')!.config.data as unknown as { labels: string[]; datasets: { data: (number | null)[] }[] };
   t.same(costBars.labels, ['heap p=2, no checkpoints', 'lmdb p=2, incremental every 1 s']);
   t.same(costBars.datasets.map((d) => d.data), [[1.5, 0.8]], 'a bar per configuration: its speed over the single thread');
@@ -229,9 +238,10 @@ t.test('crossover: the lowest change rate where incremental costs at least full'
 
 t.test('suite plan, commands and progress output', async (t) => {
   const quick = planSuite({ full: false });
-  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows', 'nexmark', 'nexmark', 'cost', 'backpressure']);
-  t.equal(commandOf(quick[10]), 'snapflow bench cost --rows 1000000 --keys 100000 --seed 42 --state-backend lmdb,heap --parallelism 1,2 --runs 1 --json');
-  t.equal(commandOf(quick[9]), `snapflow bench nexmark --queries ${QUERY_NAMES.join(',')} --events 500000 --parallelism 2 --checkpoint-interval 1000 --checkpoint-mode incremental --state-backend lmdb --runs 1 --json`);
+  t.same(quick.map((s) => s.kind), ['throughput', 'checkpoint', 'checkpoint', 'checkpoint', 'checkpoint', 'recovery', 'windows', 'windows', 'nexmark', 'cost', 'backpressure']);
+  t.equal(commandOf(quick[9]), 'snapflow bench cost --rows 1000000 --keys 100000 --seed 42 --state-backend lmdb,heap --parallelism 1,2 --runs 1 --json');
+  t.equal(commandOf(quick[8]), `snapflow bench nexmark --queries ${QUERY_NAMES.join(',')} --events 500000 --parallelism 2 --checkpoint-interval 1000 --checkpoint-mode incremental --compare-without --state-backend lmdb --runs 1 --json`,
+    'runs with checkpoints paired with runs without');
   t.equal(commandOf(quick[7]), 'snapflow bench windows --keys 100000 --records 300000 --assigner tumbling,sliding --checkpoint-mode incremental --window-records 2 --overlap 4 --checkpoint-interval 500 --parallelism 1 --rate 10000 --max-delta-ratio 1 --json');
   t.equal(commandOf(quick[5]), 'snapflow bench recovery --keys 100000 --chain-lengths 0,4,16 --update-ratio 0.01 --runs 1 --value-bytes 64 --json');
   const full = planSuite({ full: true });

@@ -31,3 +31,23 @@ t.test('without --verify nothing is claimed', async (t) => {
   t.equal(report.results[0]!.runs.length, 2, 'one figure per run');
   t.same(report.results[0]!.checkpoints, { completed: 0, stateBytes: 0, checkpointedBytesMedian: 0, e2eMsMedian: 0 });
 });
+
+t.test('runs paired with runs without checkpoints: a ratio per pair, their median, and the table shows it', async (t) => {
+  const report = await benchNexmark({
+    queries: ['q2'], events: 4000, parallelism: 1, checkpointIntervalMs: 50, checkpointMode: 'incremental', stateBackend: 'lmdb', verify: true, runs: 3, compareWithout: true,
+  });
+  const r = report.results[0]!;
+  const w = r.withoutCheckpoints!;
+  t.equal(r.verified, true, 'the runs without checkpoints are verified too');
+  t.equal(w.runs.length, 3, 'one run without checkpoints per run with them');
+  t.same(w.ratios, r.runs.map((x, i) => Math.round((x / w.runs[i]!) * 1000) / 1000), 'each ratio is of one pair');
+  t.equal(w.ratio, [...w.ratios].sort((a, b) => a - b)[1], 'the ratio is the pairs\' median');
+  t.equal(w.eventsPerSecPerCore, Math.round(w.eventsPerSec / r.cores));
+  const table = nexmarkTable(report);
+  t.match(table[0], /with\/without/, 'the table has the ratio');
+  t.match(table[2], new RegExp(` ${w.ratio.toFixed(2)} `), 'and shows it');
+});
+
+t.test('pairing needs checkpoints', async (t) => {
+  await t.rejects(benchNexmark({ queries: ['q1'], events: 100, parallelism: 1, stateBackend: 'heap', verify: false, runs: 1, compareWithout: true }), /compare-without.*checkpoint-interval/);
+});
