@@ -97,11 +97,19 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     });
   }
 
-  /** (state, key) pairs, as on the heap; O(map entries), since only map-state ranges are scanned. */
+  /**
+   * (state, key) pairs, as on the heap; O(map entries), since only map-state ranges are scanned,
+   * plus a lookup per key the cache changed and the store does not hold yet. Counting writes
+   * nothing: at a job's end the cache holds its last changes, often deletions of most of the state.
+   */
   entryCount(): number {
-    this.cache?.flush();
     const mapHeaders = [...this.kinds].filter(([, kind]) => kind === 'map').map(([name]) => stateHeader(name, 'map'));
-    return this.store.entryCount(mapHeaders, this.options.keyGroups);
+    return this.store.entryCount(mapHeaders, this.options.keyGroups, this.cache?.unstoredKeys());
+  }
+
+  /** Writes every value the cache changed or holds ahead of the store into it, as an eviction would. */
+  writeBack(): void {
+    this.cache?.flush();
   }
 
   /** A savepoint is a full file that leaves the incremental chain and its tracked changes alone. */

@@ -137,6 +137,12 @@ export class CacheWrites {
     return value;
   }
 
+  /** A record's store key, encoded now if it was not yet. */
+  keyOf(d: Dirty): string {
+    this.encodeKey(d);
+    return d.storeKey;
+  }
+
   /** Fills a record's store key (checking its size once, then kept on the entry), and its map prefix for a map entry. */
   private encodeKey(d: Dirty): void {
     const e = d.entry;

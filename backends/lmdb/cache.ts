@@ -28,6 +28,7 @@ import type { CurrentKey } from './accessors.js';
 import { CacheWrites, RECORD_BYTES, type CacheBytes } from './cache-writes.js';
 import type { OverlayStore } from './store.js';
 import { WriteOut } from './write-out.js';
+import { TOMBSTONE } from './overlay.js';
 
 /**
  * Budget of a subtask's cache, in MiB, unless set: room for about 400,000 small values (a count
@@ -196,6 +197,16 @@ export class StateCache {
       this.writes.change(d);
     }
     this.spillAhead();
+  }
+
+  /** The keys whose state the store does not hold yet (changed, or ahead of it), each with whether it holds a value now. */
+  unstoredKeys(): Map<string, boolean> {
+    this.finishWriteOut();
+    const out = new Map<string, boolean>();
+    for (const e of this.ahead) if (e.ahead !== null) out.set(e.ahead.storeKey, e.ahead.chunk !== TOMBSTONE);
+    // A change since the last write-out supersedes its record.
+    for (const d of this.dirty) if (d.entry.dirty === d) out.set(this.writes.keyOf(d), d.entry.value !== ABSENT);
+    return out;
   }
 
   /** Stops the write-out's slices (the backend is closing). */

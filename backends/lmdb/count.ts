@@ -2,7 +2,8 @@
  * entryCount() of the LMDB backend: (state, key) pairs, as the heap backend counts them,
  * so a map state counts once per user key however many map entries it has. Values, lists
  * and reducing state are one LMDB entry each, so LMDB's native count covers them; only
- * map-state ranges are scanned, and the overlays' uncommitted writes are folded in.
+ * map-state ranges are scanned, and the overlays' uncommitted writes (and a cache's newer
+ * changes) are folded in.
  */
 import type { RootDatabase, Transaction } from 'lmdb';
 import { isMapKey, keyGroupBound, mapPrefixLength, mapRangeEnd } from '../format/keys.js';
@@ -17,6 +18,8 @@ export interface CountSource {
   txn: Transaction;
   /** Overlays, oldest first. */
   overlays: Overlay[];
+  /** Keys whose existence is newer than the overlays' (a cache's changes not yet written), if any. */
+  newer?: Map<string, boolean>;
   /** `nameLen · name · kind` of every map state. */
   mapHeaders: Buffer[];
   keyGroups: KeyGroups;
@@ -40,6 +43,7 @@ export function countEntries(src: CountSource): number {
   }
   const live = new Map<string, boolean>();
   for (const overlay of src.overlays) for (const [k, v] of overlay.entries) live.set(k, v !== TOMBSTONE);
+  if (src.newer) for (const [k, exists] of src.newer) live.set(k, exists);
   const getFast = db.getBinaryFast as FastGet;
   for (const [k, exists] of live) {
     const bytes = Buffer.from(k, 'latin1');

@@ -251,12 +251,12 @@ export class OverlayStore {
     return out;
   }
 
-  /** (state, key) pairs held, with a map state counted once per user key (see count.ts). */
-  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups): number {
+  /** (state, key) pairs held, with a map state counted once per user key (see count.ts); `newer` overrides the overlays. */
+  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer?: Map<string, boolean>): number {
     this.check();
     const txn = this.db.useReadTransaction();
     try {
-      return countEntries({ db: this.db, txn, overlays: [...this.flushing, this.dirty], mapHeaders, keyGroups });
+      return countEntries({ db: this.db, txn, overlays: [...this.flushing, this.dirty], newer, mapHeaders, keyGroups });
     } finally {
       txn.done();
     }
