@@ -128,7 +128,7 @@ async function runOnce(o: NexmarkBenchOptions, query: string, run: number, state
   const stopRss = sampleRss();
   const withCheckpoints = checkpointed && o.checkpointIntervalMs !== undefined;
   const result = await execute(fileURLToPath(queryModule(query)), {
-    parallelism: o.parallelism, threads: o.threads, stateBackend: o.stateBackend, stateCacheMb: o.stateCacheMb, stateDir, params: { ...params }, jobName: `nexmark-${query}-${run}`,
+    parallelism: o.parallelism, threads: o.threads, stateBackend: o.stateBackend, stateCacheMb: o.stateCacheMb, stateDir, params: { ...params }, jobName: `nexmark-${query}-${run}${checkpointed ? '' : '-without'}`,
     ...(withCheckpoints ? { checkpointing: { intervalMs: o.checkpointIntervalMs!, mode: o.checkpointMode ?? 'incremental', dir: stateDir, maxDeltas: o.maxDeltas, maxDeltaRatio: o.maxDeltaRatio } } : {}),
     ...(withCheckpoints && o.failures ? { injectFailures: sourceFailures(o.failures, o.events, o.parallelism), restart: { strategy: 'fixed-delay' as const, attempts: o.failures + 2, delayMs: 0 }, log: () => {} } : {}),
   });
