@@ -35,7 +35,6 @@ export function nexmarkCommand(b: Argv): Argv {
       const interval = argv['checkpoint-interval'] === undefined ? undefined : positiveDuration('checkpoint-interval', argv['checkpoint-interval']);
       const failures = argv.failures === undefined ? undefined : positiveInt('failures', argv.failures);
       if (failures !== undefined && interval === undefined) throw new ConfigError('failures', 'needs --checkpoint-interval: a job without checkpoints does not restart');
-      if (argv['compare-without'] && interval === undefined) throw new ConfigError('compare-without', 'needs --checkpoint-interval: it pairs runs with checkpoints with runs without');
       const mode = argv['checkpoint-mode'] as CheckpointMode;
       const backend = argv['state-backend'] as BackendKind;
       if (interval !== undefined && mode === 'incremental' && backend !== 'lmdb') throw new ConfigError('checkpoint-mode', 'incremental checkpoints need --state-backend lmdb');
