@@ -7,12 +7,12 @@ import { ConfigError, type ErrorOrigin } from '../../base/errors.js';
 import type { StateKey } from '../../backends/state.js';
 import type { Collector } from '../api.js';
 
-/** An incremental aggregate of a window's records; `merge` joins two sessions' accumulators. */
+/** An incremental aggregate of a window's records; `merge` joins two accumulators (of sessions, or of a sliding window's slices). */
 export interface WindowAggregateFunction<T, A, R> {
   createAccumulator(): A;
   add(value: T, accumulator: A): A;
   getResult(accumulator: A): R;
-  /** Needed by session windows, whose windows merge. */
+  /** Needed by session windows, whose windows merge; sliding windows with it keep one accumulator per slice and merge them as a window fires. */
   merge?(a: A, b: A): A;
 }
 

@@ -4,16 +4,18 @@
  * its end (and again for every late record within the allowed lateness), and is purged once the
  * watermark passes its end plus the lateness. A record later than that is dropped and counted,
  * or goes to the late side output. Windows, their contents and their timers are all keyed state:
- * they are checkpointed, restored and rescaled with their keys, and a purge deletes them.
+ * they are checkpointed, restored and rescaled with their keys, and a purge deletes them. Sliding
+ * windows of an aggregate that merges are kept as slices instead (slices.ts).
  */
 import { ConfigError, UserFunctionError } from '../../base/errors.js';
 import type { KeySelector } from '../../base/keygroups.js';
-import type { MapState, StateKey } from '../../backends/state.js';
+import type { MapState, StateKey, ValueState } from '../../backends/state.js';
 import type { Collector, ElementTime, OperatorContext, OperatorTime, Output } from '../api.js';
 import { DownstreamFailure, detached, KeyedOperator } from '../keyed/keyed-operator.js';
 import { KeyedTimers } from '../time/timers.js';
 import { assignWindows, maxTimestamp, touches, type TimeWindow, type WindowAssigner } from './assigners.js';
 import { windowCombiner, type WindowFunction } from './functions.js';
+import { addToSlice, firstOpenEnd, sliceLayout, sliceOf, takeWindow, type KeySlices, type SliceLayout } from './slices.js';
 
 /** The side output late records go to. */
 export const LATE_TAG = 'late';
@@ -40,6 +42,7 @@ export interface WindowSettings<T, K extends StateKey> {
 export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
   private windows!: MapState<number, WindowMeta>;
   private contents!: MapState<string, T>;
+  private slices!: ValueState<KeySlices>;
   private timers!: KeyedTimers;
   private time!: OperatorTime;
   private element!: ElementTime;
@@ -47,16 +50,20 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
   private out!: Collector;
   private metrics!: Record<string, unknown>;
   private readonly combine;
+  /** Set when the windows are kept as slices. */
+  private readonly layout: SliceLayout | null;
 
   constructor(keySelector: KeySelector, private readonly s: WindowSettings<T, K>) {
     super(keySelector);
     this.combine = windowCombiner(s.fn, () => this.origin);
+    this.layout = sliceLayout(s.assigner, s.allowedLatenessMs, s.fn.kind === 'aggregate' && typeof s.fn.fn.merge === 'function');
   }
 
   override open(ctx: OperatorContext): void {
     super.open(ctx);
     this.windows = this.state.mapState<number, WindowMeta>('window:windows');
     this.contents = this.state.mapState<string, T>('window:contents');
+    this.slices = this.state.valueState<KeySlices>('window:slices');
     this.time = ctx.time;
     this.element = ctx.element;
     this.output = ctx.output;
@@ -74,18 +81,44 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
       throw new ConfigError('window', 'event-time windows need event times: call assignTimestampsAndWatermarks before keyBy(…).window(…)', this.origin);
     }
     const watermark = this.time.watermark();
+    if (this.layout ? this.addToSlice(this.layout, record as T, ts, watermark) : this.addToWindows(record as T, ts, watermark)) return;
+    if (this.s.lateToSideOutput) this.output.emitSide(LATE_TAG, record);
+    else (this.metrics.lateRecordsDropped as number)++;
+  }
+
+  /** Adds a record to each of its windows the watermark has not left behind; false if there is none. */
+  private addToWindows(record: T, ts: number, watermark: number): boolean {
     let added = false;
     for (const w of assignWindows(this.s.assigner, ts)) {
       const target = this.s.assigner.kind === 'session' ? this.mergeSessions(w, watermark) : w;
       if (target === null || this.isLate(target, watermark)) continue;
-      this.add(target, record as T);
+      this.add(target, record);
       added = true;
       // Late but within the lateness: the window has fired already and fires again with this record.
       if (maxTimestamp(target) <= watermark) this.fire(target);
     }
-    if (added) return;
-    if (this.s.lateToSideOutput) this.output.emitSide(LATE_TAG, record);
-    else (this.metrics.lateRecordsDropped as number)++;
+    return added;
+  }
+
+  /** Adds a record to its slice; a new slice whose first open window ends before the key's timer moves it. False if every window of the slice has fired. */
+  private addToSlice(l: SliceLayout, record: T, ts: number, watermark: number): boolean {
+    const start = sliceOf(l, ts);
+    const end = firstOpenEnd(l, start, watermark);
+    if (end === undefined) return false;
+    const add = (acc: unknown) => this.combine.add(acc, record);
+    const s = this.slices.value();
+    if (s === undefined) {
+      this.slices.update({ starts: [start], accs: [add(undefined)], next: end });
+      this.timers.registerEventTime(end - 1);
+      return true;
+    }
+    if (addToSlice(s, start, add) && end < s.next) {
+      this.timers.deleteEventTime(s.next - 1);
+      this.timers.registerEventTime(end - 1);
+      s.next = end;
+    }
+    this.slices.update(s);
+    return true;
   }
 
   /** Fires the windows the watermark passed (their timers), then passes it on. */
@@ -158,6 +191,7 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
   /** Timer at `time` of the current key: fire the windows that end there, purge those whose lateness ends there. */
   private onTimer(time: number): void {
     const a = this.s.assigner;
+    if (this.layout) return this.onSliceTimer(this.layout, time);
     if (a.kind === 'session') return this.onSessionTimer(time);
     // A fixed-size window is known by its end: look up the one that ends at the timer and the
     // one whose lateness ends there, rather than reading every window of the key.
@@ -179,12 +213,38 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
     }
   }
 
+  /**
+   * The window ending at the timer, from its slices: fired if it holds any, its oldest slices
+   * purged, and the key's timer set for the next window while a slice is left.
+   */
+  private onSliceTimer(l: SliceLayout, time: number): void {
+    const end = time + 1;
+    const s = this.slices.value();
+    if (s === undefined || s.next !== end) return;
+    const accs = takeWindow(l, s, end);
+    if (s.starts.length === 0) this.slices.clear();
+    else {
+      this.slices.update(s);
+      this.timers.registerEventTime(s.next - 1);
+    }
+    if (accs.length === 0) return;
+    // The first slice's accumulator is copied: a merge may update its first argument in place.
+    let acc = detached(accs[0]);
+    for (let i = 1; i < accs.length; i++) acc = this.combine.merge(acc, accs[i]);
+    this.emitWindow({ start: end - l.sizeMs, end }, accs.length === 1 ? acc : detached(acc), []);
+  }
+
   private fire(w: TimeWindow): void {
     const meta = this.windows.get(w.start);
     if (meta === undefined) return;
+    const records = this.combine.keepsRecords ? Array.from({ length: meta.count }, (_, i) => this.contents.get(`${w.start}#${i}`)!) : [];
+    this.emitWindow(w, detached(meta.acc), records);
+  }
+
+  /** Emits a window's result (its accumulator already detached from state) with the window's last millisecond as event time. */
+  private emitWindow(w: TimeWindow, acc: unknown, records: T[]): void {
     (this.metrics.windowsFired as number)++;
     const key = this.state.currentKey() as K;
-    const records = this.combine.keepsRecords ? Array.from({ length: meta.count }, (_, i) => this.contents.get(`${w.start}#${i}`)!) : [];
     this.element.timestamp = maxTimestamp(w);
     const out = this.out;
     const emit = (r: unknown) => {
@@ -195,7 +255,7 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
       }
     };
     try {
-      this.combine.fire({ key, start: w.start, end: w.end }, detached(meta.acc), records, emit);
+      this.combine.fire({ key, start: w.start, end: w.end }, acc, records, emit);
     } catch (err) {
       if (err instanceof DownstreamFailure) throw err.cause;
       if (err instanceof UserFunctionError) throw err;

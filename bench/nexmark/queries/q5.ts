@@ -37,7 +37,7 @@ const job = defineJob<NexmarkParams>((env, p) => {
     .map((b) => b.auction, 'Q5: auction column')
     .keyBy((auction) => auction)
     .window(sliding(SIZE_MS, SLIDE_MS))
-    .aggregate({ createAccumulator: () => 0, add: (_auction, n: number) => n + 1, getResult: (n) => n }, 'Q5: bids per auction and window')
+    .aggregate({ createAccumulator: () => 0, add: (_auction, n: number) => n + 1, getResult: (n) => n, merge: (a, b) => a + b }, 'Q5: bids per auction and window')
     .keyBy((c) => c.end)
     .process(hottest, 'Q5: hottest per window');
   sink(hot, p, view);
