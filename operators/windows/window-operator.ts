@@ -52,6 +52,8 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
   private readonly combine;
   /** Set when the windows are kept as slices. */
   private readonly layout: SliceLayout | null;
+  /** The watermark whose timers are firing. */
+  private firingUpTo = -Infinity;
 
   constructor(keySelector: KeySelector, private readonly s: WindowSettings<T, K>) {
     super(keySelector);
@@ -124,6 +126,7 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
   /** Fires the windows the watermark passed (their timers), then passes it on. */
   processWatermark(time: number, out: Output): void {
     this.out = out;
+    this.firingUpTo = time;
     this.timers.advanceWatermark(time);
     out.emitWatermark(time);
   }
@@ -214,24 +217,29 @@ export class WindowOperator<T, K extends StateKey> extends KeyedOperator {
   }
 
   /**
-   * The window ending at the timer, from its slices: fired if it holds any, its oldest slices
-   * purged, and the key's timer set for the next window while a slice is left.
+   * The windows of the key from the one ending at the timer to the last the watermark passed,
+   * oldest first, each from its slices: fired if it holds any, and its oldest slices purged. One
+   * timer per key, not one per window, when the watermark jumps (the end of input fires every
+   * window at once); the key's timer is set for the next window while a slice is left.
    */
   private onSliceTimer(l: SliceLayout, time: number): void {
-    const end = time + 1;
     const s = this.slices.value();
-    if (s === undefined || s.next !== end) return;
-    const accs = takeWindow(l, s, end);
-    if (s.starts.length === 0) this.slices.clear();
-    else {
-      this.slices.update(s);
-      this.timers.registerEventTime(s.next - 1);
+    if (s === undefined || s.next !== time + 1) return;
+    let end = s.next;
+    for (;;) {
+      const accs = takeWindow(l, s, end);
+      if (accs.length > 0) {
+        // The first slice's accumulator is copied: a merge may update its first argument in place.
+        let acc = detached(accs[0]);
+        for (let i = 1; i < accs.length; i++) acc = this.combine.merge(acc, accs[i]);
+        this.emitWindow({ start: end - l.sizeMs, end }, accs.length === 1 ? acc : detached(acc), []);
+      }
+      if (s.starts.length === 0) return this.slices.clear();
+      if (s.next - 1 > this.firingUpTo) break;
+      end = s.next;
     }
-    if (accs.length === 0) return;
-    // The first slice's accumulator is copied: a merge may update its first argument in place.
-    let acc = detached(accs[0]);
-    for (let i = 1; i < accs.length; i++) acc = this.combine.merge(acc, accs[i]);
-    this.emitWindow({ start: end - l.sizeMs, end }, accs.length === 1 ? acc : detached(acc), []);
+    this.slices.update(s);
+    this.timers.registerEventTime(s.next - 1);
   }
 
   private fire(w: TimeWindow): void {

@@ -130,3 +130,17 @@ t.test('a key keeps one value and one timer however many slices it has', async (
   plain.advance(Infinity);
   t.same(sliced.emitted, plain.emitted, 'the same windows in the same order');
 });
+
+t.test('a watermark that passes several windows of a key fires them from its one timer, oldest first', async (t) => {
+  const h = harness(sliding(30, 10), true);
+  h.add('a', 1, 5);
+  h.add('b', 2, 6);
+  h.add('a', 3, 25);
+  h.advance(Infinity);
+  const fired = h.emitted.map((e) => JSON.parse(e) as { key: string; end: number });
+  const runs = fired.map((w) => w.key).filter((k, i, all) => i === 0 || all[i - 1] !== k);
+  t.same([...runs].sort(), ['a', 'b'], 'each key\'s windows come together');
+  t.same(fired.filter((w) => w.key === 'a').map((w) => w.end), [10, 20, 30, 40, 50]);
+  t.same(fired.filter((w) => w.key === 'b').map((w) => w.end), [10, 20, 30]);
+  t.equal(h.backend.entryCount(), 0);
+});
