@@ -5,15 +5,10 @@
  * windows with the same values, the same late records, and less state.
  */
 import t from 'tap';
-import { HeapKeyedStateBackend } from '../../../backends/heap/backend.js';
-import type { Output } from '../../../operators/api.js';
 import { sliding, tumbling, session, type WindowAssigner } from '../../../operators/windows/assigners.js';
 import type { WindowFunction } from '../../../operators/windows/functions.js';
 import { firstOpenEnd, sliceLayout, sliceOf } from '../../../operators/windows/slices.js';
-import { WindowOperator } from '../../../operators/windows/window-operator.js';
-import { operatorContext } from '../../support/context.js';
-
-interface Rec { key: string; v: number }
+import { windowHarness, type Rec } from '../../support/window-harness.js';
 
 const aggregate = (merges: boolean): WindowFunction<Rec, string> => ({
   kind: 'aggregate', session: false,
@@ -25,31 +20,7 @@ const aggregate = (merges: boolean): WindowFunction<Rec, string> => ({
   },
 });
 
-function harness(assigner: WindowAssigner, merges: boolean) {
-  const backend = new HeapKeyedStateBackend({ keyGroups: { start: 0, end: 127 } });
-  let watermark = -Infinity;
-  const emitted: string[] = [];
-  const output: Output = {
-    collect: (r) => emitted.push(JSON.stringify(r)),
-    emitWatermark: () => {},
-    emitStatus: () => {},
-    emitSide: () => {},
-  };
-  const ctx = operatorContext('Window', { keyedState: backend, output, time: { watermark: () => watermark, now: () => 0, schedule: () => ({ cancel() {} }) } });
-  const op = new WindowOperator<Rec, string>((r: Rec) => r.key, { assigner, allowedLatenessMs: 0, lateToSideOutput: false, fn: aggregate(merges) });
-  op.open(ctx);
-  return {
-    backend, emitted, ctx,
-    add(key: string, v: number, ts: number) {
-      ctx.element.timestamp = ts;
-      op.process({ key, v }, output);
-    },
-    advance(to: number) {
-      watermark = to;
-      op.processWatermark(to, output);
-    },
-  };
-}
+const harness = (assigner: WindowAssigner, merges: boolean) => windowHarness(assigner, aggregate(merges));
 
 /** A seeded generator of 32-bit values. */
 function random(seed: number): () => number {
@@ -107,8 +78,8 @@ for (const [size, slide, offset] of [[30, 10, 0], [30, 20, 5], [50, 15, -7], [12
       }
       sliced.advance(Infinity);
       plain.advance(Infinity);
-      t.ok(plain.emitted.length > 100, `seed ${seed}: ${plain.emitted.length} windows`);
-      t.same([...sliced.emitted].sort(), [...plain.emitted].sort(), `seed ${seed}: the same windows and values`);
+      t.ok(plain.results().length > 100, `seed ${seed}: ${plain.results().length} windows`);
+      t.same([...sliced.results()].sort(), [...plain.results()].sort(), `seed ${seed}: the same windows and values`);
       t.equal(sliced.ctx.metrics.lateRecordsDropped, plain.ctx.metrics.lateRecordsDropped, `seed ${seed}: the same records late (${String(plain.ctx.metrics.lateRecordsDropped)})`);
       t.ok((plain.ctx.metrics.lateRecordsDropped as number) > 0, `seed ${seed}: some were late`);
       t.equal(sliced.ctx.metrics.windowsFired, plain.ctx.metrics.windowsFired);
@@ -125,10 +96,10 @@ t.test('a key keeps one value and one timer however many slices it has', async (
   t.equal(sliced.backend.entryCount(), 2, 'the slices and the one timer');
   t.equal(plain.backend.entryCount(), 8, 'a map of seven windows and their seven timers');
   sliced.advance(9);
-  t.same(sliced.emitted, [JSON.stringify({ key: 'a', start: -30, end: 10, value: { n: 1, sum: 1 } })], 'the slice that came last but is the oldest moved the timer to its window');
+  t.same(sliced.results(), [JSON.stringify({ key: 'a', start: -30, end: 10, value: { n: 1, sum: 1 } })], 'the slice that came last but is the oldest moved the timer to its window');
   sliced.advance(Infinity);
   plain.advance(Infinity);
-  t.same(sliced.emitted, plain.emitted, 'the same windows in the same order');
+  t.same(sliced.results(), plain.results(), 'the same windows in the same order');
 });
 
 t.test('a watermark that passes several windows of a key fires them from its one timer, oldest first', async (t) => {
@@ -137,7 +108,7 @@ t.test('a watermark that passes several windows of a key fires them from its one
   h.add('b', 2, 6);
   h.add('a', 3, 25);
   h.advance(Infinity);
-  const fired = h.emitted.map((e) => JSON.parse(e) as { key: string; end: number });
+  const fired = h.results().map((e) => JSON.parse(e) as { key: string; end: number });
   const runs = fired.map((w) => w.key).filter((k, i, all) => i === 0 || all[i - 1] !== k);
   t.same([...runs].sort(), ['a', 'b'], 'each key\'s windows come together');
   t.same(fired.filter((w) => w.key === 'a').map((w) => w.end), [10, 20, 30, 40, 50]);

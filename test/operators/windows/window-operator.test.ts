@@ -4,50 +4,17 @@
  * side output, sessions merge, and a purged window leaves no state or timer behind.
  */
 import t from 'tap';
-import { HeapKeyedStateBackend } from '../../../backends/heap/backend.js';
-import type { Output } from '../../../operators/api.js';
 import { session, sliding, tumbling, type WindowAssigner } from '../../../operators/windows/assigners.js';
 import type { WindowFunction } from '../../../operators/windows/functions.js';
-import { WindowOperator } from '../../../operators/windows/window-operator.js';
-import { operatorContext } from '../../support/context.js';
+import { windowHarness, type Rec } from '../../support/window-harness.js';
 import { ConfigError } from '../../../base/errors.js';
-
-interface Rec { key: string; v: number }
 
 const sum: WindowFunction<Rec, string> = {
   kind: 'aggregate', session: true,
   fn: { createAccumulator: () => 0, add: (r: Rec, acc: unknown) => (acc as number) + r.v, getResult: (acc: unknown) => acc, merge: (a: unknown, b: unknown) => (a as number) + (b as number) },
 };
 
-/** An operator over `assigner` whose watermark the test moves, with everything it emits recorded. */
-function harness(assigner: WindowAssigner, allowedLatenessMs = 0, lateToSideOutput = false) {
-  const backend = new HeapKeyedStateBackend({ keyGroups: { start: 0, end: 127 } });
-  let watermark = -Infinity;
-  const emitted: string[] = [];
-  const output: Output = {
-    collect: (r) => emitted.push(JSON.stringify(r)),
-    emitWatermark: (w) => emitted.push(`watermark ${w}`),
-    emitStatus: () => {},
-    emitSide: (tag, r) => emitted.push(`${tag} ${JSON.stringify(r)}`),
-  };
-  const ctx = operatorContext('Window', {
-    keyedState: backend, output,
-    time: { watermark: () => watermark, now: () => 0, schedule: () => ({ cancel() {} }) },
-  });
-  const op = new WindowOperator<Rec, string>((r: Rec) => r.key, { assigner, allowedLatenessMs, lateToSideOutput, fn: sum });
-  op.open(ctx);
-  return {
-    backend, emitted, ctx,
-    add(key: string, v: number, ts: number) {
-      ctx.element.timestamp = ts;
-      op.process({ key, v }, output);
-    },
-    advance(to: number) {
-      watermark = to;
-      op.processWatermark(to, output);
-    },
-  };
-}
+const harness = (assigner: WindowAssigner, allowedLatenessMs = 0, lateToSideOutput = false) => windowHarness(assigner, sum, allowedLatenessMs, lateToSideOutput);
 
 const result = (key: string, start: number, end: number, value: number) => JSON.stringify({ key, start, end, value });
 
