@@ -35,33 +35,32 @@ export function inRange(a: Omit<AuctionSpan, 'id'>, b: PricedBid): boolean {
   return b.dateTime >= a.dateTime && b.dateTime <= a.expires;
 }
 
+/** An open auction and its best bid so far: one state entry per auction, so an auction adds one key to a checkpoint, not one per column. */
+interface Open<A, B> { auction: A; best?: B }
+
 function winnerOf<A extends AuctionSpan, B extends PricedBid>(tie: (a: B, b: B) => boolean): KeyedProcessFunction<AuctionOrBid<A, B>, number, Winner<A, B>> {
   const better = (bid: B, best: B | undefined) => best === undefined || beats(bid, best, tie);
   type Ctx = KeyedContext<number, Winner<A, B>>;
   const onAuction = (auction: A, ctx: Ctx) => {
-    ctx.valueState<A>('auction').update(auction);
-    // Each bid reads the span alone, not the whole auction.
-    ctx.valueState<Omit<AuctionSpan, 'id'>>('span').update({ dateTime: auction.dateTime, expires: auction.expires });
     const pending = ctx.listState<B>('pending');
     const waiting = pending.get();
+    let best: B | undefined;
     if (waiting.length > 0) {
-      let best: B | undefined;
       for (const bid of waiting) if (inRange(auction, bid) && better(bid, best)) best = bid;
-      if (best !== undefined) ctx.valueState<B>('best').update(best);
       pending.clear();
     }
+    ctx.valueState<Open<A, B>>('open').update(best === undefined ? { auction } : { auction, best });
     ctx.timers.registerEventTime(auction.expires);
   };
   const onBid = (bid: B, ctx: Ctx) => {
-    const span = ctx.valueState<Omit<AuctionSpan, 'id'>>('span').value();
-    if (span === undefined) {
+    const state = ctx.valueState<Open<A, B>>('open');
+    const open = state.value();
+    if (open === undefined) {
       ctx.listState<B>('pending').add(bid);
       ctx.timers.registerEventTime(bid.dateTime);
       return;
     }
-    if (!inRange(span, bid)) return;
-    const best = ctx.valueState<B>('best');
-    if (better(bid, best.value())) best.update(bid);
+    if (inRange(open.auction, bid) && better(bid, open.best)) state.update({ auction: open.auction, best: bid });
   };
   return {
     processElement(e, ctx) {
@@ -69,18 +68,12 @@ function winnerOf<A extends AuctionSpan, B extends PricedBid>(tie: (a: B, b: B) 
       else onBid(e.bid, ctx);
     },
     onTimer(time, ctx) {
-      const span = ctx.valueState<Omit<AuctionSpan, 'id'>>('span');
-      const s = span.value();
-      if (s !== undefined) {
-        if (time !== s.expires) return;
-        const auction = ctx.valueState<A>('auction');
-        const best = ctx.valueState<B>('best');
-        const a = auction.value()!;
-        const bid = best.value();
-        span.clear();
-        auction.clear();
-        best.clear();
-        if (bid !== undefined) ctx.emit({ auction: a, bid });
+      const state = ctx.valueState<Open<A, B>>('open');
+      const open = state.value();
+      if (open !== undefined) {
+        if (time !== open.auction.expires) return;
+        state.clear();
+        if (open.best !== undefined) ctx.emit({ auction: open.auction, bid: open.best });
         return;
       }
       const pending = ctx.listState<B>('pending');
