@@ -132,7 +132,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
       checkpointId,
       target,
       copy: async (run) => {
-        const copied = await copyLmdbSnapshot({ run, view, cached, keyGroups: this.options.keyGroups, plan });
+        const copied = await copyLmdbSnapshot({ run, view, cached, keyGroups: this.options.keyGroups, plan, final: options.final });
         live = copied.live;
         return copied.handle;
       },

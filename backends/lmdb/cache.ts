@@ -46,8 +46,9 @@ const RECORD_GUESS = RECORD_BYTES + 32;
 export class StateCache {
   private readonly tables: CacheTable<CachedValue | CachedMap>[] = [];
   private dirty: Dirty[] = [];
-  /** The entries ahead of the store as of the last write-out, in key order; some may have gone to the store since. */
+  /** The entries ahead of the store as of the last write-out, in key order unless aheadInOrder is false; some may have gone to the store since. */
   private ahead: CachedValue[] = [];
+  private aheadInOrder = true;
   /** Reckoned memory of the young entries and of the records ahead of the store. */
   private readonly bytes: CacheBytes = { young: 0, ahead: 0 };
   private readonly writes: CacheWrites;
@@ -163,7 +164,7 @@ export class StateCache {
     const inStore = !final && this.bytes.young + this.bytes.ahead + this.dirty.length * RECORD_GUESS > this.budgetBytes / 2;
     if (inStore) this.spillAhead();
     const { point, reserved } = this.store.snapshotPoint(inStore);
-    const w = new WriteOut(this.dirty, this.epoch, reserved, onDone);
+    const w = new WriteOut(this.dirty, this.epoch, reserved, onDone, final);
     this.writeOut = w;
     this.dirty = [];
     this.epoch++;
@@ -183,7 +184,9 @@ export class StateCache {
     }
     this.writeOut = undefined;
     if (w.reserved !== undefined) this.store.seal(w.reserved);
-    this.ahead = w.finish(this.ahead);
+    const now = w.finish(this.ahead, this.aheadInOrder);
+    this.ahead = now.entries;
+    this.aheadInOrder = now.inOrder;
   }
 
   /** Writes every dirty value, and every value ahead of the store, to the store; the entries stay cached, clean. */
@@ -220,6 +223,7 @@ export class StateCache {
     this.finishWriteOut();
     this.dirty = [];
     this.ahead = [];
+    this.aheadInOrder = true;
     this.writes.reset();
     this.bytes.ahead = 0;
     this.bytes.young = 0;
@@ -287,6 +291,7 @@ export class StateCache {
   private spillAhead(): void {
     this.writes.spill(this.ahead);
     this.ahead = [];
+    this.aheadInOrder = true;
   }
 
   /** Puts a new entry of a key into the young generation. */

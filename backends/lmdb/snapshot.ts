@@ -25,6 +25,8 @@ export interface LmdbCopy {
   keyGroups: KeyGroups;
   /** Full mode, or what the incremental chain asked for. */
   plan: { kind: 'full' } | IncrementalPlan;
+  /** The final snapshot of a bounded job. */
+  final?: boolean;
 }
 
 /** A snapshot's handle and the entries of the state it copied (for the re-base policy). */
@@ -40,6 +42,10 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
   const { run } = c;
   const out = await run.createFile(full ? 'exclusive' : 'shared', full ? 'full' : 'base');
   const view = await c.view;
+  await writtenOut(c);
+  // A bounded job's end often empties its state (every window fired, every auction closed): counted
+  // first, an empty state is written without a pass over the entries LMDB still holds for it.
+  if (c.final === true && view.count() + liveChange(c.cached?.unordered() ?? [], view) === 0) return closeWhole(c, out, full);
   const ahead = await recordsAhead(c);
   let j = 0;
   // LMDB's entries and the records ahead, merged in key order; a record replaces LMDB's value of its key.
@@ -62,6 +68,11 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
     const p = d.chunk === TOMBSTONE ? undefined : putRecord(run, out, d);
     if (p) await p;
   }
+  return closeWhole(c, out, full);
+}
+
+/** Closes the one file of a whole-state snapshot and makes its handle. */
+async function closeWhole(c: LmdbCopy, out: FileOut, full: boolean): Promise<LmdbCopied> {
   const ref = await out.close();
   const handle: KeyedStateHandle = { backend: 'lmdb', mode: full ? 'full' : 'incremental', keyGroups: { ...c.keyGroups }, files: [ref], written: [ref.path], entries: ref.entries };
   return { handle, live: ref.entries };
@@ -115,10 +126,15 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
 
 /** The records ahead of the store at the barrier, in key order, once the write-out is done. */
 async function recordsAhead(c: LmdbCopy): Promise<Dirty[]> {
-  if (c.cached === undefined) return [];
+  await writtenOut(c);
+  return c.cached?.ahead() ?? [];
+}
+
+/** Waits for the write-out, if any, to be done. */
+async function writtenOut(c: LmdbCopy): Promise<void> {
+  if (c.cached === undefined) return;
   await c.cached.done;
   c.run.check();
-  return c.cached.ahead();
 }
 
 /**

@@ -104,6 +104,9 @@ export class OverlayStore {
    */
   write(key: string, keyBytes: Buffer | undefined, value: OverlayValue, mapPrefix?: string, change = true): void {
     this.check();
+    // The live overlay holds this very value already (a timer set again): nothing changes, and
+    // the key counts as changed already unless its earlier write did not.
+    if (value !== TOMBSTONE && this.dirty.entries.get(key) === value && (!change || this.changed === null || this.changed.has(key))) return;
     if (keyBytes !== undefined) this.checkKeySize(keyBytes);
     this.dirty.set(key, value, mapPrefix);
     // A key changed earlier in the interval keeps its newest value, whatever writes it.

@@ -18,8 +18,9 @@ export class WriteOut {
   readonly size: number;
   /** Records encoded with something to write, in the order encoded. */
   private readonly written: Dirty[] = [];
-  /** Every record ahead of the store at this barrier, in key order; once done. */
+  /** Every record ahead of the store at this barrier, in key order unless allInOrder is false; once done. */
   private all: Dirty[] = [];
+  private allInOrder = true;
   /** Into the store: the records written, in key order; once done. */
   private reservedInOrder: Dirty[] = [];
   private finished = false;
@@ -30,9 +31,12 @@ export class WriteOut {
 
   /**
    * `reserved` when the write-out goes to the store (into that overlay, before the snapshot's
-   * point) rather than staying ahead of it.
+   * point) rather than staying ahead of it; `final` for a bounded job's last one.
    */
-  constructor(public records: Dirty[], readonly epoch: number, readonly reserved: Overlay | undefined, private readonly onDone?: (keys: Iterable<string>) => void) {
+  constructor(
+    public records: Dirty[], readonly epoch: number, readonly reserved: Overlay | undefined,
+    private readonly onDone?: (keys: Iterable<string>) => void, private readonly final = false,
+  ) {
     this.size = records.length;
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // A snapshot cancelled before its copy ran never awaits it.
@@ -44,16 +48,22 @@ export class WriteOut {
     this.written.push(d);
   }
 
-  /** Every record is encoded: given the list of entries ahead before, returns the list now. */
-  finish(before: CachedValue[]): CachedValue[] {
-    const { entries, records } = mergeAhead(before, this.written);
+  /**
+   * Every record is encoded: given the list of entries ahead before (in key order if `inOrder`),
+   * returns the list now and whether it is in key order. A final write-out leaves it out of order:
+   * the end of a bounded job often deletes most of the state, its snapshot then finds the state
+   * empty without a look at the records' order, and sorting a deletion per key would cost more.
+   */
+  finish(before: CachedValue[], inOrder: boolean): { entries: CachedValue[]; inOrder: boolean } {
+    const { entries, records } = this.final ? gatherAhead(before, this.written) : mergeAhead(inOrder ? before : inKeyOrder(before), this.written);
     this.all = records;
+    this.allInOrder = !this.final;
     if (this.reserved !== undefined) this.reservedInOrder = [...this.written].sort(byStoreKey);
     this.finished = true;
     this.onDone?.(this.keys());
     this.settle.resolve();
     if (this.released) this.keepKeysOnly();
-    return entries;
+    return { entries, inOrder: !this.final };
   }
 
   /** The write-out failed: the snapshot fails with it. */
@@ -63,12 +73,21 @@ export class WriteOut {
 
   /** Every record ahead of the store at this barrier, in key order; once done. */
   ahead(): Dirty[] {
+    if (!this.allInOrder) {
+      this.all.sort(byStoreKey);
+      this.allInOrder = true;
+    }
+    return this.all;
+  }
+
+  /** Every record ahead of the store at this barrier, in no particular order; once done. */
+  unordered(): Dirty[] {
     return this.all;
   }
 
   /** This barrier's records, in key order; once done. */
   fresh(): Dirty[] {
-    return this.reserved !== undefined ? this.reservedInOrder : this.all.filter((d) => d.epoch === this.epoch);
+    return this.reserved !== undefined ? this.reservedInOrder : this.ahead().filter((d) => d.epoch === this.epoch);
   }
 
   /** The keys written; once done. */
@@ -128,6 +147,37 @@ export function mergeAhead(before: CachedValue[], written: Dirty[]): { entries: 
     records.push(added[j]);
   }
   return { entries, records };
+}
+
+/** The entries ahead after a write-out and their records, as mergeAhead has them but in no particular order. */
+function gatherAhead(before: CachedValue[], written: Dirty[]): { entries: CachedValue[]; records: Dirty[] } {
+  const entries: CachedValue[] = [];
+  const records: Dirty[] = [];
+  for (const e of before) {
+    if (e.ahead === null) e.listed = false;
+    else {
+      entries.push(e);
+      records.push(e.ahead);
+    }
+  }
+  for (const d of written) {
+    const e = d.entry;
+    if (e.listed || e.ahead !== d) continue;
+    e.listed = true;
+    entries.push(e);
+    records.push(d);
+  }
+  return { entries, records };
+}
+
+/** Entries ahead put in key order, those no longer ahead left out. */
+function inKeyOrder(entries: CachedValue[]): CachedValue[] {
+  const kept: CachedValue[] = [];
+  for (const e of entries) {
+    if (e.ahead === null) e.listed = false;
+    else kept.push(e);
+  }
+  return kept.sort((a, b) => byStoreKey(a.ahead!, b.ahead!));
 }
 
 /** Orders records by key: latin1 strings compare char by char with chars 0-255, which is byte order. */

@@ -190,6 +190,38 @@ t.test('lmdb backend specifics', async (t) => {
     const fresh = backend(undefined, 0);
     await fresh.restore([handle], storage);
     t.equal(fresh.entryCount(), 0, 'and its snapshot holds the state at the barrier: every key deleted');
+    t.equal(handle.entries, 0, 'an empty file');
+  });
+
+  for (const mode of ['full', 'incremental'] as const) for (const cacheMb of [0.05, 64]) t.test(`a final ${mode} snapshot of a state all but emptied keeps what is left, in LMDB or ahead of it (cache ${cacheMb} MiB)`, async (t) => {
+    const b = makeBackend({ kind: 'lmdb', mode, stateCacheMb: cacheMb, tuning: { flushEntries: 4096 } });
+    opened.push(b);
+    const v = b.valueState<string>('v');
+    const storage = new MemoryStorage();
+    for (let i = 0; i < 2000; i++) {
+      enter(b, i);
+      v.update(`a${i}`);
+    }
+    await b.snapshot(1, storage.target(1)).run();
+    b.notifyCheckpointComplete(1);
+    const kept = new Map<number, string>();
+    for (let i = 0; i < 2000; i++) {
+      enter(b, i);
+      if (i % 400 === 7) kept.set(i, `a${i}`);
+      else if (i % 400 === 9) {
+        v.update(`b${i}`);
+        kept.set(i, `b${i}`);
+      } else v.clear();
+    }
+    const handle = await b.snapshot(2, storage.target(2), { final: true }).run();
+    const fresh = backend(undefined, 0);
+    await fresh.restore([handle], storage);
+    const fv = fresh.valueState<string>('v');
+    t.equal(fresh.entryCount(), kept.size, 'the keys left');
+    for (const [k, want] of kept) {
+      enter(fresh, k);
+      t.equal(fv.value(), want, `key ${k}`);
+    }
   });
 
   t.test('blocked() holds the actor back while too many batches are in flight', async (t) => {

@@ -278,3 +278,23 @@ t.test('delta files are written in key order', async (t) => {
   const unordered = keys.findIndex((k, i) => i > 0 && Buffer.compare(keys[i - 1], k) >= 0);
   t.equal(unordered, -1, 'each key follows the one before it in byte order');
 });
+
+for (const stateCacheMb of [undefined, 0]) t.test(`a timer set again in an interval reaches the delta once, and one set before the base only when set again${stateCacheMb === 0 ? ', without the cache' : ''}`, async (t) => {
+  const storage = new MemoryStorage();
+  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 10, stateCacheMb });
+  t.teardown(() => b.dispose());
+  const timers = b.timerState('timers:event');
+  const setTimers = (keys: number[], time: number) => keys.forEach((k) => (enter(b, k), timers.register(time)));
+  setTimers(range(0, 50), 100);
+  await b.snapshot(1, storage.target(1)).run();
+  b.notifyCheckpointComplete(1);
+  // New timers three times over, and old ones once again: each key once in the delta.
+  for (let i = 0; i < 3; i++) setTimers(range(100, 110), 200);
+  setTimers(range(0, 5), 100);
+  const delta = await b.snapshot(2, storage.target(2)).run();
+  const got = await fileEntries(storage, delta.files[1]);
+  t.equal(got.upserts.length, 15, 'ten new timers and five set again');
+  t.equal(new Set(got.upserts).size, 15, 'each once');
+  t.strictSame(got.tombstones, []);
+  t.equal(timers.takeDue(200, 1000).length, 60, 'every timer is there once');
+});
