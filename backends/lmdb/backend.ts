@@ -123,7 +123,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     const cached = begun?.writeOut;
     const stored = chain === undefined ? undefined : this.store.takeChanged();
     const db = this.db;
-    const view = (begun?.point ?? this.store.snapshotPoint().point).then((txn) => new SnapshotView(db, txn));
+    const view = (begun?.point ?? this.store.snapshotPoint().point).then((p) => new SnapshotView(db, p.txn, p.entries));
     // A failed store rejects it before any copy awaits it; the copy still sees the error.
     view.catch(() => {});
     const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, { stored: stored!, cached });

@@ -23,10 +23,9 @@ import type { StateKey } from '../state.js';
 import { decodeMapKey, KeyWriter, mapRangeEnd } from '../format/keys.js';
 import { unpackValue } from '../format/state-file.js';
 import { ABSENT, cachedValue, ENTRY_BYTES, guessEncoded, reckon, CacheTable, type CachedMap, type CachedValue, type Dirty } from './cache-entries.js';
-import type { Transaction } from 'lmdb';
 import type { CurrentKey } from './accessors.js';
 import { CacheWrites, RECORD_BYTES, type CacheBytes } from './cache-writes.js';
-import type { OverlayStore } from './store.js';
+import type { OverlayStore, PointView } from './store.js';
 import { WriteOut } from './write-out.js';
 import { TOMBSTONE } from './overlay.js';
 
@@ -159,7 +158,7 @@ export class StateCache {
    * writing its changes there would be wasted (a bounded job's end deletes most of its state).
    * `onDone` hears the keys written out as soon as the last one is encoded.
    */
-  beginSnapshot(onDone?: (keys: Iterable<string>) => void, final = false): { writeOut: WriteOut; point: Promise<Transaction> } {
+  beginSnapshot(onDone?: (keys: Iterable<string>) => void, final = false): { writeOut: WriteOut; point: Promise<PointView> } {
     this.finishWriteOut();
     const inStore = !final && this.bytes.young + this.bytes.ahead + this.dirty.length * RECORD_GUESS > this.budgetBytes / 2;
     if (inStore) this.spillAhead();

@@ -20,7 +20,8 @@ export type ViewEntryHandler = (key: Buffer, value: Buffer) => void | Promise<vo
 export class SnapshotView {
   private released = false;
 
-  constructor(private readonly db: RootDatabase<Buffer, Buffer>, private readonly txn: Transaction) {}
+  /** `entries`: how many LMDB held as the transaction opened. */
+  constructor(private readonly db: RootDatabase<Buffer, Buffer>, private readonly txn: Transaction, private readonly entries: number) {}
 
   /** The value of a key in the view; its bytes are valid only until the next read. */
   get(keyBytes: Buffer): Buffer | undefined {
@@ -46,9 +47,9 @@ export class SnapshotView {
     }
   }
 
-  /** Entries in the view (the subtask's database holds its own key groups only); counted by LMDB's cursor, without decoding. */
+  /** Entries in the view (the subtask's database holds its own key groups only). */
   count(): number {
-    return this.db.getCount({ transaction: this.txn });
+    return this.entries;
   }
 
   /** Releases the read transaction; later reads through the view are not allowed. */
