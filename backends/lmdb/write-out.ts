@@ -118,14 +118,7 @@ export class WriteOut {
  * the entries new to the list are sorted and merged in, in one pass. An entry without a record leaves it.
  */
 export function mergeAhead(before: CachedValue[], written: Dirty[]): { entries: CachedValue[]; records: Dirty[] } {
-  const added: Dirty[] = [];
-  for (const d of written) {
-    const e = d.entry;
-    if (e.listed || e.ahead !== d) continue;
-    e.listed = true;
-    added.push(d);
-  }
-  added.sort(byStoreKey);
+  const added = newToList(written).sort(byStoreKey);
   const entries: CachedValue[] = [];
   const records: Dirty[] = [];
   let j = 0;
@@ -160,14 +153,23 @@ function gatherAhead(before: CachedValue[], written: Dirty[]): { entries: Cached
       records.push(e.ahead);
     }
   }
+  for (const d of newToList(written)) {
+    entries.push(d.entry);
+    records.push(d);
+  }
+  return { entries, records };
+}
+
+/** The records of a write-out whose entries join the list of entries ahead, marked as listed. */
+function newToList(written: Dirty[]): Dirty[] {
+  const added: Dirty[] = [];
   for (const d of written) {
     const e = d.entry;
     if (e.listed || e.ahead !== d) continue;
     e.listed = true;
-    entries.push(e);
-    records.push(d);
+    added.push(d);
   }
-  return { entries, records };
+  return added;
 }
 
 /** Entries ahead put in key order, those no longer ahead left out. */
