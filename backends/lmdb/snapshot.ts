@@ -46,7 +46,7 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
   // A bounded job's end often empties its state (every window fired, every auction closed): counted
   // first, an empty state is written without a pass over the entries LMDB still holds for it.
   if (c.final === true && view.count() + liveChange(c.cached?.unordered() ?? [], view) === 0) return closeWhole(c, out, full);
-  const ahead = await recordsAhead(c);
+  const ahead = c.cached?.ahead() ?? [];
   let j = 0;
   // LMDB's entries and the records ahead, merged in key order; a record replaces LMDB's value of its key.
   // Synchronous but for the rare chunk write, so that a merge costs no promise per entry.
