@@ -47,6 +47,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   private readonly running = new Set<AsyncSnapshot & { settled: Promise<unknown> }>();
   private readonly timers: LmdbTimers[] = [];
   private lastHeader: Buffer | undefined;
+  /** Keys were noted as changed without their values (a savepoint's write-out) since the last checkpoint took the changes. */
+  private noted = false;
   private disposed: Promise<void> | undefined;
 
   constructor(private readonly options: KeyedBackendOptions, tuning: Partial<OverlayStoreOptions> = {}) {
@@ -118,7 +120,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     const savepoint = options.savepoint === true;
     const chain = savepoint ? undefined : this.chain;
     // A savepoint's write-out leaves its keys to the next checkpoint's changes.
-    const leave = savepoint && this.chain !== undefined ? (keys: Iterable<string>) => this.store.noteChanged(keys) : undefined;
+    const leave = savepoint && this.chain !== undefined ? (keys: Iterable<string>) => this.noteChanged(keys) : undefined;
     const begun = this.cache?.beginSnapshot(leave, options.final === true);
     const cached = begun?.writeOut;
     const stored = chain === undefined ? undefined : this.store.takeChanged();
@@ -127,6 +129,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     // A failed store rejects it before any copy awaits it; the copy still sees the error.
     view.catch(() => {});
     const plan = chain === undefined ? ({ kind: 'full' } as const) : chain.plan(checkpointId, { stored: stored!, cached });
+    const noted = this.noted;
+    if (chain !== undefined) this.noted = false;
+    // A delta of one interval whose changed keys all carry their values reads no record ahead but this barrier's.
+    if (cached !== undefined && plan.kind === 'delta' && plan.changed.length === 1 && !noted) cached.freshOnly();
     let live: number | undefined;
     const snap = makeAsyncSnapshot({
       checkpointId,
@@ -146,6 +152,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     });
     this.running.add(snap);
     return snap;
+  }
+
+  private noteChanged(keys: Iterable<string>): void {
+    this.noted = true;
+    this.store.noteChanged(keys);
   }
 
   notifyCheckpointComplete(checkpointId: number): void {

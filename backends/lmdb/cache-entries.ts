@@ -5,6 +5,7 @@
  */
 import type { StateKey } from '../state.js';
 import type { Encoded } from './encodings.js';
+import { TOMBSTONE } from './overlay.js';
 
 /** The value of a cached key known to hold nothing. */
 export const ABSENT: unique symbol = Symbol('absent');
@@ -16,7 +17,7 @@ export const ABSENT: unique symbol = Symbol('absent');
  * undefined when a write that needed no read left it unknown; `bytes` is the memory it is
  * reckoned to take. `storeKey` is the encoded store key once known (a map entry's once it was
  * written out): a key written at every checkpoint is encoded once.
- * `listed` while it is in the cache's key-ordered list of entries ahead of the store.
+ * `listed` while it is in the cache's list of entries ahead of the store.
  */
 export interface CachedValue {
   value: unknown;
@@ -56,6 +57,34 @@ export interface Dirty extends Encoded {
   storeKey: string;
   mapPrefix: string | undefined;
   held: boolean | undefined;
+}
+
+/**
+ * What the records ahead of the store add to the entries LMDB holds, kept as records join and
+ * leave so that a delta counts the state's entries by the records that changed, not by a pass
+ * over every record ahead: `live` sums the records whose `held` is known, `unknown` lists those
+ * joined without it (some may have left or been looked up since).
+ */
+export interface AheadTally {
+  live: number;
+  unknown: Dirty[];
+}
+
+/** The entries a record ahead adds to LMDB's (1: a key LMDB lacks), or takes away (-1: a deletion of one it holds); `held` known. */
+export function liveEffect(d: Dirty): number {
+  if (d.chunk === TOMBSTONE) return d.held ? -1 : 0;
+  return d.held ? 0 : 1;
+}
+
+/**
+ * Sets a record's `held` once looked up; a record still ahead then counts in the tally (one
+ * that left counted nothing when it left), and its entry learns it too.
+ */
+export function settleHeld(d: Dirty, held: boolean, tally: AheadTally): void {
+  d.held = held;
+  if (d.entry.ahead !== d) return;
+  d.entry.stored ??= held;
+  tally.live += liveEffect(d);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { KeyWriter, userKeyLength } from '../format/keys.js';
 import { packValue } from '../format/state-file.js';
-import { ABSENT, reckon, type CachedValue, type Dirty } from './cache-entries.js';
+import { ABSENT, liveEffect, reckon, type AheadTally, type CachedValue, type Dirty } from './cache-entries.js';
 import { TOMBSTONE, type OverlayValue } from './overlay.js';
 import { EncodingSlab, encodedValue } from './encodings.js';
 import type { OverlayStore } from './store.js';
@@ -25,6 +25,8 @@ export interface CacheBytes {
 export class CacheWrites {
   private readonly writer = new KeyWriter();
   private slab = new EncodingSlab();
+  /** What the records ahead add to LMDB's entries, kept as they join and leave. */
+  readonly tally: AheadTally = { live: 0, unknown: [] };
 
   constructor(private readonly store: OverlayStore, private readonly bytes: CacheBytes) {}
 
@@ -52,8 +54,8 @@ export class CacheWrites {
     this.encodeRecord(d);
     // The record it supersedes is let go.
     if (e.ahead !== null) this.leave(e.ahead);
-    this.join(d);
     d.held = e.stored;
+    this.join(d);
     e.ahead = d;
     w.add(d);
   }
@@ -98,6 +100,8 @@ export class CacheWrites {
   /** Packs encodings into new chunks from now on (the cache forgot its entries: no record stands in the old ones). */
   reset(): void {
     this.slab = new EncodingSlab();
+    this.tally.live = 0;
+    this.tally.unknown = [];
   }
 
   /** A record's value encoded into the slab (TOMBSTONE for none), its entry's reckoned size brought up to date. */
@@ -113,15 +117,18 @@ export class CacheWrites {
     e.bytes = bytes;
   }
 
-  /** A record goes ahead of the store: its chunk counts whole while it holds one. */
+  /** A record goes ahead of the store: its chunk counts whole while it holds one; it counts in the tally, or waits to be looked up. */
   private join(d: Dirty): void {
+    if (d.held === undefined) this.tally.unknown.push(d);
+    else this.tally.live += liveEffect(d);
     this.bytes.ahead += RECORD_BYTES;
     const c = d.chunk;
     if (c !== undefined && c !== TOMBSTONE && c.ahead++ === 0) this.bytes.ahead += c.buf.length;
   }
 
-  /** A record stops standing for its key ahead of the store. */
+  /** A record stops standing for its key ahead of the store; one not yet looked up never counted in the tally. */
   private leave(d: Dirty): void {
+    if (d.held !== undefined) this.tally.live -= liveEffect(d);
     this.bytes.ahead -= RECORD_BYTES;
     const c = d.chunk;
     if (c !== undefined && c !== TOMBSTONE && --c.ahead === 0) this.bytes.ahead -= c.buf.length;

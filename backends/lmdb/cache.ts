@@ -11,8 +11,8 @@
  * ahead of the store, which still holds an older one or none, and stays so while it is cached:
  * the snapshots' files take it from its record, which keeps its encoded bytes, and everything
  * else from LMDB. So a cached key is encoded once per checkpoint that follows a change and
- * never goes through LMDB; the records ahead stay in key order from one barrier to the next
- * (write-out.ts), so only keys new to them are sorted.
+ * never goes through LMDB; the records ahead are kept in a list that only a whole-state
+ * snapshot puts in key order (write-out.ts), so a delta sorts only its own keys.
  *
  * Eviction is by generations: each state has a young and an old map of user keys. Once the
  * young entries and the records ahead outgrow half the budget, the dirty values and those
@@ -163,7 +163,7 @@ export class StateCache {
     const inStore = !final && this.bytes.young + this.bytes.ahead + this.dirty.length * RECORD_GUESS > this.budgetBytes / 2;
     if (inStore) this.spillAhead();
     const { point, reserved } = this.store.snapshotPoint(inStore);
-    const w = new WriteOut(this.dirty, this.epoch, reserved, onDone, final);
+    const w = new WriteOut(this.dirty, this.epoch, this.writes.tally, reserved, onDone, final);
     this.writeOut = w;
     this.dirty = [];
     this.epoch++;

@@ -45,7 +45,7 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
   await writtenOut(c);
   // A bounded job's end often empties its state (every window fired, every auction closed): counted
   // first, an empty state is written without a pass over the entries LMDB still holds for it.
-  if (c.final === true && view.count() + liveChange(c.cached?.unordered() ?? [], view) === 0) return closeWhole(c, out, full);
+  if (c.final === true && view.count() + countAhead(c, view) === 0) return closeWhole(c, out, full);
   const ahead = c.cached?.ahead() ?? [];
   let j = 0;
   // LMDB's entries and the records ahead, merged in key order; a record replaces LMDB's value of its key.
@@ -82,7 +82,9 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
   const { run } = c;
   const out = await run.createFile('shared', 'delta');
   const view = await c.view;
-  const ahead = await recordsAhead(c);
+  await writtenOut(c);
+  // Kept only when a key may need it: carried from an unconfirmed interval, or noted without its value.
+  const ahead = c.cached?.keptAll === false ? undefined : c.cached?.ahead() ?? [];
   const fresh = c.cached?.fresh() ?? [];
   const order = await otherKeys(c, changed);
   // The newest interval's values are LMDB's at this point; this barrier's own records, which may have gone to LMDB after them, supersede them in the merge.
@@ -96,6 +98,7 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
       // A key written to the store in the interval has no older record ahead of it (the write let it go).
       let value = exact.get(key);
       if (value === undefined) {
+        if (ahead === undefined) throw new Error(`internal error: the delta of checkpoint ${run.checkpointId} met a changed key without its value, and kept no records ahead to find it`);
         const rec = findAhead(ahead, key);
         value = (rec && encodedValue(rec)) ?? view.get(Buffer.from(key, 'latin1')) ?? TOMBSTONE;
       }
@@ -110,7 +113,7 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
       if (p) await p;
     }
   }
-  const live = view.count() + liveChange(ahead, view);
+  const live = view.count() + countAhead(c, view);
   const ref = await out.close();
   const files = [...on.files, ref];
   const handle: KeyedStateHandle = {
@@ -122,12 +125,6 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
     entries: files.reduce((n, f) => n + f.entries, 0),
   };
   return { handle, live };
-}
-
-/** The records ahead of the store at the barrier, in key order, once the write-out is done. */
-async function recordsAhead(c: LmdbCopy): Promise<Dirty[]> {
-  await writtenOut(c);
-  return c.cached?.ahead() ?? [];
 }
 
 /** Waits for the write-out, if any, to be done. */
@@ -188,22 +185,13 @@ async function add(run: SnapshotRun, keys: Set<string>, key: string): Promise<vo
 }
 
 /**
- * How the records ahead change the count of LMDB's entries: keys they add, less keys they
- * delete. Whether LMDB holds a record's key is looked up here when its write-out left it unknown
- * (a write that needed no read), in key order, once per record.
+ * How the records ahead at the barrier change the count of LMDB's entries: keys they add, less
+ * keys they delete. Whether LMDB holds a record's key is looked up at the snapshot's point when
+ * its write-out left it unknown (a write that needed no read); while a record is ahead nothing
+ * writes its key, so the answer holds as long as it stays ahead.
  */
-function liveChange(ahead: Dirty[], view: SnapshotView): number {
-  let n = 0;
-  for (const d of ahead) {
-    if (d.held === undefined) {
-      d.held = view.get(Buffer.from(d.storeKey, 'latin1')) !== undefined;
-      // While the record is ahead nothing wrote the key: the entry may know it too.
-      if (d.entry.ahead === d) d.entry.stored ??= d.held;
-    }
-    if (d.chunk === TOMBSTONE) n -= d.held ? 1 : 0;
-    else n += d.held ? 0 : 1;
-  }
-  return n;
+function countAhead(c: LmdbCopy, view: SnapshotView): number {
+  return c.cached?.countAhead((key) => view.get(Buffer.from(key, 'latin1')) !== undefined) ?? 0;
 }
 
 /** Byte order of a key held as a latin1 string and one held as bytes. */

@@ -3,11 +3,13 @@
  * (one used before its slice comes is encoded first, so each holds its value at the barrier).
  * Encoded, a record stands for its key ahead of the store until the key changes again or the
  * cache lets it go, and the snapshots' files take its bytes from it, in key order. The entries
- * ahead stay in a key-ordered list from one barrier to the next, until the cache hands them all
- * to the store to make room: a key written out again keeps its place, so only keys new to the
- * list are sorted, and a state whose keys all change between every two barriers is sorted once.
+ * ahead stay in a list until the cache hands them all to the store to make room; a key written
+ * out again keeps its place. A whole-state snapshot reads every record ahead, in key order: its
+ * write-out merges the keys new to the list into it. A delta reads only its own records: its
+ * write-out sorts them and appends the new keys as one more sorted run, which the next
+ * whole-state write-out's sort merges, so a delta costs what changed, not the state's size.
  */
-import type { CachedValue, Dirty } from './cache-entries.js';
+import { liveEffect, settleHeld, type AheadTally, type CachedValue, type Dirty } from './cache-entries.js';
 import type { Overlay } from './overlay.js';
 
 /** The records of one write-out and what became of them. */
@@ -23,6 +25,14 @@ export class WriteOut {
   private allInOrder = true;
   /** Into the store: the records written, in key order; once done. */
   private reservedInOrder: Dirty[] = [];
+  /** This barrier's records ahead, in key order, for a delta that needs no others; once done. */
+  private freshInOrder: Dirty[] = [];
+  /** Whether the copy needs every record ahead at the barrier (a whole state, or a delta that looks keys up among them). */
+  private whole = true;
+  /** What the records ahead at the barrier add to LMDB's entries, less those still to be looked up; once done. */
+  private liveAhead = 0;
+  /** The records ahead at the barrier whose `held` was unknown then; once done. */
+  private unknownAhead: Dirty[] = [];
   private finished = false;
   private released = false;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
@@ -34,13 +44,18 @@ export class WriteOut {
    * point) rather than staying ahead of it; `final` for a bounded job's last one.
    */
   constructor(
-    public records: Dirty[], readonly epoch: number, readonly reserved: Overlay | undefined,
+    public records: Dirty[], readonly epoch: number, private readonly tally: AheadTally, readonly reserved: Overlay | undefined,
     private readonly onDone?: (keys: Iterable<string>) => void, private readonly final = false,
   ) {
     this.size = records.length;
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // A snapshot cancelled before its copy ran never awaits it.
     this.done.catch(() => {});
+  }
+
+  /** The copy is a delta that reads no record ahead but this barrier's own; call before the write-out is done. */
+  freshOnly(): void {
+    this.whole = false;
   }
 
   /** Notes a record encoded with something to write. */
@@ -55,15 +70,56 @@ export class WriteOut {
    * empty without a look at the records' order, and sorting a deletion per key would cost more.
    */
   finish(before: CachedValue[], inOrder: boolean): { entries: CachedValue[]; inOrder: boolean } {
-    const { entries, records } = this.final ? gatherAhead(before, this.written) : mergeAhead(inOrder ? before : inKeyOrder(before), this.written);
-    this.all = records;
-    this.allInOrder = !this.final;
+    this.takeTally();
+    let now: { entries: CachedValue[]; inOrder: boolean };
+    if (!this.whole && !this.final && this.reserved === undefined) now = this.appendFresh(before);
+    else {
+      const { entries, records } = this.final ? gatherAhead(before, this.written) : mergeAhead(inOrder ? before : inKeyOrder(before), this.written);
+      this.all = records;
+      this.allInOrder = !this.final;
+      now = { entries, inOrder: !this.final };
+    }
     if (this.reserved !== undefined) this.reservedInOrder = [...this.written].sort(byStoreKey);
     this.finished = true;
     this.onDone?.(this.keys());
     this.settle.resolve();
     if (this.released) this.keepKeysOnly();
-    return { entries, inOrder: !this.final };
+    return now;
+  }
+
+  /** This write-out's records, sorted, stand for the delta; the keys new to the list follow it as one sorted run. */
+  private appendFresh(before: CachedValue[]): { entries: CachedValue[]; inOrder: boolean } {
+    const fresh = this.written.filter((d) => d.entry.ahead === d).sort(byStoreKey);
+    const inOrder = before.length === 0;
+    for (const d of fresh) {
+      const e = d.entry;
+      if (e.listed) continue;
+      e.listed = true;
+      before.push(e);
+    }
+    this.freshInOrder = fresh;
+    return { entries: before, inOrder };
+  }
+
+  /** The tally at the barrier: its count, and the records ahead still to be looked up (the tally keeps only those). */
+  private takeTally(): void {
+    this.liveAhead = this.tally.live;
+    const unknown = this.tally.unknown.filter((d) => d.held === undefined && d.entry.ahead === d);
+    this.tally.unknown = unknown;
+    this.unknownAhead = [...unknown];
+  }
+
+  /**
+   * What the records ahead at the barrier add to LMDB's entries at the snapshot's point; `held`
+   * looks a key up there for a record whose write-out left it unknown. Once done.
+   */
+  countAhead(held: (storeKey: string) => boolean): number {
+    let n = this.liveAhead;
+    for (const d of this.unknownAhead) {
+      if (d.held === undefined) settleHeld(d, held(d.storeKey), this.tally);
+      n += liveEffect(d);
+    }
+    return n;
   }
 
   /** The write-out failed: the snapshot fails with it. */
@@ -73,6 +129,7 @@ export class WriteOut {
 
   /** Every record ahead of the store at this barrier, in key order; once done. */
   ahead(): Dirty[] {
+    this.checkWhole();
     if (!this.allInOrder) {
       this.all.sort(byStoreKey);
       this.allInOrder = true;
@@ -82,12 +139,23 @@ export class WriteOut {
 
   /** Every record ahead of the store at this barrier, in no particular order; once done. */
   unordered(): Dirty[] {
+    this.checkWhole();
     return this.all;
+  }
+
+  /** Whether every record ahead at the barrier was kept for the copy. */
+  get keptAll(): boolean {
+    return this.whole || this.final || this.reserved !== undefined;
   }
 
   /** This barrier's records, in key order; once done. */
   fresh(): Dirty[] {
-    return this.reserved !== undefined ? this.reservedInOrder : this.ahead().filter((d) => d.epoch === this.epoch);
+    if (this.reserved !== undefined) return this.reservedInOrder;
+    return this.keptAll ? this.ahead().filter((d) => d.epoch === this.epoch) : this.freshInOrder;
+  }
+
+  private checkWhole(): void {
+    if (!this.keptAll) throw new Error('internal error: a delta that reads only its own records asked for every record ahead of the store');
   }
 
   /** The keys written; once done. */
@@ -106,6 +174,8 @@ export class WriteOut {
     this.records = [];
     this.all = [];
     this.reservedInOrder = [];
+    this.freshInOrder = [];
+    this.unknownAhead = [];
     // A record no longer ahead (into the store, the encodings were kept for the copy alone) lets
     // its chunk go: the written records stay only for their keys, and would keep whole chunks alive.
     for (const d of this.written) if (d.entry.ahead !== d) d.chunk = undefined;

@@ -3,7 +3,7 @@ import t from 'tap';
 import type { LmdbKeyedStateBackend } from '../../../backends/lmdb/backend.js';
 import type { RootDatabase } from 'lmdb';
 import { cachedValue, CacheTable, type Dirty } from '../../../backends/lmdb/cache-entries.js';
-import { findAhead, mergeAhead } from '../../../backends/lmdb/write-out.js';
+import { findAhead, mergeAhead, WriteOut } from '../../../backends/lmdb/write-out.js';
 import type { KeyedStateHandle } from '../../../backends/snapshot.js';
 import type { KeyedStateBackend } from '../../../backends/state.js';
 import { mulberry32 } from '../../../base/random.js';
@@ -39,6 +39,58 @@ t.test('the entries ahead stay in key order: a key written out again keeps its p
   t.equal(findAhead(merged.records, 'd'), undefined);
   t.equal(findAhead(merged.records, 'z'), undefined);
   t.equal(findAhead([], 'a'), undefined);
+});
+
+t.test('a delta write-out sorts its own records and appends the keys new to the entries ahead as one sorted run; the next whole write-out puts the list in order', async (t) => {
+  const tally = { live: 0, unknown: [] };
+  const first = mergeAhead([], ['b', 'd', 'f'].map((k) => record(k, 1)));
+  const again = record('d', 2, first.entries[1]);
+  const written = [record('e', 2), again, record('a', 2)];
+  const delta = new WriteOut(written, 2, tally, undefined);
+  delta.freshOnly();
+  for (const d of written) delta.add(d);
+  const now = delta.finish(first.entries, true);
+  t.strictSame(delta.fresh().map((d) => d.storeKey), ['a', 'd', 'e'], 'its own records, in key order');
+  t.strictSame(now.entries.map((e) => e.ahead!.storeKey), ['b', 'd', 'f', 'a', 'e'], 'd keeps its place; a and e follow as a run');
+  t.equal(now.inOrder, false, 'the list is no longer in key order');
+  t.throws(() => delta.ahead(), /every record ahead/, 'a delta of its own records keeps no others');
+  const later = [record('c', 3)];
+  const whole = new WriteOut(later, 3, tally, undefined);
+  for (const d of later) whole.add(d);
+  const merged = whole.finish(now.entries, now.inOrder);
+  t.strictSame(whole.ahead().map((d) => `${d.storeKey}${d.epoch}`), ['a2', 'b1', 'c3', 'd2', 'e2', 'f1'], 'a whole write-out merges the runs into key order');
+  t.equal(merged.inOrder, true);
+  t.strictSame(whole.fresh().map((d) => d.storeKey), ['c']);
+});
+
+t.test('deltas of a few keys among many ahead of the store restore exactly, count the state, and the bases after them merge the appended keys', async (t) => {
+  const storage = new MemoryStorage();
+  const keys = userKeys(3000);
+  // Every fourth checkpoint a base: the list of entries ahead is put in order again after three deltas of appended runs.
+  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltas: 3, maxDeltaRatio: 100 });
+  t.teardown(() => b.dispose());
+  const rnd = mulberry32(11);
+  const model = new Model();
+  randomOps({ backend: b, model, rnd, keys }, 6000);
+  const few = { backend: b, model, rnd, keys: keys.slice(0, 600) };
+  const completed: { id: number; handle: KeyedStateHandle; model: Model }[] = [];
+  for (let id = 1; id <= 9; id++) {
+    const snap = b.snapshot(id, storage.target(id));
+    const atBarrier = model.clone();
+    randomOps(few, 40);
+    const handle = await snap.run();
+    b.notifyCheckpointComplete(id);
+    completed.push({ id, handle, model: atBarrier });
+    t.equal(measuredLive(b), lmdbKeys(atBarrier), `checkpoint ${id} (${handle.files.length} files) counted the entries of its state`);
+    randomOps(few, 60 + Math.floor(rnd() * 60));
+  }
+  t.ok(completed.some((c) => c.handle.files.length === 4) && completed.some((c, i) => i > 0 && c.handle.files.length === 1), 'deltas, and bases after them');
+  for (const c of completed) {
+    const fresh = makeBackend({ kind: 'lmdb', mode: 'incremental' });
+    await fresh.restore([c.handle], storage);
+    t.strictSame(differences(fresh, c.model, keys), [], `checkpoint ${c.id} restores exactly`);
+    await fresh.dispose();
+  }
 });
 
 /** Entries LMDB itself holds (not the cache, not the overlays). */
