@@ -114,11 +114,10 @@ export class WriteOut {
    * looks a key up there for a record whose write-out left it unknown. Once done.
    */
   countAhead(held: (storeKey: string) => boolean): number {
+    // In key order: LMDB's pages are then read once each, in order, as a scan would.
+    for (const d of this.unknownAhead.filter((r) => r.held === undefined).sort(byStoreKey)) settleHeld(d, held(d.storeKey), this.tally);
     let n = this.liveAhead;
-    for (const d of this.unknownAhead) {
-      if (d.held === undefined) settleHeld(d, held(d.storeKey), this.tally);
-      n += liveEffect(d);
-    }
+    for (const d of this.unknownAhead) n += liveEffect(d);
     return n;
   }
 
