@@ -136,12 +136,6 @@ export class WriteOut {
     return this.all;
   }
 
-  /** Every record ahead of the store at this barrier, in no particular order; once done. */
-  unordered(): Dirty[] {
-    this.checkWhole();
-    return this.all;
-  }
-
   /** Whether every record ahead at the barrier was kept for the copy. */
   get keptAll(): boolean {
     return this.whole || this.final || this.reserved !== undefined;
