@@ -72,7 +72,7 @@ export class WriteOut {
   finish(before: CachedValue[], inOrder: boolean): { entries: CachedValue[]; inOrder: boolean } {
     this.takeTally();
     let now: { entries: CachedValue[]; inOrder: boolean };
-    if (!this.whole && !this.final && this.reserved === undefined) now = this.appendFresh(before);
+    if (!this.keptAll) now = this.appendFresh(before);
     else {
       const { entries, records } = this.final ? gatherAhead(before, this.written) : mergeAhead(inOrder ? before : inKeyOrder(before), this.written);
       this.all = records;
@@ -91,12 +91,7 @@ export class WriteOut {
   private appendFresh(before: CachedValue[]): { entries: CachedValue[]; inOrder: boolean } {
     const fresh = this.written.filter((d) => d.entry.ahead === d).sort(byStoreKey);
     const inOrder = before.length === 0;
-    for (const d of fresh) {
-      const e = d.entry;
-      if (e.listed) continue;
-      e.listed = true;
-      before.push(e);
-    }
+    for (const d of newToList(fresh)) before.push(d.entry);
     this.freshInOrder = fresh;
     return { entries: before, inOrder };
   }
