@@ -83,6 +83,8 @@ export interface KeyedStateBackend {
   timerState(name: string): TimerState;
   /** Number of (state, key) entries held, timers included; for statistics. */
   entryCount(): number;
+  /** entryCount() in slices with pauses between them: counting a large state at a job's end does not hold up the thread's other actors. */
+  entryCountPaced(): Promise<number>;
   /**
    * The synchronous part of a snapshot: fixes a consistent view of the state as it is now
    * and returns the asynchronous part, which copies that view while records keep flowing.

@@ -26,6 +26,7 @@ import { ABSENT, cachedValue, ENTRY_BYTES, guessEncoded, reckon, CacheTable, typ
 import type { CurrentKey } from './accessors.js';
 import { CacheWrites, RECORD_BYTES, type CacheBytes } from './cache-writes.js';
 import type { OverlayStore, PointView } from './store.js';
+import type { NewerKey } from './count.js';
 import { WriteOut } from './write-out.js';
 import { TOMBSTONE } from './overlay.js';
 
@@ -167,7 +168,9 @@ export class StateCache {
     this.writeOut = w;
     this.dirty = [];
     this.epoch++;
-    setImmediate(this.slice);
+    // No record follows a final barrier: there is nothing to keep flowing, so the write-out is encoded at once.
+    if (final) this.encode(Infinity);
+    else setImmediate(this.slice);
     return { writeOut: w, point };
   }
 
@@ -201,14 +204,20 @@ export class StateCache {
     this.spillAhead();
   }
 
-  /** The keys whose state the store does not hold yet (changed, or ahead of it), each with whether it holds a value now. */
-  unstoredKeys(): Map<string, boolean> {
+  /**
+   * The keys whose state the store does not hold yet (changed, or ahead of it), each once, with
+   * whether it holds a value now and, for a record ahead, whether the store held the key if known.
+   * Read lazily: a paced count reads it between its pauses.
+   */
+  unstoredKeys(): Iterable<NewerKey> {
     this.finishWriteOut();
-    const out = new Map<string, boolean>();
-    for (const e of this.ahead) if (e.ahead !== null) out.set(e.ahead.storeKey, e.ahead.chunk !== TOMBSTONE);
+    return this.unstored(this.ahead, this.dirty);
+  }
+
+  private *unstored(ahead: CachedValue[], dirty: Dirty[]): Generator<NewerKey> {
     // A change since the last write-out supersedes its record.
-    for (const d of this.dirty) if (d.entry.dirty === d) out.set(this.writes.keyOf(d), d.entry.value !== ABSENT);
-    return out;
+    for (const e of ahead) if (e.ahead !== null && e.dirty === null) yield [e.ahead.storeKey, e.ahead.chunk !== TOMBSTONE, e.ahead.held];
+    for (const d of dirty) if (d.entry.dirty === d) yield [this.writes.keyOf(d), d.entry.value !== ABSENT, undefined];
   }
 
   /** Stops the write-out's slices (the backend is closing). */
@@ -266,11 +275,14 @@ export class StateCache {
   }
 
   /** A slice of the pending write-out. */
-  private readonly slice = (): void => {
+  private readonly slice = (): void => this.encode(WRITE_OUT_SLICE);
+
+  /** Encodes up to `n` records of the pending write-out, the rest in a later turn. */
+  private encode(n: number): void {
     const w = this.writeOut;
     if (w === undefined || this.closed) return;
     try {
-      const end = Math.min(w.next + WRITE_OUT_SLICE, w.records.length);
+      const end = Math.min(w.next + n, w.records.length);
       for (; w.next < end; w.next++) this.writeOutRecord(w, w.records[w.next]);
       if (w.next < w.records.length) setImmediate(this.slice);
       else this.finishWriteOut();
@@ -279,7 +291,7 @@ export class StateCache {
       w.fail(err);
       this.store.abort(err);
     }
-  };
+  }
 
   /** Encodes one record of the pending write-out, unless its entry is no longer dirty with it (captured already, or written to the store by a turn). */
   private writeOutRecord(w: WriteOut, d: Dirty): void {

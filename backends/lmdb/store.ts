@@ -11,7 +11,7 @@
  */
 import type { RootDatabase, Transaction } from 'lmdb';
 import { SnapflowError, errorMessage } from '../../base/errors.js';
-import { countEntries } from './count.js';
+import { countEntries, countEntriesPaced, type NewerKey } from './count.js';
 import { exactView, Overlay, TOMBSTONE, type OverlayValue } from './overlay.js';
 import type { KeyGroups } from '../format/restore-reader.js';
 
@@ -264,15 +264,24 @@ export class OverlayStore {
     return out;
   }
 
-  /** (state, key) pairs held, with a map state counted once per user key (see count.ts); `newer` overrides the overlays. */
-  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer?: Map<string, boolean>): number {
+  /**
+   * (state, key) pairs held, with a map state counted once per user key (see count.ts); `newer`
+   * overrides the overlays. With `pause`, counted in slices that await it between them.
+   */
+  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer?: Iterable<NewerKey>): number;
+  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer: Iterable<NewerKey> | undefined, pause: () => Promise<void>): Promise<number>;
+  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer?: Iterable<NewerKey>, pause?: () => Promise<void>): number | Promise<number> {
     this.check();
     const txn = this.db.useReadTransaction();
-    try {
-      return countEntries({ db: this.db, txn, overlays: [...this.flushing, this.dirty], newer, mapHeaders, keyGroups });
-    } finally {
-      txn.done();
+    const src = { db: this.db, txn, overlays: [...this.flushing, this.dirty], newer, mapHeaders, keyGroups };
+    if (pause === undefined) {
+      try {
+        return countEntries(src);
+      } finally {
+        txn.done();
+      }
     }
+    return countEntriesPaced(src, pause).finally(() => txn.done());
   }
 
   /** Lets pending waiters go with an error (the backend is closing). */

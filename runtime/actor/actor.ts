@@ -265,13 +265,10 @@ class Actor {
     };
   }
 
-  /** The actor's figures; counting state entries scans the state, so a failing actor leaves it out. */
-  private stats(countState = true): ActorStats {
-    // The actor's work ended here: counting its state afterwards is not part of it.
+  /** The actor's figures, its work having ended now; without the count of state entries (countState). */
+  private stats(): ActorStats {
     const endedAt = wallNow();
     const o = this.router.stats;
-    const keyed = this.contexts.createdKeyed;
-    if (keyed && countState) this.contexts.metrics.stateEntries = keyed.entryCount();
     const busyMs = this.source ? this.source.busyMs : this.gate.busyMs;
     const elapsed = Math.max(0, endedAt - this.startedAt);
     return {
@@ -281,6 +278,16 @@ class Actor {
       busyMs, idleMs: Math.max(0, elapsed - busyMs - o.backpressuredMs), timeMsPerSecond: perSecond(elapsed, busyMs, o.backpressuredMs),
       startedAt: this.startedAt, endedAt, metrics: this.contexts.metrics,
     };
+  }
+
+  /**
+   * Counts the state's entries into the figures, after the work ended: in slices, so that the
+   * thread's other actors, which may be waiting for their last input, can end meanwhile. A failing
+   * actor leaves it out.
+   */
+  private async countState(): Promise<void> {
+    const keyed = this.contexts.createdKeyed;
+    if (keyed) this.contexts.metrics.stateEntries = await keyed.entryCountPaced();
   }
 
   /** Releases everything once, step by step; returns the first error so a later step still runs. */
@@ -314,6 +321,7 @@ class Actor {
       await this.until(this.ckpt?.participant.finalCommitted());
       await this.until(this.ckpt?.participant.drain());
       const stats = this.stats();
+      await this.countState();
       const closeError = await this.cleanup();
       if (closeError !== null) throw closeError;
       this.reporter.stop(true);
@@ -326,7 +334,7 @@ class Actor {
       this.debloating?.stop();
       let stats: ActorStats | undefined;
       try {
-        stats = this.stats(false);
+        stats = this.stats();
       } catch {
         // Figures of a broken actor are a nicety; the failure itself must still be reported.
       }

@@ -170,8 +170,12 @@ t.test('lmdb backend specifics', async (t) => {
   t.test('a final snapshot keeps its write-out ahead of the store, even when a barrier would put it there', async (t) => {
     const b = backend(undefined, 0.05);
     const v = b.valueState<string>('v');
-    type Internals = { cache: { writeOut: { reserved: unknown } | undefined } };
-    const cache = (b as unknown as Internals).cache;
+    type Point = (reserve?: boolean) => unknown;
+    type Internals = { cache: { writeOut: { reserved: unknown } | undefined }; store: { snapshotPoint: Point } };
+    const { cache, store } = b as unknown as Internals;
+    const reserved: boolean[] = [];
+    const point = store.snapshotPoint.bind(store);
+    store.snapshotPoint = (reserve = false) => (reserved.push(reserve), point(reserve));
     const storage = new MemoryStorage();
     for (let i = 0; i < 2000; i++) {
       enter(b, i);
@@ -185,12 +189,45 @@ t.test('lmdb backend specifics', async (t) => {
       v.clear();
     }
     const last = b.snapshot(2, storage.target(2), { final: true });
-    t.equal(cache.writeOut?.reserved, undefined, 'the final one keeps them ahead');
+    t.equal(cache.writeOut, undefined, 'no record follows a final barrier: its write-out is encoded at once');
+    t.strictSame(reserved, [true, false], 'the final one keeps them ahead');
     const handle = await last.run();
     const fresh = backend(undefined, 0);
     await fresh.restore([handle], storage);
     t.equal(fresh.entryCount(), 0, 'and its snapshot holds the state at the barrier: every key deleted');
     t.equal(handle.entries, 0, 'an empty file');
+  });
+
+  t.test('the paced count equals the count, and lets the event loop run while it reads a large state', async (t) => {
+    const b = backend(undefined, 64);
+    const v = b.valueState<number>('v');
+    const m = b.mapState<number, number>('m');
+    const storage = new MemoryStorage();
+    for (let i = 0; i < 12000; i++) {
+      enter(b, i);
+      // Read first, half of them: their records ahead know the store lacked them.
+      if (i % 2 === 1) v.value();
+      v.update(i);
+      if (i % 3 === 0) m.put(i % 7, i);
+    }
+    await b.snapshot(1, storage.target(1)).run();
+    for (let i = 0; i < 12000; i += 4) {
+      enter(b, i);
+      v.clear();
+    }
+    t.equal(b.entryCount(), 12000 - 3000 + 4000, 'values left and one map per user key');
+    let turns = 0;
+    let counting = true;
+    const tick = (): void => {
+      if (!counting) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const paced = await b.entryCountPaced();
+    counting = false;
+    t.equal(paced, b.entryCount(), 'the same count');
+    t.ok(turns >= 2, `the event loop ran ${turns} times while it counted`);
   });
 
   for (const mode of ['full', 'incremental'] as const) for (const cacheMb of [0.05, 64]) t.test(`a final ${mode} snapshot of a state all but emptied keeps what is left, in LMDB or ahead of it (cache ${cacheMb} MiB)`, async (t) => {
