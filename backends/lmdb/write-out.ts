@@ -237,7 +237,15 @@ function inKeyOrder(entries: CachedValue[]): CachedValue[] {
     if (e.ahead === null) e.listed = false;
     else kept.push(e);
   }
-  return kept.sort((a, b) => byStoreKey(a.ahead!, b.ahead!));
+  // An entry ahead holds its record's store key itself: one memory read less per comparison.
+  return kept.sort(byEntryKey);
+}
+
+/** Orders entries ahead of the store by their key. */
+function byEntryKey(a: CachedValue, b: CachedValue): number {
+  const x = a.storeKey!;
+  const y = b.storeKey!;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Orders records by key: latin1 strings compare char by char with chars 0-255, which is byte order. */
