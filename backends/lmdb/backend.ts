@@ -102,7 +102,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
 
   /**
    * (state, key) pairs, as on the heap; O(map entries), since only map-state ranges are scanned,
-   * plus a lookup per key the cache changed and the store does not hold yet. Counting writes
+   * plus a lookup per key the cache changed and the store does not hold yet (but for a record
+   * ahead of the store that knows whether the store held its key). Counting writes
    * nothing: at a job's end the cache holds its last changes, often deletions of most of the state.
    */
   entryCount(): number {

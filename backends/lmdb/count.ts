@@ -32,7 +32,7 @@ export interface CountSource {
 }
 
 /** Keys read or looked up in LMDB between two pauses of a paced count. */
-export const LOOKUPS_PER_PAUSE = 4096;
+export const KEYS_PER_PAUSE = 4096;
 
 /** Counts (state, key) pairs in LMDB as of `txn` plus the overlays. */
 export function countEntries(src: CountSource): number {
@@ -44,7 +44,7 @@ export function countEntries(src: CountSource): number {
 }
 
 /**
- * countEntries() with a pause every LOOKUPS_PER_PAUSE keys read: counting a large state (a job's
+ * countEntries() with a pause every KEYS_PER_PAUSE keys read: counting a large state (a job's
  * end, for its statistics) then does not hold up the other actors of the thread, which would
  * otherwise wait for it to end their own work.
  */
@@ -57,7 +57,7 @@ export async function countEntriesPaced(src: CountSource, pause: () => Promise<v
   }
 }
 
-/** The count, yielding after every LOOKUPS_PER_PAUSE keys read. */
+/** The count, yielding after every KEYS_PER_PAUSE keys read. */
 function* counted(src: CountSource): Generator<void, number, void> {
   const { db, txn } = src;
   let n = db.getCount({ transaction: txn });
@@ -68,7 +68,7 @@ function* counted(src: CountSource): Generator<void, number, void> {
     for (let g = src.keyGroups.start; g <= src.keyGroups.end; g++) {
       const start = Buffer.concat([keyGroupBound(g), header]);
       for (const key of db.getKeys({ start, end: mapRangeEnd(start), transaction: txn })) {
-        if (++read % LOOKUPS_PER_PAUSE === 0) yield;
+        if (++read % KEYS_PER_PAUSE === 0) yield;
         n--;
         const prefix = key.toString('latin1', 0, mapPrefixLength(key));
         maps.set(prefix, (maps.get(prefix) ?? 0) + 1);
@@ -88,19 +88,19 @@ function* counted(src: CountSource): Generator<void, number, void> {
   const live = new Map<string, boolean>();
   for (const overlay of src.overlays) {
     for (const [k, v] of overlay.entries) {
-      if (++read % LOOKUPS_PER_PAUSE === 0) yield;
+      if (++read % KEYS_PER_PAUSE === 0) yield;
       live.set(k, v !== TOMBSTONE);
     }
   }
   for (const [k, exists, held] of src.newer ?? []) {
-    if (++read % LOOKUPS_PER_PAUSE === 0) yield;
+    if (++read % KEYS_PER_PAUSE === 0) yield;
     // No overlay wrote it: what the store held is what LMDB holds, so it needs no lookup.
     if (held !== undefined && !live.has(k)) change(k, Buffer.from(k, 'latin1'), Number(exists) - Number(held));
     else live.set(k, exists);
   }
   const getFast = db.getBinaryFast as FastGet;
   for (const [k, exists] of live) {
-    if (++read % LOOKUPS_PER_PAUSE === 0) yield;
+    if (++read % KEYS_PER_PAUSE === 0) yield;
     const bytes = Buffer.from(k, 'latin1');
     change(k, bytes, Number(exists) - Number(getFast.call(db, bytes, { transaction: txn }) !== undefined));
   }
