@@ -12,6 +12,7 @@ import { applyHeapEntry, encodeHeapState, writeHeapState } from './snapshot.js';
 import { stateHeader, type StateKind } from '../format/keys.js';
 import { readHandles, type KeyGroups } from '../format/restore-reader.js';
 import { makeAsyncSnapshot } from '../snapshot-run.js';
+import { StateHandles } from '../state-handles.js';
 import { HeapTimers } from './timers.js';
 import type {
   KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, TimerState, ValueState,
@@ -30,7 +31,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   /** state name → user key → value (a Map for map state, an array for list state). */
   readonly tables = new Map<string, Table>();
   private readonly kinds = new Map<string, StateKind>();
-  private readonly handles = new Map<string, unknown>();
+  private readonly handles = new StateHandles();
   private readonly timers = new Map<string, HeapTimers>();
   /** Key group of every key ever stored (pruned at snapshots), since snapshot keys start with it. */
   private readonly groups = new Map<StateKey, number>();
@@ -78,13 +79,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   private handle<H>(name: string, kind: StateKind, make: (t: Table) => H): H {
-    const id = kind + ':' + name;
-    let h = this.handles.get(id) as H | undefined;
-    if (!h) {
-      h = make(this.table(name, kind));
-      this.handles.set(id, h);
-    }
-    return h;
+    return this.handles.find<H>(kind, name) ?? this.handles.add(kind, name, make(this.table(name, kind)));
   }
 
   valueState<T>(name: string): ValueState<T> {

@@ -26,6 +26,7 @@ import { DEFAULT_STORE_OPTIONS, OverlayStore, type OverlayStoreOptions } from '.
 import { SnapshotView } from './view.js';
 import { LmdbTimers } from './timers.js';
 import { makeAsyncSnapshot } from '../snapshot-run.js';
+import { StateHandles } from '../state-handles.js';
 import type { StateFileEntry } from '../format/state-file.js';
 import type {
   KeyedBackendOptions, KeyedStateBackend, ListState, MapState, ReducingState, RestoreOptions, SnapshotOptions, StateKey, TimerState, ValueState,
@@ -44,7 +45,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   private readonly cache: StateCache | undefined;
   private readonly make: LmdbHandles | CachedHandles;
   private readonly kinds = new Map<string, StateKind>();
-  private readonly handles = new Map<string, unknown>();
+  private readonly handles = new StateHandles();
   private readonly running = new Set<AsyncSnapshot & { settled: Promise<unknown> }>();
   private readonly timers: LmdbTimers[] = [];
   private lastHeader: Buffer | undefined;
@@ -238,14 +239,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   }
 
   private handle<H>(name: string, kind: StateKind, make: () => H): H {
-    const id = kind + ':' + name;
-    let h = this.handles.get(id) as H | undefined;
-    if (!h) {
-      this.registerKind(name, kind);
-      h = make();
-      this.handles.set(id, h);
-    }
-    return h;
+    const known = this.handles.find<H>(kind, name);
+    if (known !== undefined) return known;
+    this.registerKind(name, kind);
+    return this.handles.add(kind, name, make());
   }
 }
 
