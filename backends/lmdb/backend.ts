@@ -113,7 +113,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
 
   /** The same count, a pause for the event loop after every few thousand keys it reads. */
   entryCountPaced(): Promise<number> {
-    return this.store.entryCount(this.mapHeaders(), this.options.keyGroups, this.cache?.unstoredKeys(), () => yieldToLoop());
+    return this.store.entryCountPaced(this.mapHeaders(), this.options.keyGroups, this.cache?.unstoredKeys(), () => yieldToLoop());
   }
 
   private mapHeaders(): Buffer[] {

@@ -11,7 +11,7 @@
  */
 import type { RootDatabase, Transaction } from 'lmdb';
 import { SnapflowError, errorMessage } from '../../base/errors.js';
-import { countEntries, countEntriesPaced, type NewerKey } from './count.js';
+import { countEntries, countEntriesPaced, type CountSource, type NewerKey } from './count.js';
 import { exactView, Overlay, TOMBSTONE, type OverlayValue } from './overlay.js';
 import type { KeyGroups } from '../format/restore-reader.js';
 
@@ -264,24 +264,26 @@ export class OverlayStore {
     return out;
   }
 
-  /**
-   * (state, key) pairs held, with a map state counted once per user key (see count.ts); `newer`
-   * overrides the overlays. With `pause`, counted in slices that await it between them.
-   */
-  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer?: Iterable<NewerKey>): number;
-  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer: Iterable<NewerKey> | undefined, pause: () => Promise<void>): Promise<number>;
-  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer?: Iterable<NewerKey>, pause?: () => Promise<void>): number | Promise<number> {
-    this.check();
-    const txn = this.db.useReadTransaction();
-    const src = { db: this.db, txn, overlays: [...this.flushing, this.dirty], newer, mapHeaders, keyGroups };
-    if (pause === undefined) {
-      try {
-        return countEntries(src);
-      } finally {
-        txn.done();
-      }
+  /** (state, key) pairs held, with a map state counted once per user key (see count.ts); `newer` overrides the overlays. */
+  entryCount(mapHeaders: Buffer[], keyGroups: KeyGroups, newer?: Iterable<NewerKey>): number {
+    const src = this.countSource(mapHeaders, keyGroups, newer);
+    try {
+      return countEntries(src);
+    } finally {
+      src.txn.done();
     }
-    return countEntriesPaced(src, pause).finally(() => txn.done());
+  }
+
+  /** The same count in slices, awaiting `pause` between them. */
+  entryCountPaced(mapHeaders: Buffer[], keyGroups: KeyGroups, newer: Iterable<NewerKey> | undefined, pause: () => Promise<void>): Promise<number> {
+    const src = this.countSource(mapHeaders, keyGroups, newer);
+    return countEntriesPaced(src, pause).finally(() => src.txn.done());
+  }
+
+  /** A read transaction and the overlays as of now: what a count reads. */
+  private countSource(mapHeaders: Buffer[], keyGroups: KeyGroups, newer: Iterable<NewerKey> | undefined): CountSource {
+    this.check();
+    return { db: this.db, txn: this.db.useReadTransaction(), overlays: [...this.flushing, this.dirty], newer, mapHeaders, keyGroups };
   }
 
   /** Lets pending waiters go with an error (the backend is closing). */

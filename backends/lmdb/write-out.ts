@@ -243,14 +243,17 @@ function inKeyOrder(entries: CachedValue[]): CachedValue[] {
 
 /** Orders entries ahead of the store by their key. */
 function byEntryKey(a: CachedValue, b: CachedValue): number {
-  const x = a.storeKey!;
-  const y = b.storeKey!;
-  return x < y ? -1 : x > y ? 1 : 0;
+  return compareKeys(a.storeKey!, b.storeKey!);
 }
 
-/** Orders records by key: latin1 strings compare char by char with chars 0-255, which is byte order. */
+/** Orders records by key. */
 function byStoreKey(a: Dirty, b: Dirty): number {
-  return a.storeKey < b.storeKey ? -1 : a.storeKey > b.storeKey ? 1 : 0;
+  return compareKeys(a.storeKey, b.storeKey);
+}
+
+/** Latin1 strings compare char by char with chars 0-255, which is byte order. */
+function compareKeys(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** The record ahead for a key in records sorted by key, or undefined. */
