@@ -46,6 +46,13 @@ export interface ChainMeasure {
   rewritten: number;
 }
 
+/**
+ * The measure of a state that starts empty (a job's first run): the first snapshot's changed
+ * keys then grew the state by all it holds, so the share of rewrites is known from the first base
+ * on, and a growing state's next snapshot is a delta instead of a second whole copy.
+ */
+const EMPTY_START: ChainMeasure = { live: 0, rewritten: 1 };
+
 /** A produced snapshot: its handle, the entries of the state it copied, the keys it changed. */
 type Produced = { handle: KeyedStateHandle; live: number | undefined; changedKeys: number };
 
@@ -53,7 +60,7 @@ type Produced = { handle: KeyedStateHandle; live: number | undefined; changedKey
 export class IncrementalChain {
   private confirmed: KeyedStateHandle | undefined;
   private confirmedId = -Infinity;
-  private measure: ChainMeasure | undefined;
+  private measure: ChainMeasure | undefined = EMPTY_START;
   private unconfirmed: { id: number; changed: ChangedKeys }[] = [];
   private readonly produced = new Map<number, Produced>();
   /** Keys changed since the confirmed checkpoint, per snapshot planned and not yet produced. */

@@ -156,10 +156,10 @@ for (const inLmdb of [false, true]) t.test(`deltas of new keys waste nothing: a 
   };
   const grow = (from: number, to: number) => () => setValues(b, range(from, to), 0);
   t.equal(await step(1, grow(0, 100)), 'base');
-  t.equal(await step(2, grow(100, 130)), 'base', 'how keys change is not known yet: 30% of the state could all be rewrites');
+  t.equal(await step(2, grow(100, 130)), 'delta', 'the state started empty: its first base grew it by every key, so 30% new keys are taken for new keys');
   const growing = [];
   for (let id = 3; id <= 7; id++) growing.push(await step(id, grow(100 + 30 * (id - 2), 130 + 30 * (id - 2))));
-  t.strictSame(growing, ['delta', 'delta', 'delta', 'delta', 'base'], 'new keys far past the ratio: deltas until the chain is maxDeltas long');
+  t.strictSame(growing, ['delta', 'delta', 'delta', 'base', 'delta'], 'new keys far past the ratio: deltas until the chain is maxDeltas long');
   t.equal(await step(8, grow(280, 310)), 'delta');
   // Every value written back to LMDB: a rewrite then finds its key there, not in a record ahead.
   if (inLmdb) (b as LmdbKeyedStateBackend).writeBack();
@@ -253,6 +253,21 @@ t.test('a restore that does not continue the chain makes the next snapshot a fre
     t.strictSame(h4.files.map((f) => f.path), [h3.files[0].path, h4.files[1].path], 'later deltas stand on the fresh base');
     await b.dispose();
   }
+});
+
+t.test('after a restore that does not continue the chain, how keys change is not known until a snapshot measured it', async (t) => {
+  const { storage, h2 } = await baseAndDelta();
+  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 0.1 });
+  t.teardown(() => b.dispose());
+  await b.restore([h2], storage);
+  const kinds: string[] = [];
+  for (let id = 3; id <= 5; id++) {
+    setValues(b, range(300 + (id - 3) * 60, 360 + (id - 3) * 60), id);
+    const h = await b.snapshot(id, storage.target(id)).run();
+    b.notifyCheckpointComplete(id);
+    kinds.push(h.files.length === 1 ? 'base' : 'delta');
+  }
+  t.strictSame(kinds, ['base', 'base', 'delta'], 'the restored state did not start empty: 20% new keys could all be rewrites until the second base measured them');
 });
 
 t.test('delta files are written in key order', async (t) => {
