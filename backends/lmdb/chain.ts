@@ -13,6 +13,7 @@
 import type { KeyedStateHandle } from '../snapshot.js';
 import { sameKeyGroups, type KeyGroups } from '../format/restore-reader.js';
 import type { ChangedValues } from './store.js';
+import { TOMBSTONE } from './overlay.js';
 
 /**
  * Keys changed in one interval between snapshots, as latin1 strings of their bytes: those
@@ -21,7 +22,7 @@ import type { ChangedValues } from './store.js';
  */
 export interface ChangedKeys {
   stored: ChangedValues;
-  cached?: { readonly size: number; keys(): Iterable<string> };
+  cached?: { readonly size: number; keys(): Iterable<string>; deletions(): number };
 }
 
 /** What an incremental snapshot writes. */
@@ -61,7 +62,8 @@ export class IncrementalChain {
   private confirmed: KeyedStateHandle | undefined;
   private confirmedId = -Infinity;
   private measure: ChainMeasure | undefined = EMPTY_START;
-  private unconfirmed: { id: number; changed: ChangedKeys }[] = [];
+  /** Changes not yet confirmed, per snapshot, with how many of them delete a key. */
+  private unconfirmed: { id: number; changed: ChangedKeys; deletions: number }[] = [];
   private readonly produced = new Map<number, Produced>();
   /** Keys changed since the confirmed checkpoint, per snapshot planned and not yet produced. */
   private readonly planned = new Map<number, number>();
@@ -73,14 +75,19 @@ export class IncrementalChain {
    * what to write. O(unconfirmed snapshots), so it may run in a snapshot's synchronous part.
    */
   plan(id: number, changed: ChangedKeys): IncrementalPlan {
-    this.unconfirmed.push({ id, changed });
+    this.unconfirmed.push({ id, changed, deletions: deletionsIn(changed) });
     const on = this.confirmed;
-    const sets = this.unconfirmed.filter((u) => u.id <= id).map((u) => u.changed);
+    const pending = this.unconfirmed.filter((u) => u.id <= id);
     let changedKeys = 0;
-    for (const s of sets) changedKeys += s.stored.size + (s.cached?.size ?? 0);
+    let deletions = 0;
+    for (const u of pending) {
+      changedKeys += u.changed.stored.size + (u.changed.cached?.size ?? 0);
+      deletions += u.deletions;
+    }
     this.planned.set(id, changedKeys);
     if (on === undefined) return { kind: 'base' };
-    return wouldRebase(on, changedKeys, this.opts, this.measure) ? { kind: 'base' } : { kind: 'delta', on, changed: sets };
+    const sets = pending.map((u) => u.changed);
+    return wouldRebase(on, changedKeys, this.opts, this.measure, deletions) ? { kind: 'base' } : { kind: 'delta', on, changed: sets };
   }
 
   /** The snapshot of checkpoint `id` finished with this handle; `live` entries were in the state it copied. */
@@ -125,6 +132,13 @@ export class IncrementalChain {
   }
 }
 
+/** How many of one interval's changes delete a key: each leaves a tombstone in a delta. */
+function deletionsIn(changed: ChangedKeys): number {
+  let n = changed.cached?.deletions() ?? 0;
+  for (const v of changed.stored.values()) if (v === TOMBSTONE) n++;
+  return n;
+}
+
 /**
  * Of the keys a snapshot changed, the share that rewrote or deleted an entry of the state
  * before it: the state grew by the rest. A deletion counts twice (its tombstone and the entry
@@ -138,18 +152,23 @@ function rewrittenShare(before: ChainMeasure | undefined, p: Produced): number {
 }
 
 /**
- * Whether a snapshot changing `changedKeys` keys on top of `on` must write a fresh base rather
- * than a delta under the re-base policy. With a measure, the chain's entries beyond the state
- * (plus the share of the new keys expected to rewrite one) are weighed against the state's
- * entries; without one (after a restore, or for handles written before it was kept), the
- * deltas' bytes, the new one estimated at the base's bytes per entry, against the base's.
+ * Whether a snapshot changing `changedKeys` keys on top of `on`, `deletions` of them deleting
+ * one, must write a fresh base rather than a delta under the re-base policy. With a measure, the
+ * chain's entries beyond the state (plus the share of the new keys expected to rewrite one) are
+ * weighed against the state's entries; a deletion is known to waste at least its tombstone,
+ * whatever share the changes before it measured (a bounded job's end deletes most of its state
+ * after intervals that only grew it). Without a measure (after a restore, or for handles written
+ * before it was kept), the deltas' bytes, the new one estimated at the base's bytes per entry,
+ * are weighed against the base's.
  */
-export function wouldRebase(on: KeyedStateHandle, changedKeys: number, policy: Pick<ChainOptions, 'maxDeltas' | 'maxDeltaRatio'>, measure?: ChainMeasure): boolean {
+export function wouldRebase(
+  on: KeyedStateHandle, changedKeys: number, policy: Pick<ChainOptions, 'maxDeltas' | 'maxDeltaRatio'>, measure?: ChainMeasure, deletions = 0,
+): boolean {
   if (on.files.length - 1 >= policy.maxDeltas) return true;
   if (measure !== undefined) {
     let held = 0;
     for (const f of on.files) held += f.entries;
-    const waste = held - measure.live + measure.rewritten * changedKeys;
+    const waste = held - measure.live + measure.rewritten * (changedKeys - deletions) + Math.max(1, measure.rewritten) * deletions;
     return waste > policy.maxDeltaRatio * Math.max(1, measure.live);
   }
   const base = on.files[0];

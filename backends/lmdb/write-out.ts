@@ -9,8 +9,8 @@
  * write-out sorts them and appends the new keys as one more sorted run, which the next
  * whole-state write-out's sort merges, so a delta costs what changed, not the state's size.
  */
-import { liveEffect, settleHeld, type AheadTally, type CachedValue, type Dirty } from './cache-entries.js';
-import type { Overlay } from './overlay.js';
+import { ABSENT, liveEffect, settleHeld, type AheadTally, type CachedValue, type Dirty } from './cache-entries.js';
+import { TOMBSTONE, type Overlay } from './overlay.js';
 
 /** The records of one write-out and what became of them. */
 export class WriteOut {
@@ -56,6 +56,21 @@ export class WriteOut {
   /** The copy is a delta that reads no record ahead but this barrier's own; call before the write-out is done. */
   freshOnly(): void {
     this.whole = false;
+  }
+
+  /**
+   * How many of the records delete a key the store or an earlier write-out holds (or may hold):
+   * those encoded so far by their tombstones, the rest by their values at the barrier.
+   */
+  deletions(): number {
+    let n = 0;
+    for (const d of this.written) if (d.chunk === TOMBSTONE) n++;
+    for (let i = this.next; i < this.records.length; i++) {
+      const d = this.records[i];
+      const e = d.entry;
+      if (e.dirty === d && e.value === ABSENT && (e.ahead !== null || e.stored !== false)) n++;
+    }
+    return n;
   }
 
   /** Notes a record encoded with something to write. */

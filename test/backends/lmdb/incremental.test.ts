@@ -173,8 +173,32 @@ for (const inLmdb of [false, true]) t.test(`deltas of new keys waste nothing: a 
       v.clear();
     }
   };
-  t.equal(await step(12, remove), 'delta', 'deletions, taken for new keys as the last ones were');
+  t.equal(await step(12, remove), 'delta', '20 deletions, each counted for its tombstone: below 10% of the 325 keys');
   t.equal(await step(13, grow(325, 326)), 'base', '20 deletions count twice (the tombstone and the entry it undoes): past 10% of the 305 keys left');
+});
+
+for (const stateCacheMb of [undefined, 0]) t.test(`a snapshot that deletes most of a state that only grew is a base, not a delta of tombstones${stateCacheMb === 0 ? ', without the cache' : ''}`, async (t) => {
+  const storage = new MemoryStorage();
+  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 0.15, stateCacheMb });
+  t.teardown(() => b.dispose());
+  const v = b.valueState<number>('v');
+  const step = async (id: number, change: () => void): Promise<KeyedStateHandle> => {
+    change();
+    const h = await b.snapshot(id, storage.target(id)).run();
+    b.notifyCheckpointComplete(id);
+    return h;
+  };
+  await step(1, () => setValues(b, range(0, 100), 0));
+  for (let id = 2; id <= 4; id++) t.equal((await step(id, () => setValues(b, range(100 * (id - 1), 100 * id), 0))).files.length, id, 'new keys: a delta');
+  const end = await step(5, () => {
+    for (const k of range(0, 380)) {
+      enter(b, k);
+      v.clear();
+    }
+  });
+  t.equal(end.files.length, 1, 'deleting 380 of 400 keys: a base, though the intervals before only grew the state');
+  t.equal(end.entries, 20);
+  t.strictSame((await fileEntries(storage, end.files[0])).upserts, names(range(380, 400)).sort(), 'the keys left, no tombstones');
 });
 
 for (const cacheMb of [0.05, 64]) t.test(`a key written to the store, then changed and written out for a savepoint, reaches the next delta with its newest value (cache ${cacheMb} MiB)`, async (t) => {
