@@ -16,6 +16,7 @@ import { createRestartStrategy, type RestartOptions } from './recovery/restart.j
 import { LocalHost } from './hosts/local.js';
 import { profileMainThread } from './hosts/profiler.js';
 import { ThreadHost } from './hosts/threads.js';
+import type { WorkerPool } from './hosts/worker-pool.js';
 import { buildJob, loadJob, moduleUrl, type JobDefinition, type JobOverrides } from './api/job.js';
 import { isKeyed } from './plan/graph.js';
 import type { BackendKind } from '../base/kinds.js';
@@ -45,6 +46,11 @@ export interface ExecuteOptions {
   workerMemoryMb?: number;
   /** Worker threads; actors share them when there are fewer threads than actors (default: the machine's cores). */
   threads?: number;
+  /**
+   * Threads kept for jobs run one after another (the caller closes them): a job runs on them if
+   * they suit its thread count, and leaves them for the next. Default: each job's threads end with it.
+   */
+  workers?: WorkerPool;
   /** Cancels the job when aborted. */
   signal?: AbortSignal;
   /** Clock for single-thread runs (tests inject a manual one). */
@@ -143,7 +149,7 @@ async function run(job: string | URL | JobDefinition<any>, opts: ExecuteOptions)
     const actorState = { ...state.actors, workDir: join(state.actors.workDir, `attempt-${attempts++}`) };
     return local
       ? new LocalHost(built, { settings: channels, clock: opts.clock, state: actorState, restores, injections: armed, metrics })
-      : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: actorState, restores, injections: armed, metrics, profileDir: opts.profileDir });
+      : new ThreadHost(built, { jobModule: moduleUrl(job as string | URL), params, overrides, settings: channels, workerMemoryMb: opts.workerMemoryMb, threads, state: actorState, restores, injections: armed, metrics, profileDir: opts.profileDir, workers: opts.workers });
   };
   const config = state.checkpoints;
   opts.control?.begin(config !== undefined);

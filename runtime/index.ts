@@ -1,5 +1,6 @@
 /** The public API of snapflow: what a job module and a program that runs jobs import. */
 export { execute, type ExecuteOptions } from './execute.js';
+export { WorkerPool } from './hosts/worker-pool.js';
 export { defineJob, type JobDefinition } from './api/job.js';
 export { StreamEnvironment } from './api/environment.js';
 export type {

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { execute, type BackendKind, type CheckpointMode, type JobResult } from '../../runtime/index.js';
+import { execute, WorkerPool, type BackendKind, type CheckpointMode, type JobResult } from '../../runtime/index.js';
 import { median, processingMs, round, sampleRss } from '../measure.js';
 import { scratchDir } from '../scratch.js';
 import { ConfigError } from '../../base/errors.js';
@@ -45,6 +45,12 @@ export interface NexmarkBenchOptions {
   /** Failures injected into each run at the source's subtasks (throws and thread exits in turn); needs checkpoints. */
   failures?: number;
   threads?: number;
+  /**
+   * Every run on the same worker threads, each query's runs after one run of it with checkpoints
+   * and one without, not counted, on them: figures of workers whose code is compiled, as on a
+   * standing cluster, rather than of threads that start with the run.
+   */
+  warmWorkers?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -92,6 +98,8 @@ export interface NexmarkResult {
   flinkPerCore: number;
   /** With `compareWithout`: the paired runs without checkpoints. */
   withoutCheckpoints?: NexmarkWithoutCheckpoints;
+  /** Present when the runs shared worker threads warmed by two runs of the query first. */
+  warmWorkers?: true;
 }
 
 /** The benchmark's output. */
@@ -123,12 +131,12 @@ interface RunFigures {
 }
 
 /** Runs one query once, with the options' checkpoints and failures or with neither. */
-async function runOnce(o: NexmarkBenchOptions, query: string, run: number, stateDir: string, checkpointed: boolean): Promise<RunFigures> {
+async function runOnce(o: NexmarkBenchOptions, query: string, run: number, stateDir: string, checkpointed: boolean, workers?: WorkerPool): Promise<RunFigures> {
   const params: NexmarkParams = { events: o.events, rate: o.rate, seed: o.seed, throttle: o.throttle, sink: o.verify ? 'check' : 'discard' };
   const stopRss = sampleRss();
   const withCheckpoints = checkpointed && o.checkpointIntervalMs !== undefined;
   const result = await execute(fileURLToPath(queryModule(query)), {
-    parallelism: o.parallelism, threads: o.threads, stateBackend: o.stateBackend, stateCacheMb: o.stateCacheMb, stateDir, params: { ...params }, jobName: `nexmark-${query}-${run}${checkpointed ? '' : '-without'}`,
+    parallelism: o.parallelism, threads: o.threads, workers, stateBackend: o.stateBackend, stateCacheMb: o.stateCacheMb, stateDir, params: { ...params }, jobName: `nexmark-${query}-${run}${checkpointed ? '' : '-without'}`,
     ...(withCheckpoints ? { checkpointing: { intervalMs: o.checkpointIntervalMs!, mode: o.checkpointMode ?? 'incremental', dir: stateDir, maxDeltas: o.maxDeltas, maxDeltaRatio: o.maxDeltaRatio } } : {}),
     ...(withCheckpoints && o.failures ? { injectFailures: sourceFailures(o.failures, o.events, o.parallelism), restart: { strategy: 'fixed-delay' as const, attempts: o.failures + 2, delayMs: 0 }, log: () => {} } : {}),
   });
@@ -153,8 +161,13 @@ export async function benchNexmark(o: NexmarkBenchOptions): Promise<NexmarkRepor
   const queries = o.queries.map((name) => QUERIES.find((q) => q.name === name)!);
   const scratch = await scratchDir('snapflow-bench-nexmark-');
   const report: NexmarkReport = { results: [] };
+  const workers = o.warmWorkers ? new WorkerPool() : undefined;
   try {
     for (const query of queries) {
+      if (workers !== undefined) {
+        for (const checkpointed of [false, true]) await runOnce(o, query.name, 0, scratch.path, checkpointed, workers);
+        say(`nexmark ${query.name}: workers warmed by a run without checkpoints and one with them`);
+      }
       const expected = o.verify ? referenceDigest(query, { events: o.events, rate: o.rate, seed: o.seed }) : undefined;
       const rates: number[] = [];
       const paired: number[] = [];
@@ -170,7 +183,7 @@ export async function benchNexmark(o: NexmarkBenchOptions): Promise<NexmarkRepor
       };
       const outcome = () => (verified === null ? '' : verified ? ', verified' : ', NOT equal to the reference');
       const without = async (run: number) => {
-        const r = await runOnce(o, query.name, run, scratch.path, false);
+        const r = await runOnce(o, query.name, run, scratch.path, false, workers);
         paired.push(r.eventsPerSec);
         pairedPeak = Math.max(pairedPeak, r.peakRssMiB);
         check(r.result);
@@ -179,7 +192,7 @@ export async function benchNexmark(o: NexmarkBenchOptions): Promise<NexmarkRepor
       for (let run = 1; run <= o.runs; run++) {
         // Pairs alternate which run goes first, so that neither always meets a warmer or cooler machine.
         if (o.compareWithout && run % 2 === 1) await without(run);
-        const r = await runOnce(o, query.name, run, scratch.path, true);
+        const r = await runOnce(o, query.name, run, scratch.path, true, workers);
         rates.push(r.eventsPerSec);
         peak = Math.max(peak, r.peakRssMiB);
         cores = Math.min(r.result.stats.actors.length, o.threads ?? availableParallelism(), availableParallelism());
@@ -195,9 +208,11 @@ export async function benchNexmark(o: NexmarkBenchOptions): Promise<NexmarkRepor
         query: query.name, events: o.events, parallelism: o.parallelism, cores, eventsPerSec, eventsPerSecPerCore: Math.round(eventsPerSec / cores),
         peakRssMiB: round(peak, 1), verified, checkpoints: checkpointFigures(last!), failuresInjected, restarts, runs: rates, flinkPerCore: FLINK_PER_CORE[query.name]!,
         ...(o.compareWithout ? { withoutCheckpoints: withoutFigures(rates, paired, pairedPeak, cores) } : {}),
+        ...(workers !== undefined ? { warmWorkers: true as const } : {}),
       });
     }
   } finally {
+    await workers?.close();
     await scratch.remove();
   }
   return report;

@@ -22,6 +22,7 @@ export function nexmarkTable(report: NexmarkReport): string[] {
     'Flink/core: Flink 1.13 on 8 workers with incremental RocksDB checkpoints (the nexmark/nexmark README), measured on other hardware;',
     'a ratio compares this machine with that one as much as the two runtimes.',
     ...(paired ? ['with/without: the median of the pairs\' ratios (pairs: each run with checkpoints over the run without it beside).'] : []),
+    ...(report.results.some((r) => r.warmWorkers) ? ['Warm workers: every run on the same threads, each query\'s after an uncounted run of it with checkpoints and one without.'] : []),
   ];
 }
 

@@ -30,6 +30,7 @@ export function nexmarkCommand(b: Argv): Argv {
       .option('runs', { type: 'string', default: '1', describe: 'runs per query (figures are medians)' })
       .option('compare-without', { type: 'boolean', default: false, describe: 'pair each run with one without checkpoints, in turn, and report each pair\'s ratio (what checkpoints cost); needs --checkpoint-interval' })
       .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
+      .option('warm-workers', { type: 'boolean', default: false, describe: 'run everything on the same worker threads, each query after one uncounted run with checkpoints and one without: figures of compiled code, as on a standing cluster' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
     async (argv) => {
       const interval = argv['checkpoint-interval'] === undefined ? undefined : positiveDuration('checkpoint-interval', argv['checkpoint-interval']);
@@ -43,7 +44,7 @@ export function nexmarkCommand(b: Argv): Argv {
         rate: argv.rate === undefined ? undefined : positiveInt('rate', argv.rate), seed: argv.seed,
         throttle: argv.throttle === undefined ? undefined : positiveInt('throttle', argv.throttle), checkpointIntervalMs: interval, checkpointMode: mode, maxDeltas: argv['max-deltas'], maxDeltaRatio: argv['max-delta-ratio'],
         stateBackend: backend, stateCacheMb: argv['state-cache-mb'], verify: argv.verify, runs: positiveInt('runs', argv.runs), compareWithout: argv['compare-without'], failures,
-        threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads),
+        threads: argv.threads === undefined ? undefined : positiveInt('threads', argv.threads), warmWorkers: argv['warm-workers'],
         progress: (line) => process.stderr.write(line + '\n'),
       });
       if (argv.json) process.stdout.write(JSON.stringify(report) + '\n');

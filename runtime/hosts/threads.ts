@@ -23,6 +23,7 @@ import type { FailureInjection } from '../actor/faults.js';
 import type { MetricsSettings } from '../metrics/settings.js';
 import type { ActorHost, LaunchedActor } from './host.js';
 import { workerProfileArgs } from './profiler.js';
+import type { WorkerPool } from './worker-pool.js';
 
 /** Options of the thread host. */
 export interface ThreadHostOptions {
@@ -39,8 +40,10 @@ export interface ThreadHostOptions {
   restores?: ActorRestore[];
   injections?: FailureInjection[];
   metrics?: MetricsSettings;
-  /** Each worker thread writes a CPU profile into this folder as it ends. */
+  /** Each worker thread writes a CPU profile into this folder as it ends (the job then has threads of its own). */
   profileDir?: string;
+  /** Threads kept for later jobs, which this job runs on if they suit it; without, the job's threads end with it. */
+  workers?: WorkerPool;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -48,6 +51,10 @@ const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
 /** An ActorHost backed by a piscina pool. */
 export class ThreadHost implements ActorHost {
   private pool: Piscina | null = null;
+  private shared: WorkerPool | undefined;
+  private onPoolError: ((err: unknown) => void) | undefined;
+  /** Actors whose task has not ended yet. */
+  private running = 0;
 
   constructor(private readonly job: BuiltJob, private readonly opts: ThreadHostOptions) {}
 
@@ -56,15 +63,20 @@ export class ThreadHost implements ActorHost {
     const { channels, actors } = wirePlan(plan);
     const pairs = channels.map(() => new MessageChannel());
     const threads = Math.min(actors.length, this.opts.threads ?? availableParallelism());
-    const pool = new Piscina({
-      filename: WORKER_FILE, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: Math.ceil(actors.length / threads),
+    const tasksPerThread = Math.ceil(actors.length / threads);
+    const make = () => new Piscina({
+      filename: WORKER_FILE, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: tasksPerThread,
       idleTimeout: 60_000, atomics: 'disabled',
       resourceLimits: this.opts.workerMemoryMb ? { maxOldGenerationSizeMb: this.opts.workerMemoryMb } : undefined,
       execArgv: this.opts.profileDir === undefined ? undefined : [...process.execArgv, ...workerProfileArgs(this.opts.profileDir)],
     });
+    // A profile is written as its thread ends, so a profiled job ends its threads itself.
+    this.shared = this.opts.profileDir === undefined ? this.opts.workers : undefined;
+    const pool = this.shared?.acquire(`${threads} threads, ${tasksPerThread} tasks each, ${this.opts.workerMemoryMb ?? 0} MiB`, make) ?? make();
     this.pool = pool;
     // A worker that dies after its tasks were already failed (an out-of-memory error arrives after its exit) is reported on the pool, not on a task.
-    const poolFailed = new Promise<never>((_, reject) => pool.on('error', reject));
+    const poolFailed = new Promise<never>((_, reject) => (this.onPoolError = reject));
+    pool.on('error', this.onPoolError!);
     poolFailed.catch(() => {});
     const fingerprint = planFingerprint(plan);
     return actors.map((w, i) => {
@@ -77,14 +89,21 @@ export class ThreadHost implements ActorHost {
         restore: this.opts.restores?.[i], injections: this.opts.injections, metrics: this.opts.metrics,
       };
       const transferList: MessagePort[] = [...inputs, ...outputs.flat(), control.port2];
-      const exited = Promise.race([pool.run(task, { transferList: transferList as never }).then(() => undefined), poolFailed]);
+      this.running++;
+      const ran = pool.run(task, { transferList: transferList as never }).finally(() => this.running--);
+      const exited = Promise.race([ran.then(() => undefined), poolFailed]);
       const endpoint = portEndpoint<ControlFromActor, ControlToActor>(control.port1) as CoordinatorEndpoint;
       return { chain: w.chain, subtask: w.subtask, control: endpoint, exited };
     });
   }
 
+  /** Ends the job's threads, or leaves kept ones for the next job once every actor's task has ended. */
   async shutdown(): Promise<void> {
-    await this.pool?.destroy();
+    const pool = this.pool;
     this.pool = null;
+    if (pool === null) return;
+    if (this.onPoolError !== undefined) pool.off('error', this.onPoolError);
+    if (this.shared === undefined) await pool.destroy();
+    else if (this.running > 0) await this.shared.discard(pool);
   }
 }

@@ -51,6 +51,23 @@ t.test('runs paired with runs without checkpoints: a ratio per pair, their media
   t.same(row.slice(-3), w.ratios.map((x) => x.toFixed(2)), 'and every pair\'s');
 });
 
+t.test('warm workers: two uncounted runs of each query first, only the counted ones in the figures, and the table says so', async (t) => {
+  const report = await benchNexmark({
+    queries: ['q1', 'q2'], events: 4000, parallelism: 2, checkpointIntervalMs: 50, checkpointMode: 'incremental', stateBackend: 'lmdb', verify: true, runs: 2,
+    compareWithout: true, warmWorkers: true,
+  });
+  for (const r of report.results) {
+    t.equal(r.warmWorkers, true, `${r.query}: marked`);
+    t.equal(r.verified, true, `${r.query}: verified on kept threads`);
+    t.equal(r.runs.length, 2, `${r.query}: the warming runs are not counted`);
+    t.equal(r.withoutCheckpoints!.runs.length, 2, `${r.query}: nor beside the runs without checkpoints`);
+  }
+  t.match(nexmarkTable(report).join('\n'), /Warm workers: every run on the same threads/);
+  const cold = await benchNexmark({ queries: ['q1'], events: 2000, parallelism: 1, stateBackend: 'heap', verify: false, runs: 1 });
+  t.equal(cold.results[0]!.warmWorkers, undefined, 'without the option, no mark');
+  t.notMatch(nexmarkTable(cold).join('\n'), /Warm workers/);
+});
+
 t.test('pairing needs checkpoints', async (t) => {
   await t.rejects(benchNexmark({ queries: ['q1'], events: 100, parallelism: 1, stateBackend: 'heap', verify: false, runs: 1, compareWithout: true }), /compare-without.*checkpoint-interval/);
 });
