@@ -104,6 +104,6 @@ export class ThreadHost implements ActorHost {
     if (pool === null) return;
     if (this.onPoolError !== undefined) pool.off('error', this.onPoolError);
     if (this.shared === undefined) await pool.destroy();
-    else if (this.running > 0) await this.shared.discard(pool);
+    else await this.shared.release(pool, this.running === 0);
   }
 }

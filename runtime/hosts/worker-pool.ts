@@ -6,33 +6,40 @@
  * closes it; a job never leaves a kept thread with an actor of its own still running on it.
  */
 import type { Piscina } from 'piscina';
+import { ConfigError } from '../../base/errors.js';
 
-/** Threads shared by consecutive jobs; one configuration at a time. */
+/** Threads shared by consecutive jobs; one configuration and one job at a time. */
 export class WorkerPool {
   private kept: { key: string; pool: Piscina } | undefined;
-  private readonly closing: Promise<unknown>[] = [];
+  private inUse = false;
+  private readonly closing: Promise<void>[] = [];
   private closed = false;
 
   /**
-   * The kept threads if they were made for `key` (thread count, tasks per thread, limits), else
-   * threads from `make`, kept from now on; threads kept for another key are closed.
+   * For a job: the kept threads if they were made for `key` (thread count, tasks per thread,
+   * limits), else threads from `make`, kept from now on (threads kept for another key end).
    */
   acquire(key: string, make: () => Piscina): Piscina {
-    if (this.closed) throw new Error('the worker pool is closed');
-    if (this.kept?.key === key) return this.kept.pool;
-    if (this.kept !== undefined) this.closing.push(this.kept.pool.destroy());
-    const pool = make();
-    this.kept = { key, pool };
-    return pool;
+    if (this.closed) throw new ConfigError('workers', 'the worker pool is closed');
+    if (this.inUse) throw new ConfigError('workers', 'the worker pool runs one job at a time: a job is running on it');
+    if (this.kept?.key !== key) {
+      if (this.kept !== undefined) this.end(this.kept.pool);
+      this.kept = { key, pool: make() };
+    }
+    this.inUse = true;
+    return this.kept.pool;
   }
 
-  /** Closes threads a job could not leave idle (an actor still running): the next job gets fresh ones. */
-  discard(pool: Piscina): Promise<void> {
-    if (this.kept?.pool === pool) this.kept = undefined;
-    return pool.destroy();
+  /** The job on `pool` is over; `idle` false when an actor of it may still run there, which ends the threads. */
+  async release(pool: Piscina, idle: boolean): Promise<void> {
+    if (this.kept?.pool !== pool) return;
+    this.inUse = false;
+    if (idle) return;
+    this.kept = undefined;
+    await pool.destroy();
   }
 
-  /** The thread ids of the kept threads (empty before the first job). */
+  /** The thread ids of the kept threads (none before the first job). */
   threadIds(): number[] {
     return this.kept === undefined ? [] : this.kept.pool.threads.map((t) => t.threadId);
   }
@@ -40,8 +47,15 @@ export class WorkerPool {
   /** Ends every thread; the pool takes no more jobs. */
   async close(): Promise<void> {
     this.closed = true;
-    const pool = this.kept?.pool;
+    if (this.kept !== undefined) this.end(this.kept.pool);
     this.kept = undefined;
-    await Promise.all([...this.closing.splice(0), pool?.destroy()]);
+    await Promise.all(this.closing.splice(0));
+  }
+
+  /** Ends threads in the background; close() reports a failure to. */
+  private end(pool: Piscina): void {
+    const ended = pool.destroy();
+    ended.catch(() => {});
+    this.closing.push(ended);
   }
 }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { execute } from '../../../runtime/execute.js';
 import { WorkerPool } from '../../../runtime/hosts/worker-pool.js';
-import { CancelledError, WorkerExitError } from '../../../base/errors.js';
+import { CancelledError, ConfigError, WorkerExitError } from '../../../base/errors.js';
 import type { CountRow } from '../../fixtures/jobs/counts.js';
 import { expectedCounts, finalCounts } from '../../support/expected.js';
 
@@ -26,6 +26,18 @@ t.test('jobs run one after another on kept threads give the results of jobs on t
   await workers.close();
   t.same(workers.threadIds(), [], 'closed, it keeps none');
   await t.rejects(execute(JOB, { parallelism: 2, threads: 2, workers, params: { records: 100, keys: 3 } }), /worker pool is closed/);
+});
+
+t.test('a pool runs one job at a time: a second job started beside the first is refused, naming the option', async (t) => {
+  const workers = new WorkerPool();
+  t.teardown(() => workers.close());
+  const first = execute(JOB, { parallelism: 2, threads: 2, workers, params: { records: 50_000, keys: 17 } });
+  const err = await execute(JOB, { parallelism: 2, threads: 2, workers, params: { records: 100, keys: 3 } }).then(() => null, (e: unknown) => e);
+  t.type(err, ConfigError);
+  t.match((err as Error).message, /workers.*one job at a time/);
+  t.same(finalCounts((await first).results.counts as CountRow[]), expectedCounts(50_000, 17), 'the first job is not disturbed');
+  const next = await execute(JOB, { parallelism: 2, threads: 2, workers, params: { records: 100, keys: 3 } });
+  t.same(finalCounts(next.results.counts as CountRow[]), expectedCounts(100, 3), 'once it ended, the next runs');
 });
 
 t.test('a job that needs another number of threads gets threads of its own, which the pool keeps instead', async (t) => {
