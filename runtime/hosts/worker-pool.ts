@@ -10,7 +10,8 @@ import { ConfigError } from '../../base/errors.js';
 
 /** Threads shared by consecutive jobs; one configuration and one job at a time. */
 export class WorkerPool {
-  private kept: { key: string; pool: Piscina } | undefined;
+  /** `failed` once a thread failed while no job ran on them: they are not handed out again. */
+  private kept: { key: string; pool: Piscina; failed: boolean } | undefined;
   private inUse = false;
   private readonly closing: Promise<void>[] = [];
   private closed = false;
@@ -22,9 +23,12 @@ export class WorkerPool {
   acquire(key: string, make: () => Piscina): Piscina {
     if (this.closed) throw new ConfigError('workers', 'the worker pool is closed');
     if (this.inUse) throw new ConfigError('workers', 'the worker pool runs one job at a time: a job is running on it');
-    if (this.kept?.key !== key) {
+    if (this.kept?.key !== key || this.kept.failed) {
       if (this.kept !== undefined) this.end(this.kept.pool);
-      this.kept = { key, pool: make() };
+      const kept = { key, pool: make(), failed: false };
+      // A job listens for its threads' failures itself; one between jobs belongs to none, and the threads are replaced.
+      kept.pool.on('error', () => (kept.failed ||= !this.inUse));
+      this.kept = kept;
     }
     this.inUse = true;
     return this.kept.pool;
