@@ -12,8 +12,7 @@
  */
 import type { KeyedStateHandle } from '../snapshot.js';
 import { sameKeyGroups, type KeyGroups } from '../format/restore-reader.js';
-import type { ChangedValues } from './store.js';
-import { TOMBSTONE } from './overlay.js';
+import type { ChangeLog } from './change-log.js';
 
 /**
  * Keys changed in one interval between snapshots, as latin1 strings of their bytes: those
@@ -21,7 +20,7 @@ import { TOMBSTONE } from './overlay.js';
  * at the barrier (known once its write-out is done).
  */
 export interface ChangedKeys {
-  stored: ChangedValues;
+  stored: ChangeLog;
   cached?: { readonly size: number; keys(): Iterable<string>; deletions(): number };
 }
 
@@ -134,9 +133,7 @@ export class IncrementalChain {
 
 /** How many of one interval's changes delete a key: each leaves a tombstone in a delta. */
 function deletionsIn(changed: ChangedKeys): number {
-  let n = changed.cached?.deletions() ?? 0;
-  for (const v of changed.stored.values()) if (v === TOMBSTONE) n++;
-  return n;
+  return changed.stored.deletions() + (changed.cached?.deletions() ?? 0);
 }
 
 /**

@@ -23,6 +23,8 @@ export class Overlay {
   seq = 0;
   /** Map-state prefix → this overlay's keys under it, so iterating one map does not scan the overlay. */
   readonly maps = new Map<string, Set<string>>();
+  /** While it takes writes and the store logs changes: its keys last written as a value a snapshot holds already, not as a change. */
+  unchanged: Set<string> | undefined;
 
   /** Records a write; `mapPrefix` is given for map-state entries. */
   set(key: string, value: OverlayValue, mapPrefix: string | undefined): void {

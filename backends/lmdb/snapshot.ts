@@ -88,15 +88,18 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
   const fresh = c.cached?.fresh() ?? [];
   const order = await otherKeys(c, changed);
   // The newest interval's values are LMDB's at this point; this barrier's own records, which may have gone to LMDB after them, supersede them in the merge.
-  const exact = changed[changed.length - 1].stored;
+  const exact = changed[changed.length - 1].stored.sorted();
   let i = 0;
   let j = 0;
+  // The newest interval's keys, in step with the changed keys: both are in key order.
+  let e = 0;
   // Both in key order: merged into one file, so a restore merges the deltas with their base in one pass.
   while (i < order.length || j < fresh.length) {
     if (j >= fresh.length || (i < order.length && order[i] < fresh[j].storeKey)) {
       const key = order[i++];
       // A key written to the store in the interval has no older record ahead of it (the write let it go).
-      let value = exact.get(key);
+      while (e < exact.keys.length && exact.keys[e] < key) e++;
+      let value = e < exact.keys.length && exact.keys[e] === key ? exact.values[e] : undefined;
       if (value === undefined) {
         if (ahead === undefined) throw new Error(`internal error: the delta of checkpoint ${run.checkpointId} met a changed key without its value, and kept no records ahead to find it`);
         const rec = findAhead(ahead, key);
@@ -141,18 +144,15 @@ async function writtenOut(c: LmdbCopy): Promise<void> {
 async function otherKeys(c: LmdbCopy, changed: ChangedKeys[]): Promise<string[]> {
   // This barrier's own records are merged in by the caller; an earlier write-out's keys are carried.
   const extra = (ch: ChangedKeys) => ch.cached !== undefined && ch.cached !== c.cached;
-  let keys: string[];
-  if (changed.length === 1 && !extra(changed[0])) keys = [...changed[0].stored.keys()];
-  else {
-    const union = new Set<string>();
-    for (const ch of changed) {
-      for (const k of ch.stored.keys()) await add(c.run, union, k);
-      if (extra(ch)) for (const k of ch.cached!.keys()) await add(c.run, union, k);
-    }
-    keys = [...union];
+  // One interval's changed keys come sorted, each once.
+  if (changed.length === 1 && !extra(changed[0])) return changed[0].stored.sorted().keys;
+  const union = new Set<string>();
+  for (const ch of changed) {
+    for (const k of ch.stored.sorted().keys) await add(c.run, union, k);
+    if (extra(ch)) for (const k of ch.cached!.keys()) await add(c.run, union, k);
   }
   // latin1 strings compare char by char with chars 0-255, which is byte order.
-  return keys.sort();
+  return [...union].sort();
 }
 
 /** Adds an entry to a file; a promise (its chunk being written, or a pause for the event loop) must be awaited before the next. */

@@ -13,6 +13,7 @@ import type { RootDatabase, Transaction } from 'lmdb';
 import { SnapflowError, errorMessage } from '../../base/errors.js';
 import { countEntries, countEntriesPaced, type CountSource, type NewerKey } from './count.js';
 import { exactView, Overlay, TOMBSTONE, type OverlayValue } from './overlay.js';
+import { ChangeLog } from './change-log.js';
 import type { KeyGroups } from '../format/restore-reader.js';
 
 /** Tuning of the overlay store. */
@@ -33,8 +34,6 @@ export interface OverlayStoreOptions {
  */
 export const DEFAULT_STORE_OPTIONS: OverlayStoreOptions = { flushEntries: 16384, maxInFlight: 4, trackChanges: false };
 
-/** Keys changed since a snapshot (latin1 strings) → their last value, undefined when left to be read. */
-export type ChangedValues = Map<string, OverlayValue | undefined>;
 
 type Waiter = { atMost: number; resolve: () => void; reject: (err: Error) => void };
 /** A snapshot waiting for its read transaction: every overlay up to `seq` committed, none after it submitted. */
@@ -67,9 +66,10 @@ export class OverlayStore {
   /**
    * Keys written or deleted since the last snapshot, as latin1 strings, each with its last value
    * (undefined: not known here, see noteChanged): at a snapshot's point they are what LMDB holds,
-   * so a delta need not read them back.
+   * so a delta need not read them back. Every overlay that takes writes after a snapshot's point
+   * is of the same interval.
    */
-  private changed: ChangedValues | null;
+  private log: ChangeLog | null;
   private failure: Error | undefined;
   private waiters: Waiter[] = [];
   /** Snapshots waiting for their read transaction, oldest first. */
@@ -77,7 +77,7 @@ export class OverlayStore {
   private readonly maxKeySize: number;
 
   constructor(private readonly db: RootDatabase<Buffer, Buffer>, private readonly opts: OverlayStoreOptions) {
-    this.changed = opts.trackChanges ? new Map() : null;
+    this.log = opts.trackChanges ? new ChangeLog() : null;
     this.maxKeySize = (db as unknown as { maxKeySize?: number }).maxKeySize ?? 1978;
   }
 
@@ -114,13 +114,20 @@ export class OverlayStore {
    */
   write(key: string, keyBytes: Buffer | undefined, value: OverlayValue, mapPrefix?: string, change = true): void {
     this.check();
-    // The live overlay holds this very value already (a timer set again): nothing changes, and
-    // the key counts as changed already unless its earlier write did not.
-    if (value !== TOMBSTONE && this.dirty.entries.get(key) === value && (!change || this.changed === null || this.changed.has(key))) return;
+    const live = this.dirty;
+    const before = live.entries.get(key);
+    // Written in the live overlay, so in this interval; as a change unless as a hand-over.
+    const logged = before !== undefined && live.unchanged?.has(key) !== true;
+    // The live overlay holds this very value already (a timer set again): nothing changes.
+    if (value !== TOMBSTONE && before === value && (!change || this.log === null || logged)) return;
     if (keyBytes !== undefined) this.checkKeySize(keyBytes);
-    this.dirty.set(key, value, mapPrefix);
-    // A key changed earlier in the interval keeps its newest value, whatever writes it.
-    if (this.changed !== null && (change || this.changed.has(key))) this.changed.set(key, value);
+    live.set(key, value, mapPrefix);
+    if (this.log !== null) {
+      // A key changed earlier in the interval keeps its newest value, whatever writes it.
+      this.log.add(key, value, change, logged);
+      if (change) live.unchanged?.delete(key);
+      else if (!logged) (live.unchanged ??= new Set()).add(key);
+    }
     if (this.dirty.entries.size >= this.opts.flushEntries) {
       this.freeze();
       this.submitPending();
@@ -169,9 +176,9 @@ export class OverlayStore {
   }
 
   /** Takes the keys changed since the last call, with their values. */
-  takeChanged(): ChangedValues {
-    const out = this.changed ?? new Map<string, OverlayValue | undefined>();
-    if (this.changed !== null) this.changed = new Map();
+  takeChanged(): ChangeLog {
+    const out = this.log ?? new ChangeLog();
+    if (this.log !== null) this.log = new ChangeLog();
     return out;
   }
 
@@ -181,8 +188,8 @@ export class OverlayStore {
    * the interval is older than the savepoint's.
    */
   noteChanged(keys: Iterable<string>): void {
-    if (this.changed === null) return;
-    for (const k of keys) this.changed.set(k, undefined);
+    if (this.log === null) return;
+    for (const k of keys) this.log.add(k, undefined, true);
   }
 
   /** Fails the store with an error met while writing to it from outside a call (a snapshot's write-out). */
@@ -193,7 +200,7 @@ export class OverlayStore {
 
   /** Forgets the changed keys (after a restore, the restored state is the reference). */
   clearChanged(): void {
-    if (this.changed !== null) this.changed = new Map();
+    if (this.log !== null) this.log = new ChangeLog();
   }
 
   /** A promise while more than maxInFlight batches are uncommitted, else null. */
