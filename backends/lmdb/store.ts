@@ -34,7 +34,6 @@ export interface OverlayStoreOptions {
  */
 export const DEFAULT_STORE_OPTIONS: OverlayStoreOptions = { flushEntries: 16384, maxInFlight: 4, trackChanges: false };
 
-
 type Waiter = { atMost: number; resolve: () => void; reject: (err: Error) => void };
 /** A snapshot waiting for its read transaction: every overlay up to `seq` committed, none after it submitted. */
 type SnapshotPoint = { seq: number; resolve: (p: PointView) => void; reject: (err: Error) => void };
