@@ -7,17 +7,25 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { CheckpointError } from '../base/errors.js';
 import type { AsyncSnapshot, FileScope, KeyedStateHandle, SnapshotTarget, StateFileRef, StateFileWriter } from './snapshot.js';
-import { StateFileEncoder } from './format/state-file.js';
+import { CHUNK_BYTES, StateFileEncoder } from './format/state-file.js';
+import { ChunkPool } from './format/chunk-pool.js';
 
 /** Entries copied between two yields to the event loop. */
 export const ENTRIES_PER_YIELD = 4096;
+
+/**
+ * This thread's file chunks: each write settles once its chunk is handed to the system, so a
+ * few chunks serve every file the thread's subtasks write, two each while one fills and one writes.
+ */
+const FILE_CHUNKS = new ChunkPool(CHUNK_BYTES, 4);
 
 /** One state file being written: an encoder whose full chunks go to the writer. */
 export class FileOut {
   private readonly encoder: StateFileEncoder;
 
   constructor(private readonly writer: StateFileWriter) {
-    this.encoder = new StateFileEncoder((chunk) => writer.write(chunk));
+    // A writer's promise settles once the chunk is handed to the system (StateFileWriter): the chunk is free again then.
+    this.encoder = new StateFileEncoder((chunk) => writer.write(chunk), CHUNK_BYTES, FILE_CHUNKS);
   }
 
   /** Bytes produced so far. */

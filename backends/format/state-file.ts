@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import type * as Msgpackr from 'msgpackr';
 import { CorruptCheckpointError } from '../../base/errors.js';
+import type { ChunkPool } from './chunk-pool.js';
 
 // State values get an instance of msgpackr of their own, its CommonJS build (the channels import
 // the ES module): every encoder of one instance runs the same functions, and the engine optimizes
@@ -68,8 +69,12 @@ export class StateFileEncoder {
   private chunk: Buffer;
   private pos: number;
 
-  constructor(private readonly sink: ChunkSink, private readonly chunkBytes = CHUNK_BYTES) {
-    this.chunk = Buffer.allocUnsafe(chunkBytes);
+  /**
+   * With a `pool`, chunks come from it and go back to it once the sink's promise for them
+   * settles: a sink that returns no promise keeps its chunks and must be given no pool.
+   */
+  constructor(private readonly sink: ChunkSink, private readonly chunkBytes = CHUNK_BYTES, private readonly pool?: ChunkPool) {
+    this.chunk = this.freshChunk(0);
     this.pos = STATE_FILE_MAGIC.copy(this.chunk, 0);
     this.bytes = this.pos;
   }
@@ -107,18 +112,39 @@ export class StateFileEncoder {
 
   /** Hands over the last, partial chunk. */
   finish(): void | Promise<void> {
-    const last = this.chunk.subarray(0, this.pos);
+    const last = this.chunk;
+    const pos = this.pos;
     this.chunk = Buffer.alloc(0);
     this.pos = 0;
-    if (last.length > 0) return this.sink(last);
+    return this.send(last, pos);
   }
 
   private handOver(need: number): void | Promise<void> {
-    const full = this.chunk.subarray(0, this.pos);
-    // A fresh chunk each time: the sink may still hold the previous one while it writes.
-    this.chunk = Buffer.allocUnsafe(Math.max(this.chunkBytes, need));
+    const full = this.chunk;
+    const pos = this.pos;
+    // Another chunk: the sink may still hold this one while it writes.
+    this.chunk = this.freshChunk(need);
     this.pos = 0;
-    if (full.length > 0) return this.sink(full);
+    return this.send(full, pos);
+  }
+
+  /** A chunk with room for `need` bytes: the pool's when its chunks are of this encoder's size and big enough. */
+  private freshChunk(need: number): Buffer {
+    const pool = this.pool;
+    if (pool !== undefined && pool.chunkBytes === this.chunkBytes && need <= this.chunkBytes) return pool.take();
+    return Buffer.allocUnsafe(Math.max(this.chunkBytes, need));
+  }
+
+  /** Hands the first `pos` bytes of a chunk to the sink; the chunk goes back to the pool once the sink is done with it. */
+  private send(chunk: Buffer, pos: number): void | Promise<void> {
+    const pool = this.pool;
+    const sent = pos > 0 ? this.sink(chunk.subarray(0, pos)) : undefined;
+    if (pool === undefined) return sent;
+    if (sent === undefined) {
+      if (pos === 0) pool.give(chunk);
+      return undefined;
+    }
+    return sent.then(() => pool.give(chunk));
   }
 }
 
