@@ -171,9 +171,11 @@ export function describeCrossover(c: Crossover): string {
 
 /** Why the crossover lies where it does: the re-base policy turns incremental checkpoints into full copies at high change rates. */
 export function rebaseNote(): string {
-  const ratio = pct(DEFAULT_REBASE.maxDeltaRatio);
+  const { maxDeltaRatio: ratio, maxDeltas } = DEFAULT_REBASE;
+  // Every key a delta writes rewrites one, so the k-th delta on a base takes the chain's waste to k times the share changed.
+  const deltasAt = (share: number) => Math.min(maxDeltas, Math.floor(ratio / share + 1e-9));
   return `An incremental checkpoint is written as a new base (the whole state) when writing it as a delta would take the entries the chain holds beyond the state ` +
-    `(values rewritten since the last base, deletions) past ${ratio} of the state, or after ${DEFAULT_REBASE.maxDeltas} deltas. ` +
-    `The benchmark rewrites existing keys, so from half that share of keys changed per checkpoint, every other incremental checkpoint is a base, above ${ratio} every one is, ` +
-    'and at 100% both modes write the whole state each time while incremental also tracks the keys it changed.';
+    `(values rewritten since the last base, deletions) past ${pct(ratio)} of the state, or after ${maxDeltas} deltas. ` +
+    `The benchmark rewrites existing keys, so at 10% of the keys changed per checkpoint a base follows ${deltasAt(0.1)} deltas, at 50% ${deltasAt(0.5)}, ` +
+    'and at 100% every checkpoint writes the whole state in both modes while incremental also tracks the keys it changed.';
 }

@@ -34,7 +34,7 @@ export interface WindowBenchOptions {
   stateBackend: BackendKind;
   /** Records per second over all sources (default unlimited). */
   rate?: number;
-  /** Incremental re-base policy (defaults: the runtime's, which re-bases once deltas outgrow 15% of the base). */
+  /** Incremental re-base policy (defaults: the runtime's, DEFAULT_REBASE). */
   maxDeltas?: number;
   maxDeltaRatio?: number;
   threads?: number;

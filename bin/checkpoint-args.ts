@@ -4,6 +4,13 @@ import type { CheckpointOptions } from '../runtime/checkpoint/config.js';
 import { ConfigError } from '../base/errors.js';
 import { parseDuration } from '../base/validate.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES, GUARANTEES, type BackendKind } from '../base/kinds.js';
+import { DEFAULT_REBASE } from '../backends/factory.js';
+
+/** The incremental re-base flags, shared by `snapflow run` and the benchmarks that take them. */
+export const REBASE_FLAGS = {
+  'max-deltas': { type: 'number', describe: `incremental: deltas on one base before a new base is written (default ${DEFAULT_REBASE.maxDeltas})` },
+  'max-delta-ratio': { type: 'number', describe: `incremental: a new base once the entries the chain holds beyond the state (superseded values, deletions) would pass this share of the state's entries (default ${DEFAULT_REBASE.maxDeltaRatio})` },
+} as const;
 
 /** Adds the state backend and checkpoint flags. */
 export function withCheckpointFlags<T>(y: Argv<T>) {
@@ -20,8 +27,7 @@ export function withCheckpointFlags<T>(y: Argv<T>) {
     .option('min-pause', { type: 'string', describe: 'least time between the end of a checkpoint and the next trigger (default 0)' })
     .option('max-concurrent-checkpoints', { type: 'number', describe: 'checkpoints in flight at once (default 1)' })
     .option('tolerable-failures', { type: 'number', describe: 'failed checkpoints in a row the job survives (default 0)' })
-    .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base is written (default 20)' })
-    .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
+    .options(REBASE_FLAGS)
     .option('unaligned', { type: 'boolean', describe: 'unaligned checkpoints: barriers overtake in-flight data, which is kept as channel state' })
     .option('aligned-checkpoint-timeout', { type: 'string', describe: 'start checkpoints aligned and turn them unaligned where they still align this long after the trigger, e.g. 2s (implies --unaligned)' });
 }

@@ -6,6 +6,7 @@ import { QUERY_NAMES } from '../../bench/nexmark/queries/index.js';
 import { choiceList, positiveDuration, positiveInt } from '../args.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES, type BackendKind, type CheckpointMode } from '../../base/kinds.js';
 import { ConfigError } from '../../base/errors.js';
+import { REBASE_FLAGS } from '../checkpoint-args.js';
 
 /** Registers the nexmark subcommand of bench. */
 export function nexmarkCommand(b: Argv): Argv {
@@ -21,8 +22,7 @@ export function nexmarkCommand(b: Argv): Argv {
       .option('seed', { type: 'number', describe: 'seed of the generator (default 42)' })
       .option('checkpoint-interval', { type: 'string', describe: 'checkpoint this often, e.g. 1s (a bare number is ms; default: no checkpoints)' })
       .option('checkpoint-mode', { type: 'string', default: 'incremental', choices: [...CHECKPOINT_MODES], describe: 'full or incremental (incremental needs lmdb)' })
-      .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
-      .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
+      .options(REBASE_FLAGS)
       .option('state-backend', { type: 'string', default: 'lmdb', choices: [...BACKEND_KINDS], describe: 'where keyed state lives' })
       .option('state-cache-mb', { type: 'number', describe: 'lmdb: memory budget of each stateful subtask\'s cache of decoded values, in MiB (default 128; 0 turns it off)' })
       .option('verify', { type: 'boolean', default: false, describe: 'compare every result with a plain single-threaded reference over the same events' })

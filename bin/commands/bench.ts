@@ -17,6 +17,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCrossover, rebaseNote } from '../../bench/report-data.js';
 import { BACKEND_KINDS, CHECKPOINT_MODES, type BackendKind, type CheckpointMode } from '../../base/kinds.js';
+import { REBASE_FLAGS } from '../checkpoint-args.js';
 
 /** Writes a table's lines to stdout. */
 const printLines = (lines: string[]) => void process.stdout.write(lines.join('\n') + '\n');
@@ -154,8 +155,7 @@ export function benchCommand(y: Argv): Argv {
         .option('stream-updates', { type: 'number', describe: 'updates per throughput run after the load (default 10 × keys)' })
         .option('runs', { type: 'number', default: 1, describe: 'throughput runs per mode (the median is reported); 0 measures the checkpoints alone' })
         .option('state-backend', { type: 'string', default: 'lmdb', choices: BACKEND_KINDS, describe: 'state backend' })
-        .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
-        .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
+        .options(REBASE_FLAGS)
         .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),
       async (argv) => {
@@ -199,8 +199,7 @@ export function benchCommand(y: Argv): Argv {
         .option('checkpoint-interval', { alias: 'interval', type: 'string', default: '500ms', describe: 'checkpoint interval (a bare number is ms)' })
         .option('parallelism', { type: 'string', default: '1', describe: 'parallelism of every operator' })
         .option('state-backend', { type: 'string', default: 'lmdb', choices: ['lmdb'], describe: 'state backend (incremental checkpoints need lmdb)' })
-        .option('max-deltas', { type: 'number', describe: 'incremental: deltas on one base before a new base (default 20)' })
-        .option('max-delta-ratio', { type: 'number', describe: 'incremental: delta bytes as a share of the base before a new base (default 0.15)' })
+        .options(REBASE_FLAGS)
         .option('rate', { type: 'string', describe: 'records per second over all sources (default unlimited)' })
         .option('threads', { type: 'number', describe: 'worker threads (default: number of cores)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout (progress goes to stderr)' }),

@@ -215,5 +215,5 @@ t.test('factory refuses unusable options with a ConfigError naming the option', 
   t.match(configError({ ...base, maxDeltas: 1.5 }), /^option max-deltas: /);
   t.match(configError({ ...base, maxDeltaRatio: 0 }), /^option max-delta-ratio: /);
   t.match(configError({ ...base, maxDeltaRatio: NaN }), /^option max-delta-ratio: /);
-  t.strictSame(DEFAULT_REBASE, { maxDeltas: 20, maxDeltaRatio: 0.15 });
+  t.strictSame(DEFAULT_REBASE, { maxDeltas: 20, maxDeltaRatio: 1 });
 });

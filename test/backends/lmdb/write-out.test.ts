@@ -100,7 +100,8 @@ function lmdbEntries(b: KeyedStateBackend): number {
 
 t.test('a value rewritten between every two barriers never goes through LMDB; it reaches LMDB when the cache lets it go', async (t) => {
   const storage = new MemoryStorage();
-  const b = makeBackend({ kind: 'lmdb', mode: 'incremental' });
+  // A base at every checkpoint (all keys change), under a policy that re-bases once a delta would rewrite 15% of the state.
+  const b = makeBackend({ kind: 'lmdb', mode: 'incremental', maxDeltaRatio: 0.15 });
   t.teardown(() => b.dispose());
   const v = b.valueState<number>('v');
   const keys = userKeys(2000);
