@@ -25,7 +25,7 @@ export class FileOut {
 
   constructor(private readonly writer: StateFileWriter) {
     // A writer's promise settles once the chunk is handed to the system (StateFileWriter): the chunk is free again then.
-    this.encoder = new StateFileEncoder((chunk) => writer.write(chunk), CHUNK_BYTES, FILE_CHUNKS);
+    this.encoder = new StateFileEncoder((chunk) => writer.write(chunk), FILE_CHUNKS);
   }
 
   /** Bytes produced so far. */

@@ -69,11 +69,17 @@ export class StateFileEncoder {
   private chunk: Buffer;
   private pos: number;
 
+  private readonly chunkBytes: number;
+  private readonly pool: ChunkPool | undefined;
+
   /**
-   * With a `pool`, chunks come from it and go back to it once the sink's promise for them
-   * settles: a sink that returns no promise keeps its chunks and must be given no pool.
+   * `chunks` is the chunk size, or a pool whose chunks are used: they go back to it once the
+   * sink's promise for them settles, so a sink that returns no promise keeps its chunks and must
+   * be given no pool.
    */
-  constructor(private readonly sink: ChunkSink, private readonly chunkBytes = CHUNK_BYTES, private readonly pool?: ChunkPool) {
+  constructor(private readonly sink: ChunkSink, chunks: number | ChunkPool = CHUNK_BYTES) {
+    this.pool = typeof chunks === 'number' ? undefined : chunks;
+    this.chunkBytes = typeof chunks === 'number' ? chunks : chunks.chunkBytes;
     this.chunk = this.freshChunk(0);
     this.pos = STATE_FILE_MAGIC.copy(this.chunk, 0);
     this.bytes = this.pos;
@@ -128,10 +134,10 @@ export class StateFileEncoder {
     return this.send(full, pos);
   }
 
-  /** A chunk with room for `need` bytes: the pool's when its chunks are of this encoder's size and big enough. */
+  /** A chunk with room for `need` bytes: the pool's when its chunks are big enough. */
   private freshChunk(need: number): Buffer {
     const pool = this.pool;
-    if (pool !== undefined && pool.chunkBytes === this.chunkBytes && need <= this.chunkBytes) return pool.take();
+    if (pool !== undefined && need <= this.chunkBytes) return pool.take();
     return Buffer.allocUnsafe(Math.max(this.chunkBytes, need));
   }
 

@@ -14,7 +14,7 @@ async function write(n: number, pool?: ChunkPool): Promise<{ bytes: Buffer; hand
     handed.add(chunk.buffer);
     await new Promise((r) => setImmediate(r));
     parts.push(Buffer.from(chunk));
-  }, CHUNK, pool);
+  }, pool ?? CHUNK);
   for (let i = 0; i < n; i++) {
     const [k, v] = entry(i);
     const p = enc.add(k, v);
@@ -45,7 +45,7 @@ t.test('a chunk whose write has not settled is not handed out again', async (t) 
   const enc = new StateFileEncoder(async (chunk) => {
     handed.push(chunk.buffer);
     await held;
-  }, CHUNK, pool);
+  }, pool);
   let pending: Promise<void> | void = undefined;
   for (let i = 0; pending === undefined; i++) pending = enc.add(...entry(i));
   t.equal(pool.size, 0, 'the chunk being written is not idle');
@@ -60,7 +60,7 @@ t.test('a chunk whose write has not settled is not handed out again', async (t) 
 t.test('a sink that answers with no promise keeps its chunks', async (t) => {
   const pool = new ChunkPool(CHUNK, 4);
   const kept: Buffer[] = [];
-  const enc = new StateFileEncoder((chunk) => void kept.push(chunk), CHUNK, pool);
+  const enc = new StateFileEncoder((chunk) => void kept.push(chunk), pool);
   for (let i = 0; i < 20; i++) enc.add(...entry(i));
   enc.finish();
   t.ok(kept.length > 2);
@@ -82,7 +82,7 @@ t.test('a failed write keeps its chunk out of the pool and fails the caller', as
   const pool = new ChunkPool(CHUNK, 4);
   const enc = new StateFileEncoder(async () => {
     throw new Error('disk full');
-  }, CHUNK, pool);
+  }, pool);
   let pending: Promise<void> | void = undefined;
   for (let i = 0; pending === undefined; i++) pending = enc.add(...entry(i));
   await t.rejects(pending as Promise<void>, /disk full/);
