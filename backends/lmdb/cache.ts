@@ -27,7 +27,7 @@ import type { CurrentKey } from './accessors.js';
 import { CacheWrites, RECORD_BYTES, type CacheBytes } from './cache-writes.js';
 import type { OverlayStore, PointView } from './store.js';
 import type { NewerKey } from './count.js';
-import { WriteOut } from './write-out.js';
+import { finalTally, WriteOut } from './write-out.js';
 import { TOMBSTONE } from './overlay.js';
 
 /**
@@ -165,12 +165,12 @@ export class StateCache {
     if (inStore) this.spillAhead();
     const { point, reserved } = this.store.snapshotPoint(inStore);
     const w = new WriteOut(this.dirty, this.epoch, this.writes.tally, reserved, onDone, final);
+    // No record follows a final barrier: its write-out is encoded at once, when the copy asks for it.
+    if (final) w.defer(() => this.writeOut === w && this.encode(Infinity), finalTally(this.ahead, this.dirty));
     this.writeOut = w;
     this.dirty = [];
     this.epoch++;
-    // No record follows a final barrier: there is nothing to keep flowing, so the write-out is encoded at once.
-    if (final) this.encode(Infinity);
-    else setImmediate(this.slice);
+    if (!final) setImmediate(this.slice);
     return { writeOut: w, point };
   }
 
@@ -210,13 +210,21 @@ export class StateCache {
    * Read lazily: a paced count reads it between its pauses.
    */
   unstoredKeys(): Iterable<NewerKey> {
-    this.finishWriteOut();
-    return this.unstored(this.ahead, this.dirty);
+    // A final write-out waits to be encoded until a copy needs it; a count needs it not.
+    const pending = this.writeOut?.deferred === true ? this.writeOut.records : [];
+    if (pending.length === 0) this.finishWriteOut();
+    return this.unstored(this.ahead, pending, this.dirty);
   }
 
-  private *unstored(ahead: CachedValue[], dirty: Dirty[]): Generator<NewerKey> {
+  private *unstored(ahead: CachedValue[], pending: Dirty[], dirty: Dirty[]): Generator<NewerKey> {
     // A change since the last write-out supersedes its record.
     for (const e of ahead) if (e.ahead !== null && e.dirty === null) yield [e.ahead.storeKey, e.ahead.chunk !== TOMBSTONE, e.ahead.held];
+    // A record of a deferred write-out: its value at the barrier, or, if encoded since, ahead of the store but not yet listed.
+    for (const d of pending) {
+      const e = d.entry;
+      if (e.dirty === d) yield [this.writes.keyOf(d), e.value !== ABSENT, e.ahead?.held];
+      else if (e.ahead === d && e.dirty === null && !e.listed) yield [d.storeKey, d.chunk !== TOMBSTONE, d.held];
+    }
     for (const d of dirty) if (d.entry.dirty === d) yield [this.writes.keyOf(d), d.entry.value !== ABSENT, undefined];
   }
 

@@ -42,9 +42,11 @@ export async function copyLmdbSnapshot(c: LmdbCopy): Promise<LmdbCopied> {
   const { run } = c;
   const out = await run.createFile(full ? 'exclusive' : 'shared', full ? 'full' : 'base');
   const view = await c.view;
+  // A bounded job's end often empties its state (every window fired, every auction closed): told
+  // by LMDB's count and the cache's tally at the barrier, it is written without encoding a record.
+  if (c.final === true && (c.cached?.emptyAt(view.count()) ?? view.count() === 0)) return closeWhole(c, out, full);
   await writtenOut(c);
-  // A bounded job's end often empties its state (every window fired, every auction closed): counted
-  // first, an empty state is written without a pass over the entries LMDB still holds for it.
+  // Counted otherwise, an empty state is written without a pass over the entries LMDB still holds for it.
   if (c.final === true && view.count() + countAhead(c, view) === 0) return closeWhole(c, out, full);
   const ahead = c.cached?.ahead() ?? [];
   let j = 0;
@@ -133,6 +135,7 @@ async function copyDelta(c: LmdbCopy, on: KeyedStateHandle, changed: ChangedKeys
 /** Waits for the write-out, if any, to be done. */
 async function writtenOut(c: LmdbCopy): Promise<void> {
   if (c.cached === undefined) return;
+  c.cached.encodeNow();
   await c.cached.done;
   c.run.check();
 }

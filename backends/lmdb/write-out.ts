@@ -35,6 +35,10 @@ export class WriteOut {
   private unknownAhead: Dirty[] = [];
   private finished = false;
   private released = false;
+  /** A final write-out's encoding, left until the copy needs it (encodeNow). */
+  private encodeRest: (() => void) | undefined;
+  /** A final write-out's count of the state, taken at the barrier (finalCount). */
+  private tallied: FinalTally | undefined;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
   /** Resolves once every record is encoded; rejects if one could not be. */
   readonly done: Promise<void>;
@@ -51,6 +55,36 @@ export class WriteOut {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // A snapshot cancelled before its copy ran never awaits it.
     this.done.catch(() => {});
+  }
+
+  /**
+   * Leaves a final write-out unencoded until the copy asks for it: a bounded job's end often
+   * empties its state, and a copy that finds it empty by `tally` needs no record encoded.
+   */
+  defer(encodeRest: () => void, tally: FinalTally): void {
+    this.encodeRest = encodeRest;
+    this.tallied = tally;
+  }
+
+  /** Whether the write-out waits to be encoded until a copy asks (encodeNow). */
+  get deferred(): boolean {
+    return this.encodeRest !== undefined;
+  }
+
+  /** Encodes what a deferred write-out left, at once; `done` then settles. */
+  encodeNow(): void {
+    const rest = this.encodeRest;
+    this.encodeRest = undefined;
+    rest?.();
+  }
+
+  /**
+   * Whether the state at a final barrier is empty, worked out without encoding a record or
+   * looking a key up: when LMDB held no entry at the snapshot's point, the state is the cache's
+   * live values. False when that cannot be told so (LMDB holds entries, or no tally was taken).
+   */
+  emptyAt(stored: number): boolean {
+    return stored === 0 && this.tallied !== undefined && this.tallied.live === 0;
   }
 
   /** The copy is a delta that reads no record ahead but this barrier's own; call before the write-out is done. */
@@ -183,6 +217,23 @@ export class WriteOut {
     // its chunk go: the written records stay only for their keys, and would keep whole chunks alive.
     for (const d of this.written) if (d.entry.ahead !== d) d.chunk = undefined;
   }
+}
+
+/** What the cache holds at a final barrier: its keys with a live value, dirty or ahead of the store. */
+export interface FinalTally {
+  live: number;
+}
+
+/**
+ * The cache's live values at a final barrier: the dirty ones among the write-out's `records`,
+ * and the records ahead of the store (`ahead`, the list of entries ahead) of entries not dirty.
+ * Every other cached value is the store's.
+ */
+export function finalTally(ahead: CachedValue[], records: Dirty[]): FinalTally {
+  let live = 0;
+  for (const e of ahead) if (e.dirty === null && e.ahead !== null && e.ahead.chunk !== TOMBSTONE) live++;
+  for (const d of records) if (d.entry.dirty === d && d.entry.value !== ABSENT) live++;
+  return { live };
 }
 
 /**

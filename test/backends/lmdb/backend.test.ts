@@ -189,9 +189,9 @@ t.test('lmdb backend specifics', async (t) => {
       v.clear();
     }
     const last = b.snapshot(2, storage.target(2), { final: true });
-    t.equal(cache.writeOut, undefined, 'no record follows a final barrier: its write-out is encoded at once');
     t.strictSame(reserved, [true, false], 'the final one keeps them ahead');
     const handle = await last.run();
+    t.equal(cache.writeOut, undefined, 'LMDB held the values: the copy had its write-out encoded at once to count the state');
     const fresh = backend(undefined, 0);
     await fresh.restore([handle], storage);
     t.equal(fresh.entryCount(), 0, 'and its snapshot holds the state at the barrier: every key deleted');
@@ -250,7 +250,10 @@ t.test('lmdb backend specifics', async (t) => {
         kept.set(i, `b${i}`);
       } else v.clear();
     }
-    const handle = await b.snapshot(2, storage.target(2), { final: true }).run();
+    const last = b.snapshot(2, storage.target(2), { final: true });
+    t.equal(b.entryCount(), kept.size, 'counted before the copy encodes the final write-out');
+    const handle = await last.run();
+    t.equal(b.entryCount(), kept.size, 'and after');
     const fresh = backend(undefined, 0);
     await fresh.restore([handle], storage);
     const fv = fresh.valueState<string>('v');
@@ -258,6 +261,56 @@ t.test('lmdb backend specifics', async (t) => {
     for (const [k, want] of kept) {
       enter(fresh, k);
       t.equal(fv.value(), want, `key ${k}`);
+    }
+  });
+
+  for (const left of ['nothing', 'a value ahead of the store', 'a value changed at the barrier', 'a map entry'] as const) t.test(`a final snapshot, LMDB holding no entry, with ${left} left in the cache: ${left === 'nothing' ? 'empty, no record encoded' : 'kept'}`, async (t) => {
+    const b = backend(undefined, 64);
+    type Internals = { cache: { writeOut: { next: number; records: unknown[] } | undefined } };
+    const { cache } = b as unknown as Internals;
+    const v = b.valueState<string>('v');
+    const m = b.mapState<number, string>('m');
+    const storage = new MemoryStorage();
+    for (let i = 0; i < 3000; i++) {
+      enter(b, i);
+      // Half are read first, so their entries know the store lacks them.
+      if (i % 2 === 0) v.value();
+      v.update(`a${i}`);
+      if (i % 10 === 0) m.put(i, `m${i}`);
+    }
+    await b.snapshot(1, storage.target(1)).run();
+    const keep = 1234;
+    for (let i = 0; i < 3000; i++) {
+      enter(b, i);
+      if (i === keep && left === 'a value ahead of the store') continue;
+      v.clear();
+      if (i === 1230 && left === 'a map entry') continue;
+      if (i % 10 === 0) m.remove(i);
+      if (i === keep && left === 'a value changed at the barrier') v.update('b');
+    }
+    const copy = b.snapshot(2, storage.target(2), { final: true });
+    const records = cache.writeOut!.records.length;
+    const want = left === 'nothing' ? 0 : 1;
+    t.equal(b.entryCount(), want, 'the state counts the keys left, before the copy');
+    t.equal(cache.writeOut?.next, 0, `counted without encoding one of the write-out's ${records} records`);
+    const handle = await copy.run();
+    const fresh = backend(undefined, 0);
+    await fresh.restore([handle], storage);
+    const fv = fresh.valueState<string>('v');
+    if (left === 'nothing') {
+      t.equal(handle.entries, 0, 'an empty file');
+      t.equal(cache.writeOut?.next, 0, 'and the copy encoded none of them either');
+    } else {
+      t.equal(handle.entries, 1, 'one entry');
+      t.equal(cache.writeOut, undefined, 'the write-out was encoded for the copy');
+    }
+    t.equal(b.entryCount(), want, 'and after it');
+    t.equal(fresh.entryCount(), left === 'nothing' ? 0 : 1, 'restored: the keys left');
+    enter(fresh, keep);
+    t.equal(fv.value(), { 'a value ahead of the store': `a${keep}`, 'a value changed at the barrier': 'b' }[left as string], 'with their values');
+    if (left === 'a map entry') {
+      enter(fresh, 1230);
+      t.equal(fresh.mapState<number, string>('m').get(1230), 'm1230', 'the map entry left');
     }
   });
 
