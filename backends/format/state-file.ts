@@ -15,7 +15,7 @@ import type { ChunkPool } from './chunk-pool.js';
 // the ES module): every encoder of one instance runs the same functions, and the engine optimizes
 // those for the shapes they meet, so state values and the channels' records in one instance made
 // both slower once checkpoints encode state every second (in q4 the channels' encoding took 45% longer).
-const { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } = createRequire(import.meta.url)('msgpackr') as typeof Msgpackr;
+const { Packr, REUSE_BUFFER_MODE } = createRequire(import.meta.url)('msgpackr') as typeof Msgpackr;
 
 /** First bytes of every state file. */
 export const STATE_FILE_MAGIC = Buffer.from('SFSTATE1', 'latin1');
@@ -29,19 +29,30 @@ const LOOP_KEY_LENGTH = 64;
 const MIN_KEY_LENGTH = 2 + 1 + 1 + 5;
 
 // Records would make files depend on structures kept outside them; plain msgpack is self-contained.
-const packr = new Packr({ useRecords: false, moreTypes: true, copyBuffers: true });
+const PACKR_OPTIONS = { useRecords: false, moreTypes: true, copyBuffers: true };
+const packr = new Packr(PACKR_OPTIONS);
 
 /** Encodes a state value (the returned bytes are never reused by the encoder). */
 export function packValue(value: unknown): Buffer {
   return packr.pack(value);
 }
 
-/**
- * Encodes a state value into the encoder's scratch space: its bytes are `start` to `end` of the
- * returned buffer, until the next encoding overwrites them (for a caller that copies them at once).
- */
-export function packScratch(value: unknown): Buffer & { start: number; end: number } {
-  return packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as Buffer & { start: number; end: number };
+/** A state value's bytes: `start` to `end` of the buffer. */
+export type PackedAt = Buffer & { start: number; end: number };
+
+/** Encodes state values one after another into buffers it never writes into again (a caller keeps the bytes where they are). */
+export class SequentialPacker {
+  private readonly own = new Packr(PACKR_OPTIONS);
+
+  /** Packs into `buf`, from its start, from now on. */
+  restart(buf: Buffer): void {
+    this.own.useBuffer(buf);
+  }
+
+  /** The value's bytes: in the buffer of the last value, after it, or in a fresh buffer when that one had too little room left. */
+  pack(value: unknown): PackedAt {
+    return this.own.pack(value, REUSE_BUFFER_MODE) as PackedAt;
+  }
 }
 
 /** Copies `len` bytes; a short run by hand, faster than a native call that also makes a view. */
