@@ -27,8 +27,19 @@ export class CacheWrites {
   private slab = new EncodingSlab();
   /** What the records ahead add to LMDB's entries, kept as they join and leave. */
   readonly tally: AheadTally = { live: 0, unknown: [] };
+  /** See storeMayHold. */
+  private mayHold = false;
 
   constructor(private readonly store: OverlayStore, private readonly bytes: CacheBytes) {}
+
+  /**
+   * Whether the store may hold a cached state's key: false until a value of the cache is first
+   * written to it (or a restore filled it). Until then a key written without a read is known to
+   * be absent from the store, so neither its deletion nor the count of entries looks it up.
+   */
+  get storeMayHold(): boolean {
+    return this.mayHold;
+  }
 
   /** Encodes one record of a write-out (its entry is dirty with it): ahead of the store, or into the write-out's reserved overlay. */
   writeOut(w: WriteOut, d: Dirty): void {
@@ -44,6 +55,7 @@ export class CacheWrites {
       if (e.value === ABSENT && !e.stored) return;
       // The encoding stays until the snapshot's copy is over, which then need not read it back from LMDB.
       this.encodeRecord(d);
+      this.mayHold = true;
       e.stored = d.chunk !== TOMBSTONE;
       this.store.writeReserved(w.reserved, d.storeKey, encodedValue(d)!, d.mapPrefix);
       w.add(d);
@@ -69,6 +81,7 @@ export class CacheWrites {
       if (d === null) continue;
       e.ahead = null;
       this.leave(d);
+      this.mayHold = true;
       if (d.chunk !== TOMBSTONE) this.store.write(d.storeKey, undefined, encodedValue(d)!, d.mapPrefix, false);
       // Unknown whether the store holds it: deleting a key it lacks is harmless.
       else if (e.stored !== false) this.store.write(d.storeKey, undefined, TOMBSTONE, d.mapPrefix, false);
@@ -84,6 +97,7 @@ export class CacheWrites {
     if (ahead) this.leave(e.ahead!);
     e.ahead = null;
     if (e.value === ABSENT && e.stored === false && !ahead) return;
+    this.mayHold = true;
     this.encodeKey(d);
     if (e.value === ABSENT) {
       const held = e.stored ?? this.store.read(d.storeKey, Buffer.from(d.storeKey, 'latin1')) !== undefined;
@@ -97,9 +111,10 @@ export class CacheWrites {
     this.store.write(d.storeKey, undefined, value, d.mapPrefix);
   }
 
-  /** Packs encodings into new chunks from now on (the cache forgot its entries: no record stands in the old ones). */
+  /** Packs encodings into new chunks from now on (the cache forgot its entries, as the store was filled anew: no record stands in the old ones). */
   reset(): void {
     this.slab = new EncodingSlab();
+    this.mayHold = true;
     this.tally.live = 0;
     this.tally.unknown = [];
   }

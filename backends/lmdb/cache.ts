@@ -27,7 +27,7 @@ import type { CurrentKey } from './accessors.js';
 import { CacheWrites, RECORD_BYTES, type CacheBytes } from './cache-writes.js';
 import type { OverlayStore, PointView } from './store.js';
 import type { NewerKey } from './count.js';
-import { finalTally, WriteOut } from './write-out.js';
+import { finalLive, WriteOut } from './write-out.js';
 import { TOMBSTONE } from './overlay.js';
 
 /**
@@ -87,7 +87,7 @@ export class StateCache {
     const hit = this.lookup(t, key);
     if (hit !== undefined) return this.captured(hit);
     this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, key));
-    return this.insert(t, key, cachedValue(ABSENT, undefined, ENTRY_BYTES, this.writer.latin1()));
+    return this.insert(t, key, cachedValue(ABSENT, this.unread(), ENTRY_BYTES, this.writer.latin1()));
   }
 
   /** The current key's map (of a map state), with the entries cached so far. */
@@ -105,7 +105,7 @@ export class StateCache {
     let entry: CachedValue;
     if (m.complete || blind) {
       if (!m.complete) this.store.checkKeySize(this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey));
-      entry = cachedValue(ABSENT, m.complete ? false : undefined, ENTRY_BYTES, undefined);
+      entry = cachedValue(ABSENT, m.complete ? false : this.unread(), ENTRY_BYTES, undefined);
     } else {
       const bytes = this.writer.encode(this.cur.group, t.header, this.cur.key!, mapKey);
       entry = this.load(this.writer.latin1(), bytes);
@@ -166,7 +166,7 @@ export class StateCache {
     const { point, reserved } = this.store.snapshotPoint(inStore);
     const w = new WriteOut(this.dirty, this.epoch, this.writes.tally, reserved, onDone, final);
     // No record follows a final barrier: its write-out is encoded at once, when the copy asks for it.
-    if (final) w.defer(() => this.writeOut === w && this.encode(Infinity), finalTally(this.ahead, this.dirty));
+    if (final) w.defer(() => this.writeOut === w && this.encode(Infinity), finalLive(this.ahead, this.dirty));
     this.writeOut = w;
     this.dirty = [];
     this.epoch++;
@@ -311,6 +311,11 @@ export class StateCache {
     this.writes.spill(this.ahead);
     this.ahead = [];
     this.aheadInOrder = true;
+  }
+
+  /** Whether the store holds a key created without a read: unknown, unless the store holds no key of the cache's states. */
+  private unread(): false | undefined {
+    return this.writes.storeMayHold ? undefined : false;
   }
 
   /** Puts a new entry of a key into the young generation. */

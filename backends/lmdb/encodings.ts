@@ -26,8 +26,9 @@ const CHUNK_BYTES = 64 * 1024;
 
 /**
  * Packs encodings into chunks; each write-out's values go after the last one's. The encoder
- * writes them straight into the chunk (and starts the next one itself when too little room is
- * left): a copy out of a scratch buffer took a third of a write-out's time for values of q9's size.
+ * writes them straight into the chunk, and starts the next one itself when too little room is
+ * left: 50,000 values shaped like q9's state encode in about 9% less time than into a scratch
+ * buffer copied from.
  */
 export class EncodingSlab {
   private readonly packer = new SequentialPacker();

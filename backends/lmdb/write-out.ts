@@ -37,8 +37,8 @@ export class WriteOut {
   private released = false;
   /** A final write-out's encoding, left until the copy needs it (encodeNow). */
   private encodeRest: (() => void) | undefined;
-  /** A final write-out's count of the state, taken at the barrier (finalCount). */
-  private tallied: FinalTally | undefined;
+  /** A final write-out's count of the cache's live values at the barrier (finalLive); undefined for any other. */
+  private liveAtBarrier: number | undefined;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
   /** Resolves once every record is encoded; rejects if one could not be. */
   readonly done: Promise<void>;
@@ -59,11 +59,12 @@ export class WriteOut {
 
   /**
    * Leaves a final write-out unencoded until the copy asks for it: a bounded job's end often
-   * empties its state, and a copy that finds it empty by `tally` needs no record encoded.
+   * empties its state, and a copy that finds it empty by the `live` values of the cache at the
+   * barrier needs no record encoded.
    */
-  defer(encodeRest: () => void, tally: FinalTally): void {
+  defer(encodeRest: () => void, live: number): void {
     this.encodeRest = encodeRest;
-    this.tallied = tally;
+    this.liveAtBarrier = live;
   }
 
   /** Whether the write-out waits to be encoded until a copy asks (encodeNow). */
@@ -84,7 +85,7 @@ export class WriteOut {
    * live values. False when that cannot be told so (LMDB holds entries, or no tally was taken).
    */
   emptyAt(stored: number): boolean {
-    return stored === 0 && this.tallied !== undefined && this.tallied.live === 0;
+    return stored === 0 && this.liveAtBarrier === 0;
   }
 
   /** The copy is a delta that reads no record ahead but this barrier's own; call before the write-out is done. */
@@ -219,21 +220,16 @@ export class WriteOut {
   }
 }
 
-/** What the cache holds at a final barrier: its keys with a live value, dirty or ahead of the store. */
-export interface FinalTally {
-  live: number;
-}
-
 /**
- * The cache's live values at a final barrier: the dirty ones among the write-out's `records`,
- * and the records ahead of the store (`ahead`, the list of entries ahead) of entries not dirty.
- * Every other cached value is the store's.
+ * How many keys the cache holds a live value of at a final barrier: the dirty ones among the
+ * write-out's `records`, and the records ahead of the store (`ahead`, the list of entries ahead)
+ * of entries not dirty. Every other cached value is the store's.
  */
-export function finalTally(ahead: CachedValue[], records: Dirty[]): FinalTally {
+export function finalLive(ahead: CachedValue[], records: Dirty[]): number {
   let live = 0;
   for (const e of ahead) if (e.dirty === null && e.ahead !== null && e.ahead.chunk !== TOMBSTONE) live++;
   for (const d of records) if (d.entry.dirty === d && d.entry.value !== ABSENT) live++;
-  return { live };
+  return live;
 }
 
 /**

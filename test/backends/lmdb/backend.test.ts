@@ -314,6 +314,64 @@ t.test('lmdb backend specifics', async (t) => {
     }
   });
 
+  t.test('keys written without a read are known absent until a value of the cache reaches the store, and looked up after', async (t) => {
+    const b = makeBackend({ kind: 'lmdb', mode: 'incremental', stateCacheMb: 64, tuning: { flushEntries: 4096 } });
+    opened.push(b);
+    type Internals = { store: { read: (...a: unknown[]) => unknown }; db: { getBinaryFast: (...a: unknown[]) => unknown } };
+    const { store, db } = b as unknown as Internals;
+    let lookups = 0;
+    const read = store.read.bind(store);
+    store.read = (...a: unknown[]) => (lookups++, read(...a));
+    const get = db.getBinaryFast.bind(db);
+    db.getBinaryFast = (...a: unknown[]) => (lookups++, get(...a));
+    const v = b.valueState<string>('v');
+    const storage = new MemoryStorage();
+    const want = new Map<number, string>();
+    for (let i = 0; i < 3000; i++) {
+      enter(b, i);
+      v.update(`a${i}`);
+      want.set(i, `a${i}`);
+    }
+    await b.snapshot(1, storage.target(1)).run();
+    b.notifyCheckpointComplete(1);
+    for (let i = 0; i < 3000; i += 3) {
+      enter(b, i);
+      v.clear();
+      want.delete(i);
+    }
+    const second = await b.snapshot(2, storage.target(2)).run();
+    b.notifyCheckpointComplete(2);
+    t.equal(lookups, 0, 'no key was looked up: none can be in the store');
+    t.equal(b.entryCount(), want.size, 'and the count is right without them');
+    // Every value goes to the store; keys written blind from now on may be there.
+    (b as unknown as { writeBack(): void }).writeBack();
+    for (let i = 1; i < 6000; i += 3) {
+      enter(b, i);
+      v.clear();
+      want.delete(i);
+      enter(b, i + 1);
+      v.update(`b${i + 1}`);
+      want.set(i + 1, `b${i + 1}`);
+    }
+    const third = await b.snapshot(3, storage.target(3)).run();
+    t.ok(lookups > 0, `keys were looked up once values had reached the store (${lookups})`);
+    t.equal(b.entryCount(), want.size, 'the count');
+    for (const [label, handle, n] of [['second', second, 2000], ['third', third, want.size]] as const) {
+      const fresh = backend(undefined, 0);
+      await fresh.restore([handle], storage);
+      t.equal(fresh.entryCount(), n, `the ${label} checkpoint restores its keys`);
+      if (label === 'third') {
+        const fv = fresh.valueState<string>('v');
+        let same = 0;
+        for (const [k, val] of want) {
+          enter(fresh, k);
+          if (fv.value() === val) same++;
+        }
+        t.equal(same, want.size, 'with their values, the deleted ones gone');
+      }
+    }
+  });
+
   t.test('blocked() holds the actor back while too many batches are in flight', async (t) => {
     const b = backend(undefined, 0);
     const v = b.valueState<number>('v');
