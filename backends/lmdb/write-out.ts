@@ -82,7 +82,8 @@ export class WriteOut {
   /**
    * Whether the state at a final barrier is empty, worked out without encoding a record or
    * looking a key up: when LMDB held no entry at the snapshot's point, the state is the cache's
-   * live values. False when that cannot be told so (LMDB holds entries, or no tally was taken).
+   * live values. False when that cannot be told so (LMDB holds entries, or the write-out is not
+   * a final one).
    */
   emptyAt(stored: number): boolean {
     return stored === 0 && this.liveAtBarrier === 0;
